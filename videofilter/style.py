@@ -1,0 +1,45 @@
+"""The interface between the pipeline and whatever stylises faces (implemented in engine/)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Style(Protocol):
+    """Turns a batch of aligned face crops into stylised crops.
+
+    `stylize` takes an (N, S, S, 3) uint8 BGR array, S == `input_size`, N >= 1, and returns a
+    new array of the same shape and dtype. It must be safe to call from one worker thread while
+    another thread calls `set_style` / `set_style_mix`.
+    """
+
+    name: str
+    input_size: int
+
+    def stylize(self, crops: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class MultiStyle(Style, Protocol):
+    """A single engine holding several styles that can be switched or blended for free."""
+
+    style_names: Sequence[str]
+
+    def set_style(self, index: int) -> None: ...
+
+    def set_style_mix(self, weights: Sequence[float]) -> None: ...
+
+
+@dataclass(frozen=True)
+class StyleInfo:
+    """One row of `animecam styles`."""
+
+    name: str
+    source: str  # "built-in", or the pack folder it was installed into
+    size: int  # input crop size in pixels
+    backend: str  # backend that would run it here: "numpy", "onnxruntime", "tensorrt", "torch"
