@@ -36,6 +36,8 @@ class FrameSource(ABC):
     """Produces frames in order. `read()` returns None at the end of the stream."""
 
     info: SourceInfo
+    # A recoverable fault a person should see while it lasts ("camera lost, reconnecting").
+    status: str | None = None
 
     @abstractmethod
     def read(self) -> Frame | None: ...

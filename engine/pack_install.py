@@ -1,0 +1,243 @@
+"""Installing, removing and listing style packs; safe .zip extraction and size-capped downloads.
+
+Every install is staged in a temporary folder inside the styles folder, verified there by
+`StylePack.load`, then renamed into place, so a refused pack leaves nothing behind and nothing is
+ever written outside the data folder. Re-exported by engine.packs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import os
+import re
+import shutil
+import stat
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlparse
+
+from engine.pack_schema import MAX_FILE_BYTES, SLUG
+from engine.packs import MANIFEST, MAX_PACK_BYTES, StylePack, plans_dir, styles_dir
+from videofilter.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES = 300
+MAX_DOWNLOAD_BYTES = MAX_PACK_BYTES
+DOWNLOAD_TIMEOUT_S = 30.0
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+BUILTIN_PACKS_DIR = Path(__file__).parent / "packs_builtin"
+_CHUNK = 1 << 20
+
+
+def _copy_capped(src: IO[bytes], dst: IO[bytes], cap: int, what: str) -> int:
+    """Stream src to dst; refuse as soon as more than `cap` bytes arrive (declared sizes can lie)."""
+    total = 0
+    while chunk := src.read(_CHUNK):
+        total += len(chunk)
+        if total > cap:
+            raise UserError(f"{what} is larger than its {cap} byte limit; refusing it")
+        dst.write(chunk)
+    return total
+
+
+def _entry_problem(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    parts = name.split("/")
+    if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+        return "points outside the pack folder"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "is a link"
+    if info.flag_bits & 0x1:
+        return "is encrypted"
+    if info.file_size > MAX_FILE_BYTES:
+        return f"declares {info.file_size} bytes, over the {MAX_FILE_BYTES} byte file limit"
+    return None
+
+
+def extract_zip(archive: Path, dest: Path) -> None:
+    """Extract a pack archive into the empty folder `dest`. A single top folder holding style.json is
+    stripped. Refuses escaping names, links, encryption, too many entries and too many bytes."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ENTRIES:
+                raise UserError(f"{archive} has {len(infos)} entries, over the {MAX_ENTRIES} limit")
+            for info in infos:
+                problem = _entry_problem(info)
+                if problem:
+                    raise UserError(f"{archive}: entry {info.filename[:80]!r} {problem}; refusing the pack")
+            declared = sum(info.file_size for info in infos)
+            if declared > MAX_PACK_BYTES:
+                raise UserError(
+                    f"{archive} unpacks to {declared} bytes, over the {MAX_PACK_BYTES} byte limit"
+                )
+            names = [info.filename for info in infos]
+            top = names[0].split("/")[0] + "/" if names else ""
+            strip = (
+                MANIFEST not in names
+                and f"{top}{MANIFEST}" in names
+                and all(n.startswith(top) for n in names)
+            )
+            dest.mkdir(parents=True, exist_ok=True)
+            budget = MAX_PACK_BYTES
+            for info in infos:
+                relpath = info.filename[len(top) :] if strip else info.filename
+                if info.is_dir() or not relpath:
+                    continue
+                target = dest / relpath
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, target.open("xb") as dst:
+                    budget -= _copy_capped(src, dst, min(info.file_size, budget), f"{archive}: {relpath}")
+    except FileExistsError:
+        raise UserError(f"{archive} holds the same file twice; refusing the pack") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+        raise UserError(
+            f"{archive} is not a readable zip archive ({err}); pass a pack folder or .zip"
+        ) from None
+
+
+def extract_to_private_dir(archive: Path) -> Path:
+    """Extract a pack .zip for loading without installing; the folder is removed when Python exits."""
+    if not zipfile.is_zipfile(archive):
+        raise UserError(f"{archive} is neither a pack folder nor a .zip archive")
+    folder = Path(tempfile.mkdtemp(prefix="animecam-pack-"))
+    atexit.register(shutil.rmtree, folder, True)
+    extract_zip(archive, folder / "pack")
+    return folder / "pack"
+
+
+def _copy_folder(src: Path, dest: Path) -> None:
+    budget = MAX_PACK_BYTES
+    for folder, dirnames, filenames in os.walk(src):
+        for entry in dirnames + filenames:
+            if Path(folder, entry).is_symlink():
+                raise UserError(
+                    f"{src}: {Path(folder, entry).relative_to(src)} is a link; packs may not hold links"
+                )
+        for filename in filenames:
+            relpath = Path(folder, filename).relative_to(src)
+            (dest / relpath).parent.mkdir(parents=True, exist_ok=True)
+            with Path(folder, filename).open("rb") as fin, (dest / relpath).open("xb") as fout:
+                budget -= _copy_capped(fin, fout, min(MAX_FILE_BYTES, budget), f"{src}: {relpath}")
+
+
+def _check_url(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in LOCAL_HOSTS):
+        return
+    raise UserError(f"refusing {url[:100]}: packs are downloaded over https (plain http only from localhost)")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects only to URLs that pass the same https/localhost rule."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        _check_url(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def download(url: str, dest: Path, *, sha256: str | None = None, cap: int = MAX_DOWNLOAD_BYTES) -> Path:
+    """Fetch `url` into `dest` (size-capped, progress bar); `sha256` pins the whole archive."""
+    from tqdm import tqdm
+
+    _check_url(url)
+    opener = urllib.request.build_opener(_CheckedRedirects)
+    request = urllib.request.Request(url, headers={"User-Agent": "animecam"})
+    digest = hashlib.sha256()
+    try:
+        with opener.open(request, timeout=DOWNLOAD_TIMEOUT_S) as response, dest.open("xb") as out:
+            length = int(response.headers.get("Content-Length") or 0)
+            if length > cap:
+                raise UserError(f"{url} is {length} bytes, over the {cap} byte download limit")
+            with tqdm(total=length or None, unit="B", unit_scale=True, desc="download", disable=None) as bar:
+                received = 0
+                while chunk := response.read(_CHUNK):
+                    received += len(chunk)
+                    if received > cap:
+                        raise UserError(f"{url} sent more than the {cap} byte download limit; refusing it")
+                    digest.update(chunk)
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except urllib.error.HTTPError as err:
+        raise UserError(f"download of {url} failed: HTTP {err.code} {err.reason}") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", None) or err
+        raise UserError(
+            f"download of {url} failed ({reason}); check the address and your connection"
+        ) from None
+    if sha256 is not None and digest.hexdigest() != sha256.lower():
+        raise UserError(f"{url} does not match the expected sha256 {sha256[:16]}...; refusing it")
+    return dest
+
+
+def install_pack(source: str | Path, *, force: bool = False, sha256: str | None = None) -> StylePack:
+    """Install a pack from a folder, a .zip or an https URL of a .zip into the styles folder.
+
+    `force` replaces an installed pack of the same name; `sha256` pins a downloaded archive."""
+    root = styles_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    text = str(source)
+    with tempfile.TemporaryDirectory(dir=root, prefix=".install-") as tmp:
+        staging = Path(tmp) / "pack"
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
+            extract_zip(download(text, Path(tmp) / "download.zip", sha256=sha256), staging)
+        elif Path(text).is_dir():
+            _copy_folder(Path(text), staging)
+        elif Path(text).is_file() and zipfile.is_zipfile(text):
+            extract_zip(Path(text), staging)
+        else:
+            raise UserError(f"{text} is not a pack folder, .zip or https URL; check the path")
+        pack = StylePack.load(staging)
+        target = root / pack.name
+        if target.exists():
+            if not force:
+                raise UserError(
+                    f"a pack named {pack.name!r} is already installed; remove it first or use --force"
+                )
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    return StylePack.load(target, verify_hashes=False)
+
+
+def remove_pack(name: str) -> Path:
+    """Remove an installed pack (and its locally built TensorRT plans); returns the removed folder."""
+    target = styles_dir() / name
+    if not re.match(SLUG, name) or not (target / MANIFEST).is_file():
+        installed = ", ".join(pack.name for pack in installed_packs()) or "none"
+        raise UserError(f"no installed pack named {name!r} (installed: {installed})")
+    shutil.rmtree(target)
+    for plan_folder in plans_dir().glob(f"{name}-*"):
+        shutil.rmtree(plan_folder, ignore_errors=True)
+    return target
+
+
+def _packs_in(folder: Path) -> list[StylePack]:
+    packs = []
+    if not folder.is_dir():
+        return packs
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        try:
+            packs.append(StylePack.load(entry, verify_hashes=False))
+        except UserError as err:
+            log.warning("skipping a broken style pack: %s", err)
+    return packs
+
+
+def installed_packs() -> list[StylePack]:
+    """Packs in the user's styles folder (broken ones are skipped with a logged warning)."""
+    return _packs_in(styles_dir())
+
+
+def bundled_packs() -> list[StylePack]:
+    """Packs shipped inside animecam (engine/packs_builtin/)."""
+    return _packs_in(BUILTIN_PACKS_DIR)

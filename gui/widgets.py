@@ -1,0 +1,312 @@
+"""Widgets the window is built from: the preview, the fault banner, the style gallery, cards."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPainterPath, QPixmap
+from PyQt6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import theme
+from videofilter.frames import FrameResult
+
+THUMBNAIL = 84  # gallery icon size in pixels
+
+
+def bgr_to_qimage(image: np.ndarray) -> QImage:
+    """Wraps a BGR array without copying; the caller keeps the array alive while the QImage is used."""
+    image = np.ascontiguousarray(image)
+    height, width = image.shape[:2]
+    return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888)
+
+
+class PreviewWidget(QWidget):
+    """Paints the newest frame scaled to fit: stylised, original, or both side by side."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 200)
+        self.view = "stylised"
+        self.frames_shown = 0
+        self.placeholder = "Starting…"
+        self._result: FrameResult | None = None
+        self._images: tuple[QImage, QImage] | None = None
+        self._badges: list[tuple[str, str]] = []
+
+    @property
+    def result(self) -> FrameResult | None:
+        return self._result
+
+    def show_result(self, result: FrameResult) -> None:
+        self._result = result
+        self._images = (bgr_to_qimage(result.original.image), bgr_to_qimage(result.output.image))
+        self.frames_shown += 1
+        self.update()
+
+    def set_view(self, view: str) -> None:
+        self.view = view
+        self.update()
+
+    def set_badges(self, badges: list[tuple[str, str]]) -> None:
+        """Pills drawn over the picture's top-left corner: (text, colour)."""
+        if badges != self._badges:
+            self._badges = badges
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        area = QRectF(self.rect())
+        frame = QPainterPath()
+        frame.addRoundedRect(area, 16, 16)
+        painter.fillPath(frame, QColor("#08090d"))
+        if self._images is None:
+            painter.setPen(QColor(theme.MUTED))
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            return
+        original, output = self._images
+        if self.view == "side":
+            # Side by side or one above the other, whichever shows the pictures larger.
+            gap, width, height = 8.0, area.width(), area.height()
+            across = min((width - gap) / 2 / output.width(), height / output.height())
+            stacked = min(width / output.width(), (height - gap) / 2 / output.height())
+            if across >= stacked:
+                half, step = QRectF(area.x(), area.y(), (width - gap) / 2, height), ((width + gap) / 2, 0.0)
+            else:
+                half, step = QRectF(area.x(), area.y(), width, (height - gap) / 2), (0.0, (height + gap) / 2)
+            first = self._draw_fitted(painter, original, half)
+            second = self._draw_fitted(painter, output, half.translated(*step))
+            self._draw_label(painter, first, "Original")
+            self._draw_label(painter, second, "Anime")
+            picture = first
+        else:
+            picture = self._draw_fitted(painter, original if self.view == "original" else output, area)
+        self._draw_badges(painter, picture)
+
+    @staticmethod
+    def _draw_fitted(painter: QPainter, image: QImage, box: QRectF) -> QRectF:
+        scale = min(box.width() / image.width(), box.height() / image.height())
+        width, height = image.width() * scale, image.height() * scale
+        left, top = box.x() + (box.width() - width) / 2, box.y() + (box.height() - height) / 2
+        target = QRectF(left, top, width, height)
+        clip = QPainterPath()
+        clip.addRoundedRect(target, 14, 14)
+        painter.save()
+        painter.setClipPath(clip)
+        painter.drawImage(target, image)
+        painter.restore()
+        return target
+
+    @staticmethod
+    def _pill(painter: QPainter, x: float, y: float, text: str, fill: str) -> float:
+        font = QFont(painter.font())
+        font.setBold(True)
+        font.setPixelSize(12)
+        painter.setFont(font)
+        width = painter.fontMetrics().horizontalAdvance(text) + 20
+        rect = QRectF(x, y, width, 24)
+        path = QPainterPath()
+        path.addRoundedRect(rect, 12, 12)
+        colour = QColor(fill)
+        colour.setAlpha(215)
+        painter.fillPath(path, colour)
+        painter.setPen(QColor("white"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        return width
+
+    def _draw_label(self, painter: QPainter, picture: QRectF, text: str) -> None:
+        self._pill(painter, picture.x() + 12, picture.bottom() - 36, text, "#11131c")
+
+    def _draw_badges(self, painter: QPainter, picture: QRectF) -> None:
+        x = picture.x() + 12
+        for text, fill in self._badges:
+            x += self._pill(painter, x, picture.y() + 12, text, fill) + 8
+
+
+class Banner(QFrame):
+    """A strip above the preview for recoverable faults; each fault has a key and clears itself."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self._messages: dict[str, tuple[str, str]] = {}  # key -> (level, text), newest last
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 8, 8, 8)
+        self.icon = QLabel("⚠")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("✕")
+        close.setObjectName("bannerClose")
+        close.setCursor(Qt.CursorShape.PointingHandCursor)
+        close.clicked.connect(self.dismiss)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def post(self, key: str, level: str, message: str) -> None:
+        self._messages.pop(key, None)
+        if message:
+            self._messages[key] = (level, message)
+        self._refresh()
+
+    def dismiss(self) -> None:
+        self._messages.clear()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if not self._messages:
+            self.hide()
+            return
+        level, message = list(self._messages.values())[-1]
+        self.setProperty("level", level)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.icon.setStyleSheet(f"color: {theme.ERROR if level == 'error' else theme.WARNING};")
+        self.text.setText(message)
+        self.show()
+
+
+def placeholder_icon(name: str) -> QIcon:
+    """A gradient tile with the style's initial, shown until its thumbnail is computed."""
+    pixmap = QPixmap(THUMBNAIL, THUMBNAIL)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(0, 0, THUMBNAIL, THUMBNAIL), 10, 10)
+    painter.fillPath(path, QColor(theme.ACCENT_SOFT))
+    painter.setPen(QColor(theme.MUTED))
+    font = QFont(painter.font())
+    font.setPixelSize(30)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(QRectF(0, 0, THUMBNAIL, THUMBNAIL), Qt.AlignmentFlag.AlignCenter, name[:1].upper())
+    painter.end()
+    return QIcon(pixmap)
+
+
+def thumbnail_icon(image: np.ndarray) -> QIcon:
+    pixmap = QPixmap.fromImage(bgr_to_qimage(image).copy()).scaled(
+        THUMBNAIL, THUMBNAIL, transformMode=Qt.TransformationMode.SmoothTransformation
+    )
+    rounded = QPixmap(pixmap.size())
+    rounded.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(rounded)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(rounded.rect()), 10, 10)
+    painter.setClipPath(path)
+    painter.drawPixmap(0, 0, pixmap)
+    painter.end()
+    return QIcon(rounded)
+
+
+class StyleGallery(QListWidget):
+    """Style tiles with thumbnails; a click picks a style (`style_clicked`)."""
+
+    style_clicked = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gallery")
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.setGridSize(QSize(THUMBNAIL + 20, THUMBNAIL + 36))
+        self.setMovement(QListWidget.Movement.Static)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setWrapping(True)
+        self.setSpacing(4)
+        self.setUniformItemSizes(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.itemClicked.connect(lambda item: self.style_clicked.emit(item.data(Qt.ItemDataRole.UserRole)))
+
+    def set_styles(self, names: list[str]) -> None:
+        self.clear()
+        for number, name in enumerate(names, start=1):
+            label = f"{number} · {name}" if number <= 9 else name
+            item = QListWidgetItem(placeholder_icon(name), label)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(f"{name} (key {number})" if number <= 9 else name)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            self.addItem(item)
+        rows = -(-len(names) // 3)
+        self.setFixedHeight(max(1, rows) * self.gridSize().height() + 8)
+
+    def names(self) -> list[str]:
+        return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
+
+    def set_thumbnail(self, name: str, image: np.ndarray) -> None:
+        for i in range(self.count()):
+            if self.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.item(i).setIcon(thumbnail_icon(image))
+
+    def mark_current(self, name: str) -> None:
+        for i in range(self.count()):
+            if self.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.setCurrentRow(i)
+                return
+
+
+class Card(QFrame):
+    """A rounded panel with a small upper-case title."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(14, 12, 14, 14)
+        self.body.setSpacing(10)
+        heading = QLabel(title.upper())
+        heading.setObjectName("cardTitle")
+        self.body.addWidget(heading)
+
+
+class LabelledSlider(QWidget):
+    """A 0..1 slider with its name and its value in per cent; `changed` carries the 0..1 value."""
+
+    changed = pyqtSignal(float)
+
+    def __init__(self, name: str, value: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.name = QLabel(name)
+        self.name.setMinimumWidth(76)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 100)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.value_label = QLabel()
+        self.value_label.setObjectName("value")
+        self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.name)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.value_label)
+        self.slider.valueChanged.connect(self._moved)
+        self.set_value(value)
+
+    def value(self) -> float:
+        return self.slider.value() / 100.0
+
+    def set_value(self, value: float) -> None:
+        self.slider.setValue(round(value * 100))
+        self.value_label.setText(f"{self.slider.value()}%")
+
+    def _moved(self, position: int) -> None:
+        self.value_label.setText(f"{position}%")
+        self.changed.emit(position / 100.0)

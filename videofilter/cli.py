@@ -1,0 +1,271 @@
+"""`animecam`: one small function per subcommand. The commands only assemble and observe a pipeline.
+
+User mistakes become one line on stderr, `error: ...`, and exit code 2 (never a traceback).
+Set ANIMECAM_DEBUG=1 to see the traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from videofilter.errors import UserError
+
+DEMO_NAME = "animecam-demo"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage mistakes in the project's one-line form."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _unit(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0..1")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (64 <= w <= 7680 and 64 <= h <= 4320):
+        raise argparse.ArgumentTypeError(f"{w}x{h} is not a camera size: use 64x64 up to 7680x4320")
+    return w, h
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _add_style_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--style", default=None, help="style name (see 'animecam styles'); default: cel")
+    parser.add_argument("--backend", default="auto", help="auto | onnxruntime | tensorrt | torch")
+    parser.add_argument("--strength", type=_unit, default=1.0, help="blend of the stylised face, 0..1")
+    parser.add_argument("--smoothing", type=_unit, default=0.6, help="temporal smoothing, 0..1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="animecam", description="Real-time anime filter for webcams and video.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="make a short clip, convert it, write the result and a strip")
+    p.add_argument("--out", type=Path, default=Path("."), help="folder for animecam-demo.mp4/.png")
+    p.add_argument("--seconds", type=float, default=5.0, help="length of the demo clip")
+    _add_style_options(p)
+    p.set_defaults(handler=run_demo)
+
+    p = sub.add_parser("convert", help="convert a video file (audio kept)")
+    p.add_argument("input", type=Path)
+    p.add_argument("output", type=Path)
+    _add_style_options(p)
+    p.set_defaults(handler=run_convert)
+
+    p = sub.add_parser("live", help="camera -> filter -> virtual camera and/or recording")
+    p.add_argument("--camera", default="0", help="camera index, device path, or a video file")
+    p.add_argument("--vcam", action="store_true", help="send the picture to a virtual camera")
+    p.add_argument("--record", type=Path, default=None, metavar="OUT", help="record to this .mp4")
+    p.add_argument("--size", type=_size, default=(1280, 720), help="capture and virtual camera size")
+    p.add_argument("--fps", type=_positive, default=30, help="capture and virtual camera rate")
+    p.add_argument("--frames", type=_positive, default=None, metavar="N", help="stop after N frames")
+    p.add_argument("--mirror", action="store_true", help="flip horizontally (selfie view)")
+    _add_style_options(p)
+    p.set_defaults(handler=run_live)
+
+    p = sub.add_parser("bench", help="per-stage milliseconds and fps of the pipeline on a clip")
+    p.add_argument("--input", type=Path, default=None, metavar="CLIP", help="default: the demo clip")
+    p.add_argument("--frames", type=_positive, default=None, help="stop after N frames")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--style", default=None)
+    p.add_argument("--backend", default="auto")
+    p.set_defaults(handler=run_bench)
+
+    for module in ("engine.cli", "training.cli", "gui.cli"):
+        importlib.import_module(module).add_commands(sub)
+    return parser
+
+
+# -- shared assembly ----------------------------------------------------------------------------
+def _load_style(name: str | None, backend: str):
+    from engine.styles import DEFAULT_STYLE, load_style
+
+    return load_style(name or DEFAULT_STYLE, backend=backend)
+
+
+def _backend_of(name: str, backend: str) -> str:
+    from engine.styles import list_styles
+
+    return next((info.backend for info in list_styles(backend=backend) if info.name == name), backend)
+
+
+def _config(args: argparse.Namespace, **extra):
+    from videofilter.pipeline import PipelineConfig
+
+    return PipelineConfig(strength=args.strength, smoothing=args.smoothing, **extra)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+
+
+def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, strip: Path | None = None):
+    """Decode -> filter -> encode with a progress bar; returns (stats, seconds)."""
+    from tqdm import tqdm
+
+    from videofilter.pipeline import Pipeline
+    from videofilter.sinks import CallbackSink, Recorder
+    from videofilter.sources import VideoFileSource
+    from videofilter.strip import StripSink
+
+    if _same_file(input_path, output_path):
+        raise UserError(f"the output {output_path} is the input: choose another output file name")
+    style = _load_style(args.style, args.backend)
+    source = VideoFileSource(input_path)
+    with source:
+        info = source.info
+        bar = tqdm(
+            total=info.frame_count, unit="frame", desc=f"{style.name}", dynamic_ncols=True, disable=None
+        )
+        sinks = [Recorder(output_path, info), CallbackSink(lambda _r: bar.update(1))]
+        if strip is not None:
+            sinks.append(StripSink(strip, info.frame_count or 150))
+        pipeline = Pipeline(source, style, sinks, _config(args))
+        started = time.perf_counter()
+        try:
+            stats = pipeline.run()
+        finally:
+            bar.close()
+    return stats, time.perf_counter() - started
+
+
+# -- commands -----------------------------------------------------------------------------------
+def run_demo(args: argparse.Namespace) -> int:
+    from videofilter.demo import write_demo_clip
+
+    out_dir: Path = args.out
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(
+            f"cannot create the output folder {out_dir}: {err.strerror}; choose another --out"
+        ) from None
+    video, strip = out_dir / f"{DEMO_NAME}.mp4", out_dir / f"{DEMO_NAME}.png"
+    with tempfile.TemporaryDirectory(prefix="animecam-") as tmp:
+        clip = write_demo_clip(Path(tmp) / "demo-input.mp4", seconds=args.seconds)
+        stats, seconds = _convert(clip, video, args, strip=strip)
+    print(video)
+    print(strip)
+    print(f"{stats.frames} frames in {seconds:.1f} s: {stats.frames / seconds:.1f} fps")
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    stats, seconds = _convert(args.input, args.output, args)
+    print(f"{args.output}: {stats.frames} frames in {seconds:.1f} s ({stats.frames / seconds:.1f} fps)")
+    return 0
+
+
+def run_live(args: argparse.Namespace) -> int:
+    from videofilter.pipeline import Pipeline
+    from videofilter.sinks import Recorder, VirtualCameraSink
+    from videofilter.sources import open_source
+
+    style = _load_style(args.style, args.backend)
+    source = open_source(args.camera, size=args.size, fps=args.fps)
+    sinks = []
+    try:
+        if args.vcam:
+            sinks.append(VirtualCameraSink(size=args.size, fps=args.fps))
+            print(f"virtual camera: {sinks[-1].device}", file=sys.stderr)
+        if args.record is not None:
+            sinks.append(Recorder(args.record, source.info))
+        pipeline = Pipeline(source, style, sinks, _config(args, mirror=args.mirror, max_frames=args.frames))
+    except BaseException:
+        for sink in sinks:
+            sink.close()
+        source.close()
+        raise
+    with source:
+        stats = pipeline.run()
+    print(
+        f"{stats.frames} frames, {stats.fps:.1f} fps, {stats.dropped} dropped to stay live", file=sys.stderr
+    )
+    if args.record is not None:
+        print(args.record)
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from videofilter.bench import bench_pipeline
+
+    with tempfile.TemporaryDirectory(prefix="animecam-") as tmp:
+        clip = args.input
+        if clip is None:
+            from videofilter.demo import write_demo_clip
+
+            clip = write_demo_clip(Path(tmp) / "demo-input.mp4", seconds=5.0)
+        style = _load_style(args.style, args.backend)
+        report = bench_pipeline(clip, style, _backend_of(style.name, args.backend), max_frames=args.frames)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(report_table(report))
+    return 0
+
+
+def report_table(report: dict) -> str:
+    lines = [f"{'stage':<10}{'ms (median)':>12}{'ms, no model':>14}"]
+    for stage, ms in report["stages_ms"].items():
+        other = report["without_style"]["stages_ms"].get(stage)
+        lines.append(f"{stage:<10}{ms:>12.2f}{(f'{other:.2f}' if other is not None else '-'):>14}")
+    lines.append(f"{'fps':<10}{report['fps']:>12.1f}{report['without_style']['fps']:>14.1f}")
+    lines.append(
+        f"style {report['style']} ({report['backend']}), {report['frames']} frames of {report['input']}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM ends a run like Ctrl-C does, so recordings are finalised.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if os.environ.get("ANIMECAM_DEBUG"):
+            raise
+        print(
+            f"error: unexpected failure ({type(err).__name__}: {err}); rerun with ANIMECAM_DEBUG=1 and "
+            "report the traceback",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

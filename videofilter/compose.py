@@ -1,0 +1,109 @@
+"""Paste-back: the stylised crop goes back into the frame through the inverse of its crop transform.
+
+Only the frame region under the warped crop square is touched (blending the whole frame costs about
+5x more at 720p). A feathered mask hides the crop's square edges, and an optional colour match moves
+the stylised crop's border ring part of the way towards the frame's colours there, so the seam
+disappears while the style's own palette survives in the middle of the face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from videofilter.align import apply, invert
+
+MASK_SHAPES = ("ellipse", "rounded")
+
+
+@dataclass
+class CompositorConfig:
+    feather: float = 0.12  # width of the soft edge as a fraction of the crop side
+    mask_shape: str = "ellipse"  # "ellipse" (the crop's inscribed circle) or "rounded" (rounded square)
+    colour_match: bool = True  # pull the stylised crop's colours towards the frame's at the seam
+    colour_gain: float = 0.5  # fraction of the seam's colour difference corrected (1 = match fully)
+
+
+@lru_cache(maxsize=8)
+def feather_mask(size: int, feather: float, shape: str) -> np.ndarray:
+    """size x size uint8 mask: 255 inside, a smooth ramp of `feather * size` pixels, 0 at the edges."""
+    if shape not in MASK_SHAPES:
+        raise ValueError(f"unknown mask shape {shape!r}; choose one of {MASK_SHAPES}")
+    coords = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5  # -0.5..0.5 across the crop
+    x, y = np.abs(coords)[None, :], np.abs(coords)[:, None]
+    if shape == "ellipse":
+        inside = 0.5 - np.hypot(x, y)  # signed distance to the inscribed circle
+    else:
+        radius = 0.2  # corner radius as a fraction of the crop side
+        qx, qy = x - (0.5 - radius), y - (0.5 - radius)
+        outside = np.hypot(np.maximum(qx, 0), np.maximum(qy, 0)) + np.minimum(np.maximum(qx, qy), 0)
+        inside = radius - outside  # signed distance to the rounded square's edge
+    inside -= 1.0 / size  # the outermost pixels are fully clear: no faint square edge after the warp
+    ramp = np.clip(inside / max(feather, 1e-6), 0.0, 1.0)
+    ramp = ramp * ramp * (3 - 2 * ramp)  # smoothstep: no visible edge where the ramp starts
+    mask = np.round(ramp * 255).astype(np.uint8)
+    mask.setflags(write=False)
+    return mask
+
+
+class Compositor:
+    def __init__(self, config: CompositorConfig | None = None) -> None:
+        self.config = config or CompositorConfig()
+
+    def paste(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, strength: float) -> None:
+        """Blends `crop` (S x S x 3 uint8, made with frame->crop `matrix`) into `canvas` in place."""
+        strength = float(np.clip(strength, 0.0, 1.0))
+        size = crop.shape[0]
+        if strength == 0.0:
+            return
+        to_frame = invert(matrix)
+        corners = apply(to_frame, np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64))
+        height, width = canvas.shape[:2]
+        x0, y0 = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
+        x1 = min(int(np.ceil(corners[:, 0].max())), width)
+        y1 = min(int(np.ceil(corners[:, 1].max())), height)
+        if x1 <= x0 or y1 <= y0:
+            return
+        cfg = self.config
+        if cfg.colour_match:
+            crop = self._match_colours(canvas, crop, matrix)
+        # One 4-channel warp moves the crop and its mask together; contiguous copies keep the
+        # OpenCV calls below on their fast paths (the ROI blend is the stage's main cost).
+        rgba = cv2.cvtColor(crop, cv2.COLOR_BGR2BGRA)
+        rgba[..., 3] = feather_mask(size, cfg.feather, cfg.mask_shape)
+        to_roi = to_frame.copy()
+        to_roi[:, 2] -= (x0, y0)
+        warped = cv2.warpAffine(
+            rgba, to_roi, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        )
+        weight = warped[..., 3].astype(np.float32) * (strength / 255.0)
+        region = canvas[y0:y1, x0:x1]
+        region[...] = cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_BGRA2BGR), region, weight, 1.0 - weight)
+
+    def _match_colours(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """Per channel: moves the crop's mean and spread on the seam ring part way to the frame's there.
+
+        Statistics are taken on 64 x 64 versions in crop space, so the cost does not grow with the face.
+        """
+        cfg = self.config
+        side = _STATS_SIDE
+        ring = cv2.inRange(feather_mask(side, cfg.feather, cfg.mask_shape), 8, 247)
+        to_small = np.asarray(matrix, np.float64) * (side / crop.shape[0])
+        frame_small = cv2.warpAffine(
+            canvas, to_small, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        crop_small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+        crop_mean, crop_std = cv2.meanStdDev(crop_small, mask=ring)
+        frame_mean, frame_std = cv2.meanStdDev(frame_small, mask=ring)
+        gain = cfg.colour_gain
+        ratio = np.clip(frame_std / np.maximum(crop_std, 1.0), 0.5, 2.0)
+        scale = 1.0 + gain * (ratio - 1.0)
+        shift = crop_mean + gain * (frame_mean - crop_mean) - scale * crop_mean
+        # cv2.transform applies the per-channel affine map with saturation in one pass over uint8.
+        return cv2.transform(crop, np.hstack([np.diagflat(scale), shift]))
+
+
+_STATS_SIDE = 64  # resolution of the colour statistics

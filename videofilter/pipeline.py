@@ -1,0 +1,410 @@
+"""Wiring of the stages: FaceFilter (one frame, one thread) and Pipeline (threads and queues).
+
+    source --capture thread--> [queue] --process thread (FaceFilter)--> [queue] --output thread--> sinks
+
+Live sources use size-2 queues that drop the oldest frame, so latency never builds up; files are
+processed lossless and in order (the queues block instead).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import statistics
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from videofilter.align import crop_transform, warp_to_crop
+from videofilter.compose import Compositor, CompositorConfig
+from videofilter.faces import FaceTracker, TrackerConfig
+from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource
+from videofilter.smoothing import SmootherConfig, TemporalSmoother
+from videofilter.style import Style
+
+log = logging.getLogger(__name__)
+
+STAGES = ("read", "track", "align", "style", "smooth", "compose", "write")
+
+
+@dataclass
+class PipelineConfig:
+    """Every knob of the running filter, with its default."""
+
+    strength: float = 1.0  # blend weight of the stylised face over the original
+    smoothing: float = 0.6  # 0 = none, 1 = strongest temporal smoothing
+    mirror: bool = False  # flip horizontally before anything else (a selfie view)
+    draw_faces: bool = False  # draw tracked boxes and landmarks on the output
+    realtime: bool = False  # pace a file source at its own frame rate (previews of a clip)
+    queue_size: int = 2  # frames held between threads in live mode (oldest dropped)
+    stats_window: int = 120  # frames the per-stage medians are taken over
+    max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    smoother: SmootherConfig = field(default_factory=SmootherConfig)
+    compositor: CompositorConfig = field(default_factory=CompositorConfig)
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    frames: int = 0  # frames delivered to the sinks
+    dropped: int = 0  # frames dropped to keep a live stream current
+    fps: float = 0.0  # delivered frames per second over the last couple of seconds
+    stage_ms: dict[str, float] = field(default_factory=dict)  # stage -> median ms
+    notice: str | None = None  # a recoverable fault, while it lasts
+
+
+class FaceFilter:
+    """Turns one frame into its stylised version. Not thread-safe: one processing thread owns it."""
+
+    def __init__(self, style: Style, config: PipelineConfig | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.tracker = FaceTracker(self.config.tracker)
+        self.smoother = TemporalSmoother(self.config.smoother)
+        self.compositor = Compositor(self.config.compositor)
+        self._style = style
+
+    @property
+    def style(self) -> Style:
+        return self._style
+
+    def set_style(self, style: Style) -> None:
+        # Reference assignment is atomic; the next frame picks the new style up. Keeping the
+        # smoother's state gives a short cross-fade instead of a jump when the crop size matches.
+        if style.input_size != self._style.input_size:
+            self.smoother.reset()
+        self._style = style
+
+    def process(self, frame: Frame) -> FrameResult:
+        cfg = self.config
+        style = self._style
+        ms: dict[str, float] = {}
+        clock = time.perf_counter
+        image = cv2.flip(frame.image, 1) if cfg.mirror else frame.image
+        original = Frame(image, frame.index, frame.pts) if cfg.mirror else frame
+
+        t = clock()
+        faces = self.tracker.update(image, frame.pts)
+        ms["track"] = (clock() - t) * 1e3
+        canvas = image
+        if faces:
+            size = style.input_size
+            t = clock()
+            matrices = [crop_transform(face.landmarks, size) for face in faces]
+            crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
+            ms["align"] = (clock() - t) * 1e3
+            t = clock()
+            stylised = style.stylize(crops)
+            ms["style"] = (clock() - t) * 1e3
+            t = clock()
+            smoothed = [
+                self.smoother.smooth(face.id, out, crop, m, cfg.smoothing)
+                for face, out, crop, m in zip(faces, stylised, crops, matrices, strict=True)
+            ]
+            ms["smooth"] = (clock() - t) * 1e3
+            t = clock()
+            canvas = image.copy()
+            for out, m in zip(smoothed, matrices, strict=True):
+                self.compositor.paste(canvas, out, m, cfg.strength)
+            ms["compose"] = (clock() - t) * 1e3
+        self.smoother.forget({face.id for face in faces})
+        if cfg.draw_faces and faces:
+            canvas = canvas.copy() if canvas is image else canvas
+            draw_faces(canvas, faces)
+        return FrameResult(
+            original=original, output=Frame(canvas, frame.index, frame.pts), faces=faces, stage_ms=ms
+        )
+
+
+def draw_faces(canvas: np.ndarray, faces: Sequence) -> None:
+    """Overlay of tracked boxes, ids and landmarks (the face-box toggle of the app)."""
+    for face in faces:
+        x0, y0, x1, y1 = (round(v) for v in face.box)
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), (80, 220, 120), 2, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            f"#{face.id}",
+            (x0, max(12, y0 - 6)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5,
+            (80, 220, 120),
+            1,
+            cv2.LINE_AA,
+        )
+        for x, y in face.landmarks:
+            cv2.circle(canvas, (round(x), round(y)), 2, (60, 200, 255), -1, cv2.LINE_AA)
+
+
+def style_thumbnail(style: Style, size: int = 96) -> np.ndarray:
+    """A BGR size x size picture of `style` applied to a reference face (the style gallery's icons)."""
+    from skimage.data import astronaut  # the demo's public-domain photo
+
+    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+    faces = FaceTracker(TrackerConfig()).update(photo, 0.0)
+    if not faces:
+        raise RuntimeError("the face detector found no face in the reference photo")
+    matrix = crop_transform(faces[0].landmarks, style.input_size)
+    crop = warp_to_crop(photo, matrix, style.input_size)
+    out = style.stylize(crop[None])[0]
+    return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
+
+
+class _StageTimes:
+    """Rolling per-stage medians and the delivered frame rate, shared by the three threads."""
+
+    def __init__(self, window: int) -> None:
+        self._lock = threading.Lock()
+        self._ms: dict[str, deque[float]] = {name: deque(maxlen=window) for name in STAGES}
+        self._delivered: deque[float] = deque(maxlen=window)
+
+    def add(self, stage_ms: dict[str, float]) -> None:
+        with self._lock:
+            for name, value in stage_ms.items():
+                self._ms.setdefault(name, deque(maxlen=self._delivered.maxlen)).append(value)
+
+    def delivered(self) -> None:
+        with self._lock:
+            self._delivered.append(time.perf_counter())
+
+    def snapshot(self) -> tuple[float, dict[str, float]]:
+        with self._lock:
+            stamps = list(self._delivered)
+            medians = {k: statistics.median(v) for k, v in self._ms.items() if v}
+        fps = (
+            (len(stamps) - 1) / (stamps[-1] - stamps[0])
+            if len(stamps) > 1 and stamps[-1] > stamps[0]
+            else 0.0
+        )
+        return fps, medians
+
+
+_END = object()  # end-of-stream marker passed down the queues
+
+
+class Pipeline:
+    """Runs source -> FaceFilter -> sinks on three threads; the caller only starts, steers and stops."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        style: Style,
+        sinks: Sequence[FrameSink] = (),
+        config: PipelineConfig | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.config = replace(config) if config else PipelineConfig()
+        self.filter = FaceFilter(style, self.config)
+        self._sinks: list[FrameSink] = list(sinks)
+        self._sinks_lock = threading.Lock()
+        self._on_error = on_error
+        self.errors: list[BaseException] = []
+        self._lossless = not source.info.live and not self.config.realtime
+        # Lossless queues are a little deeper so decode, filter and encode overlap smoothly.
+        size = 8 if self._lossless else self.config.queue_size
+        self._frames_q: queue.Queue = queue.Queue(maxsize=size)
+        self._results_q: queue.Queue = queue.Queue(maxsize=size)
+        self._stop = threading.Event()
+        self._times = _StageTimes(self.config.stats_window)
+        self._frames = 0
+        self._dropped = 0
+        self._threads: list[threading.Thread] = []
+
+    # -- steering (any thread) ---------------------------------------------------------------
+    def set_style(self, style: Style) -> None:
+        self.filter.set_style(style)
+
+    def configure(self, **changes: float | bool) -> None:
+        for name, value in changes.items():
+            if name not in ("strength", "smoothing", "mirror", "draw_faces"):
+                raise ValueError(f"unknown pipeline setting {name!r}")
+            setattr(self.config, name, value)
+
+    def add_sink(self, sink: FrameSink) -> None:
+        with self._sinks_lock:
+            self._sinks.append(sink)
+
+    def remove_sink(self, sink: FrameSink) -> None:
+        with self._sinks_lock:
+            if sink not in self._sinks:
+                return
+            self._sinks.remove(sink)
+        sink.close()
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    @property
+    def stats(self) -> PipelineStats:
+        fps, medians = self._times.snapshot()
+        return PipelineStats(self._frames, self._dropped, fps, medians, self.source.status)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._threads:
+            raise RuntimeError("a pipeline can be started once")
+        for target, name in (
+            (self._capture, "capture"),
+            (self._process, "process"),
+            (self._output, "output"),
+        ):
+            thread = threading.Thread(target=self._guard(target), name=f"animecam-{name}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+    def join(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def run(self) -> PipelineStats:
+        """Blocking: process the whole source (or until stop()), then raise the first error, if any."""
+        self.start()
+        try:
+            while self.running:
+                self.join(timeout=0.2)
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        finally:
+            self.join()
+        if self.errors:
+            raise self.errors[0]
+        return self.stats
+
+    # -- threads -----------------------------------------------------------------------------
+    def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as err:
+                self._fail(err)
+
+        return run
+
+    def _fail(self, err: BaseException) -> None:
+        log.debug("pipeline stopped by an error", exc_info=err)
+        self._stop.set()
+        self._report(err)
+
+    def _report(self, err: BaseException) -> None:
+        self.errors.append(err)
+        if self._on_error is not None:
+            self._on_error(err)
+
+    def _put(self, q: queue.Queue, item: object) -> None:
+        """Lossless: wait for room (checking for stop). Live: drop the oldest item instead."""
+        while not self._stop.is_set():
+            try:
+                q.put(item, timeout=0.1 if self._lossless else 0)
+                return
+            except queue.Full:
+                if not self._lossless:
+                    try:
+                        q.get_nowait()
+                        self._dropped += 1
+                    except queue.Empty:
+                        pass
+
+    def _get(self, q: queue.Queue) -> object:
+        while True:
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return _END
+
+    def _capture(self) -> None:
+        start = time.perf_counter()
+        first_pts: float | None = None
+        try:
+            while not self._stop.is_set():
+                t = time.perf_counter()
+                try:
+                    frame = self.source.read()
+                except Exception as err:
+                    # End the stream here but let the frames already read reach the sinks.
+                    self._report(err)
+                    break
+                read_ms = (time.perf_counter() - t) * 1e3
+                if frame is None:
+                    break
+                if self.config.realtime and not self.source.info.live:
+                    first_pts = frame.pts if first_pts is None else first_pts
+                    delay = (frame.pts - first_pts) - (time.perf_counter() - start)
+                    if delay > 0:
+                        self._stop.wait(delay)
+                self._put(self._frames_q, (frame, read_ms))
+        finally:
+            self._put_end(self._frames_q)
+
+    def _put_end(self, q: queue.Queue) -> None:
+        # The end marker must get through even to a full live queue, or the next thread would wait.
+        while True:
+            try:
+                q.put(_END, timeout=0.1)
+                return
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    q.get_nowait()
+
+    def _process(self) -> None:
+        try:
+            while (item := self._get(self._frames_q)) is not _END:
+                frame, read_ms = item  # type: ignore[misc]
+                result = self.filter.process(frame)
+                result.stage_ms["read"] = read_ms
+                result.notice = self.source.status
+                self._put(self._results_q, result)
+        finally:
+            self._put_end(self._results_q)
+
+    def _output(self) -> None:
+        try:
+            while (result := self._get(self._results_q)) is not _END:
+                t = time.perf_counter()
+                self._write(result)  # type: ignore[arg-type]
+                result.stage_ms["write"] = (time.perf_counter() - t) * 1e3  # type: ignore[union-attr]
+                self._times.add(result.stage_ms)  # type: ignore[union-attr]
+                self._times.delivered()
+                self._frames += 1
+                if self.config.max_frames is not None and self._frames >= self.config.max_frames:
+                    self._stop.set()
+                    break
+        finally:
+            with self._sinks_lock:
+                sinks, self._sinks = self._sinks, []
+            for sink in sinks:
+                self._close_sink(sink)
+
+    def _write(self, result: FrameResult) -> None:
+        with self._sinks_lock:
+            sinks = list(self._sinks)
+        for sink in sinks:
+            try:
+                sink.write(result)
+            except Exception as err:
+                with self._sinks_lock:
+                    if sink in self._sinks:
+                        self._sinks.remove(sink)
+                self._close_sink(sink)
+                self._report(err)
+                with self._sinks_lock:
+                    if not self._sinks:  # nothing left to deliver to
+                        self._stop.set()
+
+    def _close_sink(self, sink: FrameSink) -> None:
+        try:
+            sink.close()
+        except Exception as err:
+            self._report(err)

@@ -1,0 +1,224 @@
+"""Temporal smoothing of stylised face crops: removes flicker without ghost trails.
+
+A style runs on every frame independently, so small input changes (sensor noise, a one-pixel crop
+jitter) can flip a tone or a line and the face shimmers. Per face we keep the previous output, move
+it to where the face is now, and blend it with the new stylised crop (a recursive filter):
+
+    out = a * stylised + (1 - a) * warp(previous output)
+
+Two motions are candidates. If the face moved and the landmarks followed it exactly, the face sits
+still in the aligned crop: the motion is the identity. If the face stood still and only the
+landmarks jittered, frame content moved by the crop motion M_cur @ inv(M_prev). Real frames mix
+both, so the candidate that better predicts the current *source* crop from the previous one is
+taken, and dense optical flow between those source crops (optional) refines it (expression
+changes, the rest of the tracker's error). The weight `a` is chosen per pixel from how well the warped
+previous *source* crop predicts the current one: where it does not (occlusion, a mouth opening, a
+turn the warp cannot express) a -> 1, so nothing stale is shown; where it does, a is small and the
+output is steady. Lighting changes are taken out twice: the source check divides out the global
+brightness ratio of the source crops (a change of light is not a disagreement), and the history is
+scaled to the new stylised crop's brightness where it is trusted, so a slow lighting change (or a
+style's own exposure change) does not lag behind and darken the face.
+The filter adds no delay beyond the one frame of state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class SmootherConfig:
+    """Knobs of `TemporalSmoother`; the pipeline's `smoothing` amount (0..1) scales the strength."""
+
+    min_weight: float = 0.15  # weight of the new frame where the past predicts it well, at amount 1
+    error_low: float = 6.0  # residual (grey levels, 0..255) the past may differ by and still count as right
+    error_high: float = 22.0  # residual at and above which the past is ignored (occlusion, new content)
+    flow: bool = True  # refine the known crop motion with dense optical flow (DIS, ultrafast preset)
+    work_size: int = 64  # side in pixels of the small grey crops that flow and residuals use
+    follow_light: bool = True  # match the history's brightness to the present (no lag behind light changes)
+
+
+@dataclass
+class _FaceState:
+    # (S, S, 3) float32: what was returned last time, before rounding. Kept in float because a
+    # recursive filter on integers stalls: with weight a, changes below 0.5 / a grey levels would
+    # never arrive (a slow lighting change would lag several levels behind).
+    output: np.ndarray
+    source_small: np.ndarray  # (w, w) uint8 grey source crop at work size
+    matrix: np.ndarray  # (3, 3) float64 frame -> crop of that frame
+
+
+class _Prediction(NamedTuple):
+    """The previous source crop moved by one candidate motion."""
+
+    back: np.ndarray  # 3x3 map from current-crop pixels to previous-crop pixels (crop size)
+    back_small: np.ndarray  # the same map in work-size pixels
+    src_x: np.ndarray  # work-size sampling positions in the previous crop
+    src_y: np.ndarray
+    image: np.ndarray  # the previous grey work-size source crop resampled there
+    error: float  # L1 distance from the current grey work-size source crop
+
+
+class TemporalSmoother:
+    """Motion-compensated, occlusion-aware recursive filter over each face's stylised crop.
+
+    Not thread-safe: the processing thread that owns the pipeline's FaceFilter calls it.
+    """
+
+    def __init__(self, config: SmootherConfig | None = None) -> None:
+        self.config = config or SmootherConfig()
+        self._faces: dict[int, _FaceState] = {}
+        self._dis: cv2.DISOpticalFlow | None = None
+        self._grids: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def smooth(
+        self, face_id: int, stylized: np.ndarray, source_crop: np.ndarray, matrix: np.ndarray, amount: float
+    ) -> np.ndarray:
+        """The smoothed version of `stylized` (S, S, 3) uint8 for face `face_id`, whose source crop is
+        `source_crop` (same shape) cut from the frame by the 2x3 frame->crop `matrix`."""
+        cfg = self.config
+        size = stylized.shape[0]
+        current = np.vstack([np.asarray(matrix, np.float64).reshape(2, 3), (0.0, 0.0, 1.0)])
+        work = min(cfg.work_size, size)
+        source_small = cv2.resize(
+            cv2.cvtColor(source_crop, cv2.COLOR_BGR2GRAY), (work, work), interpolation=cv2.INTER_AREA
+        )
+        previous = self._faces.get(face_id)
+        amount = float(np.clip(amount, 0.0, 1.0))
+        if amount <= 0.0 or previous is None or previous.output.shape != stylized.shape \
+                or previous.source_small.shape != source_small.shape:
+            self._faces[face_id] = _FaceState(stylized.astype(np.float32), source_small, current)
+            return stylized.copy()
+        exact = self._blend(previous, stylized.astype(np.float32), source_small, current, amount)
+        self._faces[face_id] = _FaceState(exact, source_small, current)
+        return cv2.convertScaleAbs(exact)
+
+    def forget(self, keep_ids: set[int]) -> None:
+        """Drops the state of every face not in `keep_ids` (faces that left the picture)."""
+        for face_id in [i for i in self._faces if i not in keep_ids]:
+            del self._faces[face_id]
+
+    def reset(self) -> None:
+        self._faces.clear()
+
+    def _blend(
+        self, previous: _FaceState, stylized: np.ndarray, source_small: np.ndarray, current: np.ndarray,
+        amount: float,
+    ) -> np.ndarray:
+        cfg = self.config
+        size, work = stylized.shape[0], source_small.shape[0]
+        grid_x, grid_y = self._grid(work)
+        # Candidate maps from current-crop pixels to where they were in the previous crop.
+        best = min((self._predict(previous, back, grid_x, grid_y, size, source_small)
+                    for back in (np.eye(3), previous.matrix @ np.linalg.inv(current))),
+                   key=lambda prediction: prediction.error)
+        back, src_x, src_y, predicted = best.back, best.src_x, best.src_y, best.image
+        flow = None
+        if cfg.flow:
+            flow = self._flow(source_small, predicted)
+            # Chain the refinement through the affine step so each image is resampled only once.
+            flow_x, flow_y = _apply_affine(best.back_small, grid_x + flow[..., 0], grid_y + flow[..., 1])
+            refined = cv2.remap(previous.source_small, flow_x, flow_y, cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+            # Flow on a well-aligned, noisy crop is mostly noise that would blur the history: keep
+            # it only when it clearly explains the change better.
+            if cv2.norm(refined, source_small, cv2.NORM_L1) < 0.95 * best.error:
+                src_x, src_y, predicted = flow_x, flow_y, refined
+            else:
+                flow = None
+
+        current_f = source_small.astype(np.float32)
+        predicted_f = predicted.astype(np.float32)
+        if cfg.follow_light:
+            predicted_f *= self._light_gain(current_f, predicted_f)
+        residual = cv2.blur(np.abs(current_f - predicted_f), (3, 3))
+        # Pixels whose previous position fell outside the previous crop have no history.
+        outside = (src_x < -0.5) | (src_y < -0.5) | (src_x > work - 0.5) | (src_y > work - 0.5)
+        residual[outside] = 255.0
+
+        floor = cfg.min_weight**amount  # geometric: equal steps of `amount` feel like equal steps
+        t = np.clip((residual - cfg.error_low) / max(cfg.error_high - cfg.error_low, 1e-3), 0.0, 1.0)
+        weight_small = floor + (1.0 - floor) * (t * t * (3.0 - 2.0 * t))
+
+        warped = self._warp_history(previous.output, back, flow)
+        if cfg.follow_light:
+            warped *= self._brightness_step(stylized, warped, t < 0.5)
+        weight = cv2.resize(weight_small, (size, size), interpolation=cv2.INTER_LINEAR)
+        return cv2.blendLinear(stylized, warped, weight, 1.0 - weight)
+
+    def _warp_history(self, output: np.ndarray, back: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
+        """The previous output (float) moved into the current crop: the affine step `back`, after
+        the work-size `flow` if there is one."""
+        size = output.shape[0]
+        if flow is None:
+            flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+            return cv2.warpAffine(output, back[:2], (size, size), flags=flags,
+                                  borderMode=cv2.BORDER_REPLICATE)
+        grid_x, grid_y = self._grid(size)
+        scale = size / flow.shape[0]
+        flow_x = cv2.resize(flow[..., 0], (size, size), interpolation=cv2.INTER_LINEAR) * scale
+        flow_y = cv2.resize(flow[..., 1], (size, size), interpolation=cv2.INTER_LINEAR) * scale
+        map_x, map_y = _apply_affine(back.astype(np.float32), grid_x + flow_x, grid_y + flow_y)
+        return cv2.remap(output, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def _brightness_step(stylized: np.ndarray, warped: np.ndarray, trusted: np.ndarray) -> float:
+        """Gain from the history to the new stylised crop, measured where the history is trusted
+        (`trusted`, work size): follows light, and a style's own exposure, without lag."""
+        if trusted.mean() < 0.25:
+            return 1.0
+        work = trusted.shape[0]
+        new = cv2.resize(stylized, (work, work), interpolation=cv2.INTER_AREA)[trusted]
+        old = cv2.resize(warped, (work, work), interpolation=cv2.INTER_AREA)[trusted]
+        return min(max((float(new.mean()) + 8.0) / (float(old.mean()) + 8.0), 0.8), 1.25)
+
+    @staticmethod
+    def _predict(
+        previous: _FaceState, back: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray, size: int,
+        target: np.ndarray,
+    ) -> _Prediction:
+        """The previous source crop moved by `back` (3x3, crop pixels), compared with `target`."""
+        back_small = _rescale_affine(back, size, grid_x.shape[0])
+        src_x, src_y = _apply_affine(back_small, grid_x, grid_y)
+        predicted = cv2.remap(previous.source_small, src_x, src_y, cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        error = float(cv2.norm(predicted, target, cv2.NORM_L1))
+        return _Prediction(back, back_small, src_x, src_y, predicted, error)
+
+    def _light_gain(self, current: np.ndarray, predicted: np.ndarray) -> float:
+        """The lighting change since the last frame: the source brightness ratio over the pixels the
+        past predicts (so a hand or a turned head, a part of the crop, is not taken for a change of light)."""
+        agree = np.abs(current - predicted) < self.config.error_high
+        if agree.mean() < 0.25:
+            return 1.0
+        ratio = (float(current[agree].mean()) + 8.0) / (float(predicted[agree].mean()) + 8.0)
+        return min(max(ratio, 0.8), 1.25)
+
+    def _flow(self, current: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+        """Residual motion: current(x) ~ predicted(x + flow(x)), in work-size pixels."""
+        if self._dis is None:
+            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        return self._dis.calc(current, predicted, None)
+
+    def _grid(self, work: int) -> tuple[np.ndarray, np.ndarray]:
+        if work not in self._grids:
+            axis = np.arange(work, dtype=np.float32)
+            self._grids[work] = tuple(np.meshgrid(axis, axis))  # type: ignore[assignment]
+        return self._grids[work]
+
+
+def _apply_affine(matrix: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Applies the 3x3 (or 2x3) `matrix` to the points (x, y), elementwise over the arrays."""
+    return (matrix[0, 0] * x + matrix[0, 1] * y + matrix[0, 2],
+            matrix[1, 0] * x + matrix[1, 1] * y + matrix[1, 2])
+
+
+def _rescale_affine(matrix: np.ndarray, size: int, work: int) -> np.ndarray:
+    """`matrix` (3x3, pixel coordinates of size-S crops) expressed in work-size pixel coordinates."""
+    s = work / size
+    to_work = np.array([[s, 0.0, 0.5 * s - 0.5], [0.0, s, 0.5 * s - 0.5], [0.0, 0.0, 1.0]])
+    return (to_work @ matrix @ np.linalg.inv(to_work)).astype(np.float32)

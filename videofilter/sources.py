@@ -1,0 +1,370 @@
+"""Where frames come from: video files (PyAV), cameras (OpenCV), still images; `open_source` picks one.
+
+Every source yields BGR uint8 frames with a 0-based index and a presentation time in seconds.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from videofilter.errors import UserError
+from videofilter.frames import Frame, FrameSource, SourceInfo
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+
+
+def _check_input_file(path: Path, what: str) -> None:
+    if not path.exists():
+        raise UserError(f"{what} {path} does not exist: check the path")
+    if not path.is_file():
+        raise UserError(f"{what} {path} is not a file: give the path of a {what}")
+    if path.stat().st_size == 0:
+        raise UserError(f"{what} {path} is empty (0 bytes): it was not written completely; use another copy")
+
+
+class VideoFileSource(FrameSource):
+    """Decodes a video file's first video stream; the display rotation (phone clips) is applied."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import av
+
+        self.path = Path(path)
+        _check_input_file(self.path, "video file")
+        try:
+            self._container = av.open(str(self.path))
+        except (av.FFmpegError, UnicodeDecodeError, ValueError) as err:
+            raise UserError(
+                f"{self.path} is not a video file ffmpeg can read ({type(err).__name__}): "
+                "use an mp4/mov/mkv/webm/avi file"
+            ) from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise UserError(f"{self.path} has no video stream (audio only?): use a file with video")
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"
+        self._stream = stream
+        self._decoded = self._decode_frames()
+        self._index = 0
+        self._start: float | None = None
+        # Decoding the first frame now turns a corrupt file into a UserError here, not mid-pipeline,
+        # and it tells the rotation, which decides the output size.
+        first = next(self._decoded, None)
+        if first is None:
+            self._container.close()
+            raise UserError(f"{self.path} has no decodable video frames (corrupt file?): use another file")
+        self._pending: Any = first
+        self._rotation = round((getattr(first, "rotation", 0) or 0) / 90) % 4 * 90  # counter-clockwise
+        fps = float(stream.average_rate or stream.guessed_rate or 30)
+        width, height = first.width, first.height
+        if self._rotation in (90, 270):
+            width, height = height, width
+        has_audio = bool(self._container.streams.audio)
+        self.info = SourceInfo(
+            name=self.path.name,
+            width=width,
+            height=height,
+            fps=fps,
+            frame_count=self._estimate_frame_count(fps),
+            audio_path=self.path if has_audio else None,
+        )
+
+    def _estimate_frame_count(self, fps: float) -> int | None:
+        if self._stream.frames:
+            return int(self._stream.frames)
+        if self._stream.duration is not None and self._stream.time_base is not None:
+            seconds = float(self._stream.duration * self._stream.time_base)
+        elif self._container.duration:
+            seconds = self._container.duration / 1_000_000
+        else:
+            return None
+        return max(1, round(seconds * fps))
+
+    def _decode_frames(self) -> Iterator[Any]:
+        import av
+
+        try:
+            yield from self._container.decode(self._stream)
+        except av.FFmpegError as err:
+            # A truncated or damaged file: keep what decoded and end the stream there.
+            log.warning("%s: decoding stopped at frame %d (%s); the rest is skipped", self.path.name,
+                        self._index, err)
+
+    def read(self) -> Frame | None:
+        if self._pending is not None:
+            av_frame, self._pending = self._pending, None
+        else:
+            av_frame = next(self._decoded, None)
+        if av_frame is None:
+            return None
+        image = av_frame.to_ndarray(format="bgr24")
+        if self._rotation:
+            image = np.ascontiguousarray(np.rot90(image, k=self._rotation // 90))
+        seconds = av_frame.time
+        if seconds is None:
+            seconds = self._index / self.info.fps
+        if self._start is None:
+            self._start = seconds
+        frame = Frame(image, self._index, max(0.0, seconds - self._start))
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        self._decoded.close()
+        self._container.close()
+
+
+class ImageSource(FrameSource):
+    """A still image repeated `frames` times (None: forever) at a nominal `fps`."""
+
+    def __init__(self, path: str | os.PathLike[str], frames: int | None = 1, fps: float = 30.0) -> None:
+        self.path = Path(path)
+        _check_input_file(self.path, "image")
+        image = cv2.imdecode(np.fromfile(self.path, dtype=np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise UserError(f"{self.path} is not an image OpenCV can read: use a png or jpg file")
+        self.image = image
+        self._frames = frames
+        self._index = 0
+        height, width = image.shape[:2]
+        self.info = SourceInfo(self.path.name, width, height, fps, frame_count=frames)
+
+    def read(self) -> Frame | None:
+        if self._frames is not None and self._index >= self._frames:
+            return None
+        frame = Frame(self.image, self._index, self._index / self.info.fps)
+        self._index += 1
+        return frame
+
+
+# -- cameras ---------------------------------------------------------------------------------------
+CaptureFactory = Callable[[int | str], Any]  # returns something with cv2.VideoCapture's methods
+
+
+def _no_camera_message(spec: int | str) -> str:
+    where = f"at index {spec}" if isinstance(spec, int) else f"at {spec}"
+    return (
+        f"no camera {where}: check it is plugged in, not used by another app (close Zoom/OBS), "
+        "and that you have permission (Linux: the 'video' group)"
+    )
+
+
+class CameraSource(FrameSource):
+    """A live camera read on its own thread; survives unplugging by reconnecting in the background.
+
+    `read()` returns the newest frame. While the camera is lost it keeps returning the last good
+    frame at the nominal rate and `status` says so, so a preview or virtual camera never freezes.
+    """
+
+    drops_before_lost = 5  # consecutive empty reads that mean the camera is gone
+
+    def __init__(
+        self,
+        index_or_path: int | str,
+        size: tuple[int, int] = (1280, 720),
+        fps: float = 30.0,
+        capture_factory: CaptureFactory = cv2.VideoCapture,
+        backoff: tuple[float, float] = (0.25, 4.0),
+    ) -> None:
+        self.spec = index_or_path
+        self._requested = (size, fps)
+        self._factory = capture_factory
+        self._backoff = backoff
+        self.status = None
+        capture = self._open()
+        if capture is None:
+            raise UserError(_no_camera_message(index_or_path))
+        first = self._first_frame(capture)
+        if first is None:
+            capture.release()
+            raise UserError(
+                f"camera {index_or_path} opened but sends no frames: close other apps using it and "
+                "check it is not disabled by a privacy switch"
+            )
+        height, width = first.shape[:2]
+        self._size = (width, height)
+        measured_fps = capture.get(cv2.CAP_PROP_FPS) or fps
+        name = f"camera {index_or_path}"
+        self.info = SourceInfo(name, width, height, float(measured_fps if 0 < measured_fps <= 240 else fps),
+                               live=True)
+        self._period = 1.0 / self.info.fps
+        self._capture: Any = capture
+        self._cond = threading.Condition()
+        self._latest: np.ndarray = first
+        self._latest_seq = 1
+        self._returned_seq = 0
+        self._index = 0
+        self._t0 = time.monotonic()
+        self._last_return = self._t0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"camera-{index_or_path}", daemon=True)
+        self._thread.start()
+
+    # The capture is only touched by the constructor and then by the reading thread.
+    def _open(self) -> Any | None:
+        (width, height), fps = self._requested
+        capture = self._factory(self.spec)
+        if not capture.isOpened():
+            capture.release()
+            return None
+        # MJPEG first: raw YUYV at 720p is limited to ~10 fps by USB 2 bandwidth on most webcams.
+        capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        capture.set(cv2.CAP_PROP_FPS, fps)
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a backlog
+        return capture
+
+    @staticmethod
+    def _first_frame(capture: Any, attempts: int = 20) -> np.ndarray | None:
+        for _ in range(attempts):  # some cameras deliver a few empty frames while starting
+            ok, image = capture.read()
+            if ok and image is not None and image.size:
+                return image
+            time.sleep(0.05)
+        return None
+
+    def _run(self) -> None:
+        drops = 0
+        attempt = 0
+        while not self._stop.is_set():
+            if self._capture is None:
+                attempt += 1
+                self._set_status(f"camera lost, reconnecting (attempt {attempt})")
+                delay = min(self._backoff[1], self._backoff[0] * 2 ** (attempt - 1))
+                if self._stop.wait(delay):
+                    break
+                self._capture = self._open()
+                continue
+            ok, image = self._capture.read()
+            if not ok or image is None or not image.size:
+                drops += 1
+                if drops >= self.drops_before_lost or not self._capture.isOpened():
+                    log.warning("%s lost after %d empty reads; reconnecting", self.info.name, drops)
+                    self._capture.release()
+                    self._capture = None
+                    drops = 0
+                continue
+            drops = 0
+            attempt = 0
+            if (image.shape[1], image.shape[0]) != self._size:  # the camera renegotiated its mode
+                image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
+            with self._cond:
+                self._latest = image
+                self._latest_seq += 1
+                self.status = None
+                self._cond.notify_all()
+        if self._capture is not None:
+            self._capture.release()
+
+    def _set_status(self, status: str | None) -> None:
+        with self._cond:
+            self.status = status
+            self._cond.notify_all()
+
+    def read(self) -> Frame | None:
+        if self._stop.is_set():
+            return None
+        with self._cond:
+            # Wait for a fresh frame; when the camera is lost (or stalls), repeat the last one at
+            # the nominal rate instead of blocking the pipeline.
+            while self._latest_seq == self._returned_seq and not self._stop.is_set():
+                due = self._last_return + (self._period if self.status else max(1.0, 5 * self._period))
+                remaining = due - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            if self._stop.is_set():
+                return None
+            image = self._latest
+            self._returned_seq = self._latest_seq
+        now = time.monotonic()
+        self._last_return = now
+        frame = Frame(image, self._index, now - self._t0)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5.0)
+
+
+@dataclass(frozen=True)
+class CameraDevice:
+    index: int
+    name: str
+    path: str | None  # /dev/videoN on Linux; None where cameras are known by index only
+
+
+def list_cameras(probe_count: int = 5) -> list[CameraDevice]:
+    """The cameras a person can pick; on Linux without opening them (opening can take seconds)."""
+    if sys.platform.startswith("linux"):
+        return _linux_cameras()
+    found = []
+    for index in range(probe_count):
+        capture = cv2.VideoCapture(index)
+        if capture.isOpened():
+            found.append(CameraDevice(index, f"camera {index}", None))
+        capture.release()
+    return found
+
+
+def _linux_cameras() -> list[CameraDevice]:
+    devices = []
+    for path in glob.glob("/dev/video*"):
+        match = re.fullmatch(r"/dev/video(\d+)", path)
+        if match is None:
+            continue
+        sysfs = Path("/sys/class/video4linux") / Path(path).name
+        # A webcam registers a capture node (index 0) and a metadata node (index 1); list only capture.
+        node_index = _read_text(sysfs / "index")
+        if node_index not in (None, "0"):
+            continue
+        name = _read_text(sysfs / "name") or Path(path).name
+        if "animecam" in name:  # our own virtual camera: reading it back would feed the output in
+            continue
+        devices.append(CameraDevice(int(match.group(1)), name, path))
+    return sorted(devices, key=lambda device: device.index)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def open_source(spec: str, size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> FrameSource:
+    """`0` / `/dev/video2`: a camera; `demo`: the built-in clip; an image: a still; else a video file."""
+    text = str(spec).strip()
+    if text.isdigit():
+        return CameraSource(int(text), size=size, fps=fps)
+    if re.fullmatch(r"/dev/video\d+", text):
+        if not Path(text).exists():
+            raise UserError(_no_camera_message(text))
+        return CameraSource(text, size=size, fps=fps)
+    path = Path(text).expanduser()
+    if text == "demo" and not path.exists():
+        from videofilter.demo import DemoSource
+
+        return DemoSource(size=size, fps=fps)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(path, frames=None, fps=fps)
+    return VideoFileSource(path)
