@@ -233,7 +233,7 @@ def test_distribute_routes_training_through_wrappers() -> None:
 
 def test_generator_file_roundtrip_and_distillation(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    real_a, real_b = photo_anime_batch()
+    real_a, real_b = photo_anime_batch(size=16)
     teacher_model = build_model("twingan", {**TINY["twingan"], "num_styles": 2, "lr": 2e-3})
     teacher_optimizers = teacher_model.make_optimizers()
     for _ in range(20):  # a teacher with a mapping of its own, not an untrained near-zero output

@@ -244,6 +244,8 @@ def report_table(report: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # OpenCV's own warnings (e.g. "can't open camera by index") would break the one-line error rule.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     # SIGTERM ends a run like Ctrl-C does, so recordings are finalised.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     parser = build_parser()
