@@ -202,6 +202,9 @@ class Pipeline:
         self.filter = FaceFilter(style, self.config)
         self._sinks: list[FrameSink] = list(sinks)
         self._sinks_lock = threading.Lock()
+        # Held while the output thread writes one frame to the sinks, so a sink removed from
+        # another thread is never closed in the middle of a write (x264 deadlocks on that).
+        self._writing = threading.RLock()
         self._on_error = on_error
         self.errors: list[BaseException] = []
         self._lossless = not source.info.live and not self.config.realtime
@@ -234,7 +237,8 @@ class Pipeline:
             if sink not in self._sinks:
                 return
             self._sinks.remove(sink)
-        sink.close()
+        with self._writing:
+            sink.close()
 
     @property
     def running(self) -> bool:
@@ -388,6 +392,10 @@ class Pipeline:
                 self._close_sink(sink)
 
     def _write(self, result: FrameResult) -> None:
+        with self._writing:
+            self._write_to_sinks(result)
+
+    def _write_to_sinks(self, result: FrameResult) -> None:
         with self._sinks_lock:
             sinks = list(self._sinks)
         for sink in sinks:
