@@ -147,7 +147,10 @@ def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, stri
         sinks = [Recorder(output_path, info), CallbackSink(lambda _r: bar.update(1))]
         if strip is not None:
             sinks.append(StripSink(strip, info.frame_count or 150))
-        pipeline = Pipeline(source, style, sinks, _config(args))
+        # Any failure (the recording above all) ends the conversion at once; run() then raises it.
+        pipeline = Pipeline(
+            source, style, sinks, _config(args), on_error=lambda _err: pipeline.request_stop()
+        )
         started = time.perf_counter()
         try:
             stats = pipeline.run()

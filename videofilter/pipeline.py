@@ -262,8 +262,12 @@ class Pipeline:
             self._threads.append(thread)
             thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the threads to finish (safe from any thread, a sink or an error callback included)."""
         self._stop.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         self.join()
 
     def join(self, timeout: float | None = None) -> None:

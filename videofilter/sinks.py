@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import struct
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +36,9 @@ class RecorderConfig:
     # Fragmented MP4: a crash or kill leaves a file that plays up to the last fragment.
     fragmented: bool = True
     keyframe_seconds: float = 1.0  # GOP length, which is also the fragment length
-    constant_rate: bool | None = None  # pts from frame index (None: yes unless the source is live)
+    # pts from the frame index at the nominal rate; by default they follow the frames' own timestamps,
+    # which keeps variable-frame-rate clips (phones) and stalling cameras in sync with their sound.
+    constant_rate: bool = False
 
 
 def _check_output_path(path: Path, input_path: Path | None) -> None:
@@ -49,6 +53,28 @@ def _check_output_path(path: Path, input_path: Path | None) -> None:
         raise UserError(f"the output {path} is a folder: give a file name ending in .mp4")
     if input_path is not None and path.exists() and os.path.samefile(path, input_path):
         raise UserError(f"the output {path} is the input: choose another output file name")
+
+
+def _playable_end(path: Path) -> int:
+    """Where the last complete fragment of a fragmented MP4 ends (header boxes count as complete).
+
+    A file cut inside a box (disk full) does not open at all in FFmpeg; cut here it plays to that point.
+    """
+    size = path.stat().st_size
+    end = good = 0
+    with path.open("rb") as file:
+        while end + 8 <= size:
+            file.seek(end)
+            header = file.read(16)
+            box_size, kind = struct.unpack(">I4s", header[:8])
+            if box_size == 1 and len(header) == 16:  # 64-bit size
+                box_size = struct.unpack(">Q", header[8:])[0]
+            if box_size < 8 or end + box_size > size:
+                break
+            end += box_size
+            if kind != b"moof":  # a fragment header is only useful with the media data after it
+                good = end
+    return good
 
 
 def _even_size(width: int, height: int) -> tuple[int, int]:
@@ -76,9 +102,7 @@ class Recorder(FrameSink):
         self.config = config or RecorderConfig()
         input_file = Path(input_path) if input_path is not None else info.audio_path
         _check_output_path(self.path, input_file)
-        self._constant_rate = (
-            self.config.constant_rate if self.config.constant_rate is not None else not info.live
-        )
+        self._constant_rate = self.config.constant_rate
         self._size = _even_size(info.width, info.height)
         if self._size != (info.width, info.height):
             log.warning("%s: padding %dx%d to %dx%d (H.264 yuv420p needs even sizes)", self.path.name,
@@ -109,10 +133,11 @@ class Recorder(FrameSink):
         stream = self._out.add_stream("libx264", rate=rate)
         stream.width, stream.height = self._size
         stream.pix_fmt = self.config.pix_fmt
-        # Constant rate: one tick per frame. Live: millisecond ticks carry the camera's real timing.
+        # Constant rate: one tick per frame. Otherwise 90 kHz ticks (MPEG's clock) carry each frame's
+        # real timing, and hold 24, 25, 30, 60 and 29.97 fps frame times exactly.
         # (The muxer replaces stream.time_base with its own when it writes the header, so the
         # tick is kept here and given to every frame.)
-        self._tick = 1 / rate if self._constant_rate else Fraction(1, 1000)
+        self._tick = 1 / rate if self._constant_rate else Fraction(1, 90_000)
         stream.time_base = self._tick
         context = stream.codec_context
         context.time_base = self._tick
@@ -208,8 +233,15 @@ class Recorder(FrameSink):
         av_frame.colorspace, av_frame.color_range = _BT601, _LIMITED_RANGE
         av_frame.pts = self._last_pts = self._pts(frame)
         av_frame.time_base = self._tick
-        self._mux_audio_until(float(av_frame.pts * self._tick))
-        self._out.mux(self._video.encode(av_frame))
+        try:
+            self._mux_audio_until(float(av_frame.pts * self._tick))
+            self._out.mux(self._video.encode(av_frame))
+        except OSError as err:  # disk full, file too large, drive unplugged
+            self._closed = True
+            with contextlib.suppress(OSError):
+                self._out.close()
+            self._close_audio()
+            self._cut_short(err)
         self.frames_written += 1
 
     def close(self) -> None:
@@ -222,10 +254,32 @@ class Recorder(FrameSink):
             if self.frames_written:
                 frame_seconds = float(self._tick) if self._constant_rate else 1 / self.info.fps
                 self._mux_audio_until(float(self._last_pts * self._tick) + frame_seconds)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                self._out.close()
+            self._cut_short(err)
         finally:
             self._out.close()
-            if self._audio_in is not None:
-                self._audio_in.close()
+            self._close_audio()
+        # FFmpeg drops errors of the final flush, so a short last write shows only in the file.
+        if self.config.fragmented and _playable_end(self.path) < self.path.stat().st_size:
+            self._cut_short(None)
+
+    def _close_audio(self) -> None:
+        if self._audio_in is not None:
+            self._audio_in.close()
+            self._audio_in = None
+
+    def _cut_short(self, err: OSError | None) -> None:
+        """Trims a failed recording to its last complete fragment, so it plays, and says so."""
+        reason = (err.strerror or str(err)) if err is not None else "the last write did not complete"
+        if self.config.fragmented and self.path.exists():
+            with self.path.open("r+b") as file:
+                file.truncate(_playable_end(self.path))
+        raise UserError(
+            f"recording to {self.path} stopped ({reason}): free disk space or choose another folder; "
+            "the file keeps what was recorded before that"
+        ) from None
 
 
 # -- virtual camera --------------------------------------------------------------------------------

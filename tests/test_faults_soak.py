@@ -1,0 +1,33 @@
+"""bench/soak.py runs end to end in a few seconds (the long runs are for people, not CI)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from media import decode_all
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_soak_smoke_run_reports_every_measure(tmp_path: Path) -> None:
+    record_dir = tmp_path / "rec"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "soak.py"), "--minutes", "0.1", "--interval", "2",
+         "--switch-seconds", "1", "--clip-seconds", "1", "--record-dir", str(record_dir),
+         "--rotate-minutes", "0.03", "--json"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert done.returncode in (0, 1), done.stderr  # PASS or FAIL against the goals, never a crash
+    report = json.loads(done.stdout)
+    assert report["frames"] > 0 and report["style_switches"] >= 3 and not report["errors"]
+    assert set(report["probes"]) == {"before", "warm", "end", "stopped"}
+    assert report["intervals"] and all(row["fps"] > 0 for row in report["intervals"])
+    assert report["passed"] == all(report["checks"].values())
+    assert report["recordings"] >= 2
+    for path in sorted(record_dir.glob("soak-*.mp4")):  # rotated recordings play
+        assert len(decode_all(path)[0]) > 0
