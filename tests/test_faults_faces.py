@@ -124,8 +124,6 @@ def test_fast_motion_jumps_of_100_px_keep_running(head: np.ndarray) -> None:
     assert sum(bool(r.faces) for r in results) >= len(frames) // 3
 
 
-@pytest.mark.xfail(strict=True, reason="faces.py: after a 100 px jump optical flow leaves a track on the "
-                   "old spot, shrinking to a few pixels, and detector runs do not drop it (ghost faces)")
 def test_fast_motion_reports_no_ghost_faces(head: np.ndarray) -> None:
     frames, positions = _jumping(head)
     results = run(frames, smoothing=1.0)

@@ -45,6 +45,7 @@ class TrackerConfig:
     match_iou: float = 0.3  # a detection continues a track (keeps its id) above this box overlap
     detection_gain: float = 0.3  # share of a detection's correction applied to a followed face (less jitter)
     snap_error: float = 0.08  # ... unless it is off by more than this fraction of the face width: jump
+    flow_error_limit: float = 15.0  # median LK residual (grey levels) above which a track is lost
     lost_after: int = 1  # detector runs in a row that may miss a tracked face before it is dropped
     min_visible: float = 0.3  # a track whose box lies less than this fraction inside the frame ends
     flow_size: int = 640  # longer side of the grey frame optical flow runs on
@@ -184,6 +185,7 @@ class _Track:
     box: np.ndarray  # (4,) float64 frame px, unfiltered
     score: float
     smoother: OneEuroFilter
+    confirmed_width: float  # box width at the last detection that matched this face
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # flow-frame px
     misses: int = 0
 
@@ -271,7 +273,7 @@ class FaceTracker:
     def _follow(self, grey: np.ndarray, flow_scale: float) -> bool:
         """Moves every track by the flow of its points; drops the ones flow loses. True if any was lost."""
         counts = [len(t.points) for t in self._tracks]
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(
+        moved, status, error = cv2.calcOpticalFlowPyrLK(
             self._grey, grey, np.concatenate([t.points for t in self._tracks]).reshape(-1, 1, 2), None,
             winSize=(15, 15), maxLevel=2,
             criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 10, 0.03),
@@ -282,13 +284,22 @@ class FaceTracker:
             old = track.points
             new = moved[start : start + count, 0]
             ok = status[start : start + count, 0] == 1
+            residual = error[start : start + count, 0][ok]
             start += count
+            # The picture under the points changed (the face jumped away or was covered): lost.
+            if not ok.any() or float(np.median(residual)) > self.config.flow_error_limit:
+                continue
             matrix = self._fit_motion(old[ok], new[ok])
-            if matrix is None:
+            # A face does not change size by a quarter between two frames, nor drift far from the
+            # size the detector last saw: either means flow slid off the face (fast motion), so the
+            # track is dropped and the detector runs at once instead of leaving a ghost behind.
+            if matrix is None or not 0.8 < math.hypot(matrix[0, 0], matrix[1, 0]) < 1.25:
                 continue
             to_frame = np.diag([1 / flow_scale, 1 / flow_scale])
             frame_matrix = np.hstack([matrix[:, :2], to_frame @ matrix[:, 2:]])
             track.move(frame_matrix)
+            if not 0.6 < (track.box[2] - track.box[0]) / track.confirmed_width < 1.6:
+                continue
             track.points = new[ok]
             kept.append(track)
         lost = len(kept) < len(self._tracks)
@@ -327,6 +338,7 @@ class FaceTracker:
             self._tracks[ti].correct(found.landmarks[di], found.boxes[di], cfg)
             track = self._tracks[ti]
             track.score, track.misses = float(found.scores[di]), 0
+            track.confirmed_width = max(float(track.box[2] - track.box[0]), 1.0)
             track.points = self._seed_points(grey, track, flow_scale)
         confirmed = [self._tracks[ti].box for ti in matched_tracks]
         for ti, track in enumerate(self._tracks):
@@ -345,6 +357,7 @@ class FaceTracker:
                 box=found.boxes[di].astype(np.float64),
                 score=float(found.scores[di]),
                 smoother=OneEuroFilter(cfg.min_cutoff, cfg.beta, cfg.d_cutoff),
+                confirmed_width=max(float(found.boxes[di][2] - found.boxes[di][0]), 1.0),
             )
             self._next_id += 1
             track.points = self._seed_points(grey, track, flow_scale)
