@@ -23,6 +23,6 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # one thread: the budget is counte
 "$PYTHON" -m videofilter.cli train run --dataset "$WORK/dataset" --preset bundled-128 --out "$WORK/run"
 rm -rf "$PACK"
 "$PYTHON" -m videofilter.cli train export "$WORK/run" --out "$PACK" --name "$NAME" --style-names "$NAME" \
-    --license "MIT (animecam); trained only on scikit-image sample images (CC0 / public domain, LFW subset)"
+    --license "MIT (animecam weights); data: scikit-image sample photos (CC0 / public domain) and its LFW subset (no stated licence)"
 du -sh "$PACK"
 echo "run: $WORK/run (samples/, tb/, run.json)"

@@ -79,7 +79,7 @@ def test_resume_is_exact(model: str, dataset: Path, tmp_path: Path) -> None:
     config = dict(model=model, dataset=str(dataset), steps=6, decay_steps=3, checkpoint_every=100)
     straight = Trainer(preset("cpu-tiny", **config), tmp_path / "a")
     straight.train()
-    Trainer(preset("cpu-tiny", **config), tmp_path / "b").train(stop_at=3)
+    Trainer(preset("cpu-tiny", **config), tmp_path / "b").train(stop_at=2)  # mid-epoch (3 per epoch)
     resumed = Trainer(preset("cpu-tiny", **config), tmp_path / "b")
     resumed.train(resume=True)
     assert resumed.step == 6

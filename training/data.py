@@ -372,7 +372,7 @@ class EpochBatches:
     def __init__(
         self, dataset: UnpairedDataset, batch_size: int, workers: int, rank: int, world: int, seed: int
     ) -> None:
-        self.dataset, self.batch_size, self.workers = dataset, batch_size, workers
+        self.dataset, self.batch_size, self.workers, self.seed = dataset, batch_size, workers, seed
         self.sampler = DistributedSampler(
             dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=True
         )
@@ -394,4 +394,7 @@ class EpochBatches:
             num_workers=self.workers,
             drop_last=True,
             persistent_workers=False,
+            # Its own generator: a loader drawing worker seeds from the global RNG would shift the
+            # model's random stream by where an epoch starts, and break exact resume mid-epoch.
+            generator=torch.Generator().manual_seed(self.seed + epoch),
         )

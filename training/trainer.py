@@ -379,6 +379,13 @@ def run_train(args: argparse.Namespace) -> int:
             raise UserError("pass --dataset DIR, or --photos DIR --anime DIR")
         config = preset(args.preset, model=args.model, steps=args.steps, dataset=str(Path(dataset).resolve()))
     trainer = Trainer(config, run_dir)
+    if trainer.is_main:
+        files = trainer.files
+        print(
+            f"{config.model}: {len(files.photos)} photos, {len(files.anime)} anime images "
+            f"({', '.join(files.styles)}), {config.image_size}px, batch {config.batch_size} x "
+            f"{trainer.world} process(es) on {trainer.device}, {config.steps} steps -> {run_dir}"
+        )
     losses = trainer.train(resume=args.resume)
     if trainer.is_main:
         print(", ".join(f"{k} {v:.4f}" for k, v in losses.items()))

@@ -24,9 +24,6 @@ def init_normal(module: nn.Module, std: float = 0.02) -> None:
             nn.init.normal_(layer.weight, 0.0, std)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
-        elif isinstance(layer, (nn.BatchNorm2d, nn.InstanceNorm2d)) and layer.weight is not None:
-            nn.init.normal_(layer.weight, 1.0, std)
-            nn.init.zeros_(layer.bias)
 
 
 def pixel_norm(x: Tensor, eps: float = 1e-8) -> Tensor:
