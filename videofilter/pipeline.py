@@ -68,6 +68,7 @@ class FaceFilter:
         self.smoother = TemporalSmoother(self.config.smoother)
         self.compositor = Compositor(self.config.compositor)
         self._style = style
+        self._crop_size = style.input_size
 
     @property
     def style(self) -> Style:
@@ -75,9 +76,8 @@ class FaceFilter:
 
     def set_style(self, style: Style) -> None:
         # Reference assignment is atomic; the next frame picks the new style up. Keeping the
-        # smoother's state gives a short cross-fade instead of a jump when the crop size matches.
-        if style.input_size != self._style.input_size:
-            self.smoother.reset()
+        # smoother's state gives a short cross-fade instead of a jump (process() resets it only
+        # when the crop size changes, on its own thread).
         self._style = style
 
     def process(self, frame: Frame) -> FrameResult:
@@ -92,6 +92,9 @@ class FaceFilter:
         faces = self.tracker.update(image, frame.pts)
         ms["track"] = (clock() - t) * 1e3
         canvas = image
+        if style.input_size != self._crop_size:
+            self.smoother.reset()
+            self._crop_size = style.input_size
         if faces:
             size = style.input_size
             t = clock()
