@@ -113,11 +113,15 @@ def test_switching_style_changes_the_output(qtbot, store_path: Path, clip: Path)
     wait_frames(qtbot, window, 15)
     after = window.preview.result
     assert after.faces
-    within_style = np.abs(face_region(before.output.image, before.faces)[:100, :100]
-                          - face_region(same_style.output.image, before.faces)[:100, :100]).mean()
-    across_styles = np.abs(face_region(before.output.image, before.faces)[:100, :100]
-                           - face_region(after.output.image, before.faces)[:100, :100]).mean()
-    assert across_styles > 10 and across_styles > 2 * within_style
+
+    def colourfulness(result) -> float:
+        # cel keeps the skin and hair colours, manga is ink and grey tones: a difference that
+        # does not depend on how far the face moved between the frames compared.
+        region = face_region(result.output.image, result.faces)[:100, :100].astype(int)
+        return float((region.max(axis=2) - region.min(axis=2)).mean())
+
+    assert abs(colourfulness(same_style) - colourfulness(before)) < 0.25 * colourfulness(before)
+    assert colourfulness(after) < 0.5 * colourfulness(before)
     assert window.panel.gallery.currentItem().data(Qt.ItemDataRole.UserRole) == "manga"
 
 
