@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlparse
@@ -37,13 +38,17 @@ BUILTIN_PACKS_DIR = Path(__file__).parent / "packs_builtin"
 _CHUNK = 1 << 20
 
 
-def _copy_capped(src: IO[bytes], dst: IO[bytes], cap: int, what: str) -> int:
+def _copy_capped(
+    src: IO[bytes], dst: IO[bytes], cap: int, what: str, on_chunk: Callable[[bytes], None] | None = None
+) -> int:
     """Stream src to dst; refuse as soon as more than `cap` bytes arrive (declared sizes can lie)."""
     total = 0
     while chunk := src.read(_CHUNK):
         total += len(chunk)
         if total > cap:
             raise UserError(f"{what} is larger than its {cap} byte limit; refusing it")
+        if on_chunk is not None:
+            on_chunk(chunk)
         dst.write(chunk)
     return total
 
@@ -158,14 +163,12 @@ def download(url: str, dest: Path, *, sha256: str | None = None, cap: int = MAX_
             if length > cap:
                 raise UserError(f"{url} is {length} bytes, over the {cap} byte download limit")
             with tqdm(total=length or None, unit="B", unit_scale=True, desc="download", disable=None) as bar:
-                received = 0
-                while chunk := response.read(_CHUNK):
-                    received += len(chunk)
-                    if received > cap:
-                        raise UserError(f"{url} sent more than the {cap} byte download limit; refusing it")
+
+                def received(chunk: bytes) -> None:
                     digest.update(chunk)
-                    out.write(chunk)
                     bar.update(len(chunk))
+
+                _copy_capped(response, out, cap, f"the download from {url}", received)
     except urllib.error.HTTPError as err:
         raise UserError(f"download of {url} failed: HTTP {err.code} {err.reason}") from None
     except (urllib.error.URLError, OSError) as err:
