@@ -99,6 +99,12 @@ def test_lossless_file_mode_keeps_every_frame_in_order() -> None:
     assert sink.closed
 
 
+def test_lossless_end_of_stream_waits_for_a_slow_sink() -> None:
+    sink = ListSink(delay=0.15)  # slower than the end marker's wait, with the queues full
+    Pipeline(FakeSource(np.zeros((48, 64, 3), np.uint8), 14), Keep(), [sink]).run()
+    assert [r.output.index for r in sink.results] == list(range(14))
+
+
 def test_live_mode_drops_oldest_instead_of_lagging() -> None:
     source = FakeSource(np.zeros((48, 64, 3), np.uint8), 60, live=True, delay=0.001)
     sink = ListSink(delay=0.01)

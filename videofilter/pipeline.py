@@ -366,6 +366,8 @@ class Pipeline:
                 q.put(_END, timeout=0.1)
                 return
             except queue.Full:
+                if self._lossless and not self._stop.is_set():
+                    continue  # the next thread is still working through the queue: lose nothing
                 with contextlib.suppress(queue.Empty):
                     q.get_nowait()
 
