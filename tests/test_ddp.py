@@ -24,7 +24,7 @@ def ddp_worker(rank: int, world: int, port: int, dataset: str, run_dir: str, out
     from safetensors.torch import save_file
 
     from training.config import preset
-    from training.trainer import Trainer
+    from training.trainer import Trainer, shutdown_distributed
 
     os.environ.update(
         {
@@ -42,7 +42,8 @@ def ddp_worker(rank: int, world: int, port: int, dataset: str, run_dir: str, out
     state = trainer.model.state_dict()
     save_file({k: v.contiguous() for k, v in state.items()}, f"{out_dir}/rank{rank}.safetensors")
     save_file({k: v.contiguous() for k, v in initial.items()}, f"{out_dir}/initial{rank}.safetensors")
-    torch.distributed.destroy_process_group()
+    del trainer, state
+    shutdown_distributed()
 
 
 @pytest.mark.slow

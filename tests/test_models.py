@@ -388,6 +388,7 @@ DDP_SCRIPT = """
 import os, sys, torch, torch.distributed as dist, torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 from training.models import build_model
+from training.trainer import shutdown_distributed
 
 CONFIGS = {configs!r}
 
@@ -409,10 +410,11 @@ def worker(rank, port, out):
         both = [torch.zeros_like(flat) for _ in range(2)]
         dist.all_gather(both, flat)
         spread[name] = float((both[0] - both[1]).abs().max())
+        del model, optimizers
     if rank == 0:
         with open(out, "w") as f:
             f.write(repr(spread))
-    dist.destroy_process_group()
+    shutdown_distributed()
 
 if __name__ == "__main__":
     mp.spawn(worker, args=(int(sys.argv[1]), sys.argv[2]), nprocs=2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import os
 import time
@@ -44,6 +45,18 @@ def setup_distributed() -> tuple[int, int, torch.device]:
             torch.cuda.set_device(device)
         torch.distributed.init_process_group("nccl" if cuda else "gloo")
     return rank, world, device
+
+
+def shutdown_distributed() -> None:
+    """Leave the process group once every rank is done with it. The caller drops its DDP-wrapped
+    models first: Gloo's threads can still hold the reducer's last async work, and if that dies
+    during interpreter shutdown, or after a faster peer has already closed its sockets, the
+    process aborts with SIGABRT after a run that otherwise succeeded."""
+    if not torch.distributed.is_initialized():
+        return
+    torch.distributed.barrier()
+    gc.collect()
+    torch.distributed.destroy_process_group()
 
 
 class Checkpoints:
@@ -390,8 +403,8 @@ def run_train(args: argparse.Namespace) -> int:
     if trainer.is_main:
         print(", ".join(f"{k} {v:.4f}" for k, v in losses.items()))
         print(run_dir)
-    if trainer.world > 1:
-        torch.distributed.destroy_process_group()
+    del trainer
+    shutdown_distributed()
     return 0
 
 
