@@ -107,12 +107,15 @@ def _proc_status() -> dict[str, int]:
 
 @dataclass
 class Interval:
-    """One fps sample; descriptors and OS threads are the peaks seen in it (they flicker as the
-    decoder reopens and recordings rotate, so a single reading could miss or fake a leak)."""
+    """One fps sample, with the lowest and highest descriptor and OS thread counts seen in it. They
+    flicker by a few as the decoder reopens, recordings rotate and native pools (x264, OpenCV) come
+    and go, so a leak shows as the floor of a late interval rising above the first one's ceiling."""
 
     fps: float
     rss_kb: int
+    min_fds: int
     peak_fds: int
+    min_threads_os: int
     peak_threads_os: int
 
 
@@ -134,6 +137,21 @@ class SoakReport:
     passed: bool = False
 
 
+class _Range:
+    """The lowest and highest of the values seen since the last take()."""
+
+    def __init__(self) -> None:
+        self.values: list[int] = []
+
+    def add(self, value: int) -> None:
+        self.values.append(value)
+
+    def take(self) -> tuple[int, int]:
+        low, high = min(self.values), max(self.values)
+        self.values = []
+        return low, high
+
+
 def _judge(report: SoakReport) -> None:
     warm, end = report.probes["warm"], report.probes["end"]
     before, stopped = report.probes["before"], report.probes["stopped"]
@@ -144,9 +162,9 @@ def _judge(report: SoakReport) -> None:
     report.checks = {
         "memory growth < 5%": growth < MEMORY_GROWTH_LIMIT,
         "no descriptor growth": end.fds <= warm.fds
-        and (first is None or last.peak_fds <= first.peak_fds),  # type: ignore[union-attr]
+        and (first is None or last.min_fds <= first.peak_fds),  # type: ignore[union-attr]
         "no thread growth": end.threads_python <= warm.threads_python
-        and (first is None or last.peak_threads_os <= first.peak_threads_os),  # type: ignore[union-attr]
+        and (first is None or last.min_threads_os <= first.peak_threads_os),  # type: ignore[union-attr]
         # Native pools (OpenCV, ONNX Runtime) outlive a pipeline by design; Python threads must not.
         "threads ended after stop": stopped.threads_python <= before.threads_python,
         "fps steady within 10%": bool(fps) and all(abs(f - median) <= FPS_TOLERANCE * median for f in fps),
@@ -190,7 +208,7 @@ def run_soak(
         next_switch = start + switch_seconds
         next_rotation = start + rotate_minutes * 60 if recorder is not None and rotate_minutes > 0 else None
         interval_start, interval_frames = start + warmup, None
-        peak_fds = peak_threads = 0
+        fds_seen, threads_seen = _Range(), _Range()  # within the current interval
         bar = tqdm(total=round(duration), unit="s", desc="soak", dynamic_ncols=True, disable=None)
         try:
             while (now := time.monotonic()) < start + duration and pipeline.running:
@@ -203,18 +221,21 @@ def run_soak(
                     interval_frames = pipeline.stats.frames
                 if interval_frames is not None:
                     probe = Probe.now(t0)
-                    peak_fds, peak_threads = max(peak_fds, probe.fds), max(peak_threads, probe.threads_os)
+                    fds_seen.add(probe.fds)
+                    threads_seen.add(probe.threads_os)
                     if now - interval_start >= interval:
                         frames = pipeline.stats.frames
                         fps = round((frames - interval_frames) / (now - interval_start), 2)
-                        report.intervals.append(Interval(fps, probe.rss_kb, peak_fds, peak_threads))
+                        row = Interval(fps, probe.rss_kb, *fds_seen.take(), *threads_seen.take())
+                        report.intervals.append(row)
                         interval_start, interval_frames = now, frames
-                        peak_fds = peak_threads = 0
                 if now >= next_switch:
                     report.style_switches += 1
                     pipeline.set_style(load_style(styles[report.style_switches % len(styles)], backend))
                     next_switch += switch_seconds
-                if next_rotation is not None and now >= next_rotation:
+                # None in the last moments: the end probe would land on a fresh recorder.
+                quiet_end = start + duration - min(5.0, 0.1 * duration)
+                if next_rotation is not None and next_rotation <= now < quiet_end:
                     old, recorder = recorder, _new_recorder(record_dir, report, source.info)
                     pipeline.add_sink(recorder)
                     pipeline.remove_sink(old)
@@ -250,12 +271,13 @@ def report_table(report: SoakReport) -> str:
         f"({report.dropped} dropped to stay live), {report.style_switches} style switches over "
         f"{len(report.styles)} styles, {report.clip_loops} clip loops, {report.recordings} recordings",
         "",
-        f"{'interval':<10}{'end s':>8}{'fps':>8}{'RSS MB':>9}{'peak fds':>10}{'peak os thr':>13}",
+        f"{'interval':<10}{'end s':>8}{'fps':>8}{'RSS MB':>9}{'fds':>9}{'os threads':>12}",
     ]
     warmup = report.warmup_seconds
     for i, row in enumerate(report.intervals):
         lines.append(f"{i + 1:<10}{warmup + (i + 1) * report.interval_seconds:>8.0f}{row.fps:>8.1f}"
-                     f"{row.rss_kb / 1024:>9.1f}{row.peak_fds:>10}{row.peak_threads_os:>13}")
+                     f"{row.rss_kb / 1024:>9.1f}{f'{row.min_fds}-{row.peak_fds}':>9}"
+                     f"{f'{row.min_threads_os}-{row.peak_threads_os}':>12}")
     if report.intervals:
         lines.append(f"{'median':<10}{'':>8}{statistics.median(i.fps for i in report.intervals):>8.1f}")
     lines += ["", f"{'probe':<9}{'time s':>8}{'RSS MB':>9}{'fds':>6}{'py thr':>8}{'os thr':>8}"]
