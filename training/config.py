@@ -103,8 +103,8 @@ class TrainConfig:
 
 # Small widths and a high learning rate so 64x64 CPU runs learn within minutes (bench/unpaired.py).
 # TwinGAN's author weights every loss 1.0; in a budget of ~2000 steps that lets the adversarial term
-# paint colour artefacts below the identity's score (-0.6 dB), so reconstruction and cycle weigh 10
-# (CycleGAN's cycle weight) and G learns at half D's rate (+0.4 dB in 5 CPU-minutes).
+# paint colour artefacts below the identity's score (-0.6 dB in 10 CPU-minutes), so reconstruction
+# and cycle weigh 10 (CycleGAN's cycle weight) and G learns at half D's rate (+0.85 dB).
 _SMALL_MODELS: dict[str, dict[str, Any]] = {
     "cyclegan": {"ngf": 16, "ndf": 16, "n_blocks": 3, "n_layers_d": 2, "pool_size": 10, "lr": 1e-3},
     "twingan": {
