@@ -303,3 +303,25 @@ def test_callback_sink_and_recorder_config_defaults() -> None:
     assert seen == [0, 1, 2]
     config = RecorderConfig()
     assert (config.preset, config.pix_fmt, config.fragmented) == ("veryfast", "yuv420p", True)
+
+
+def _os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc (Linux)")
+def test_closed_recorder_frees_its_encoder_threads_while_still_referenced(tmp_path: Path) -> None:
+    """x264 joins its threads only when FFmpeg frees the encoder; a closed Recorder someone still
+    holds (the GUI keeps the last one) must not keep them, or every rotation in a soak adds some."""
+    # OpenCV's worker pool starts on first use and stays for the process: start it before counting.
+    cv2.cvtColor(pattern_frame(0, (640, 360)), cv2.COLOR_BGR2YUV_I420)
+    before = _os_threads()
+    recorder = Recorder(tmp_path / "held.mp4", SourceInfo("t", 640, 360, 30.0))
+    for i in range(10):
+        frame = Frame(pattern_frame(i, (640, 360)), i, i / 30)
+        recorder.write(FrameResult(frame, frame))
+    encoding = _os_threads()
+    recorder.close()
+    assert encoding > before  # x264's threads exist while it encodes (else this test proves nothing)
+    assert _os_threads() <= before, (before, encoding, _os_threads())
+    assert recorder.frames_written == 10
