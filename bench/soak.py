@@ -209,6 +209,8 @@ def run_soak(
         next_rotation = start + rotate_minutes * 60 if recorder is not None and rotate_minutes > 0 else None
         interval_start, interval_frames = start + warmup, None
         fds_seen, threads_seen = _Range(), _Range()  # within the current interval
+        # No rotation in the last moments: the end probe would land on a fresh recorder.
+        quiet_end = start + duration - min(5.0, 0.1 * duration)
         bar = tqdm(total=round(duration), unit="s", desc="soak", dynamic_ncols=True, disable=None)
         try:
             while (now := time.monotonic()) < start + duration and pipeline.running:
@@ -233,8 +235,6 @@ def run_soak(
                     report.style_switches += 1
                     pipeline.set_style(load_style(styles[report.style_switches % len(styles)], backend))
                     next_switch += switch_seconds
-                # None in the last moments: the end probe would land on a fresh recorder.
-                quiet_end = start + duration - min(5.0, 0.1 * duration)
                 if next_rotation is not None and next_rotation <= now < quiet_end:
                     old, recorder = recorder, _new_recorder(record_dir, report, source.info)
                     pipeline.add_sink(recorder)
