@@ -1,7 +1,9 @@
 """Soak test: the live pipeline on a looping 1280x720 clip, as fast as it goes, for a long time.
 
-Styles are switched every few seconds (cycling through every style `animecam styles` lists), frames
-go to a null sink and, with --record-dir, to a Recorder that is replaced every --rotate-minutes.
+Styles are switched every few seconds (cycling through every style `animecam styles` lists). The
+clip plays like a camera exactly as fast as the filter: a sink that sees each delivered frame lets
+the clip decode the next one. With --record-dir frames also go to a Recorder that is replaced every
+--rotate-minutes.
 It prints frames processed, fps per interval, resident memory, open descriptors and threads, and
 PASS/FAIL against the goals: memory growth < 5% after the warm-up, no growth in descriptors or
 threads, every interval's fps within 10% of the median.
@@ -26,7 +28,7 @@ from tqdm import tqdm
 
 from engine.styles import list_styles, load_style
 from videofilter.demo import write_demo_clip
-from videofilter.frames import Frame, FrameResult, FrameSource, SourceInfo
+from videofilter.frames import Frame, FrameSource, SourceInfo
 from videofilter.pipeline import Pipeline, PipelineConfig
 from videofilter.sinks import CallbackSink, Recorder
 from videofilter.sources import VideoFileSource
@@ -41,11 +43,18 @@ class LoopingClip(FrameSource):
     """A video file played over and over as if it were a camera: reopened (decoder and all) at its end.
 
     Reopening on every loop is deliberate: a leak in opening or closing files shows up in the soak.
+    With `camera_fps` 0 it is a camera that always has a fresh frame when the filter is ready for
+    one: `read` waits until the pipeline has delivered all but `in_flight` of the frames handed out
+    (`delivered()` is called per frame). Left free-running instead, it decoded 5x more frames than
+    were filtered and its thread fought the filter for the two cores, which set the fps.
     """
 
-    def __init__(self, path: Path, camera_fps: float = 0.0) -> None:
+    def __init__(self, path: Path, camera_fps: float = 0.0, in_flight: int = 2) -> None:
         self.path = path
-        self._period = 1.0 / camera_fps if camera_fps > 0 else 0.0  # 0: as fast as it decodes
+        self._period = 1.0 / camera_fps if camera_fps > 0 else 0.0
+        # Two in flight fill the pipeline's stages (the next frame is decoded while one is filtered)
+        # without ever filling its size-2 live queues, so no frame is decoded only to be dropped.
+        self._credits = threading.Semaphore(in_flight)
         self._source = VideoFileSource(path)
         clip = self._source.info
         self.info = SourceInfo(f"{clip.name} (looped)", clip.width, clip.height, clip.fps, live=True)
@@ -53,10 +62,16 @@ class LoopingClip(FrameSource):
         self._index = 0
         self._t0 = self._due = time.monotonic()
 
+    def delivered(self) -> None:
+        self._credits.release()
+
     def read(self) -> Frame | None:
         if self._period:
             self._due += self._period
             time.sleep(max(0.0, self._due - time.monotonic()))
+        else:
+            # The timeout only bites once the pipeline is stopping: read must not block its stop.
+            self._credits.acquire(timeout=0.25)
         frame = self._source.read()
         if frame is None:
             self._source.close()
@@ -193,12 +208,8 @@ def run_soak(
         clip = write_demo_clip(Path(tmp) / "soak-clip.mp4", seconds=clip_seconds, size=(1280, 720))
         report.probes["before"] = Probe.now(t0)
         source = LoopingClip(clip, camera_fps)
-        counted = [0]
-
-        def count(_result: FrameResult) -> None:
-            counted[0] += 1
-
-        pipeline = Pipeline(source, load_style(styles[0], backend), [CallbackSink(count)],
+        on_delivery = CallbackSink(lambda _result: source.delivered())
+        pipeline = Pipeline(source, load_style(styles[0], backend), [on_delivery],
                             PipelineConfig(), on_error=lambda err: report.errors.append(repr(err)))
         recorder = _new_recorder(record_dir, report, source.info)
         if recorder is not None:
@@ -304,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switch-seconds", type=float, default=3.0, help="seconds between style switches")
     parser.add_argument("--clip-seconds", type=float, default=5.0, help="length of the looped demo clip")
     parser.add_argument("--camera-fps", type=float, default=0.0,
-                        help="deliver frames at this rate like a camera (default 0: as fast as decoded)")
+                        help="deliver frames at this rate like a camera (default 0: a fresh frame "
+                             "whenever the pipeline is ready for one)")
     parser.add_argument("--record-dir", type=Path, default=None, help="also record, into this folder")
     parser.add_argument("--rotate-minutes", type=float, default=5.0, help="start a new recording this often")
     parser.add_argument("--backend", default="auto")

@@ -211,3 +211,38 @@ def test_camera_drop_out_repeats_last_frame_then_recovers() -> None:
 def test_camera_that_sends_nothing_is_a_user_error() -> None:
     with pytest.raises(UserError, match="sends no frames"):
         CameraSource(1, capture_factory=lambda _spec: FakeCapture([]))
+
+
+def test_busy_camera_names_the_likely_cause() -> None:
+    # On Linux a camera held by another app fails to open (EBUSY); OpenCV only reports "not opened".
+    started = time.perf_counter()
+    with pytest.raises(UserError, match=r"no camera at index 2: .*not used by another app"):
+        CameraSource(2, capture_factory=lambda _spec: FakeCapture([], opened=False))
+    assert time.perf_counter() - started < 1.0
+
+
+def test_camera_odd_frames_become_bgr_of_the_negotiated_size() -> None:
+    # Empty reads, grey (IR cameras), BGRA, 16-bit and a frame in another size, all mid-stream.
+    empty = np.zeros((0, 0, 3), np.uint8)
+    frames = [
+        _grey(50),
+        empty,
+        np.full((120, 160), 60, np.uint8),
+        np.full((120, 160, 4), 70, np.uint8),
+        np.full((120, 160), 80 * 256, np.uint16),
+        _grey(90, (64, 48)),
+    ] + [_grey(100)] * 200
+    source = CameraSource(0, size=(160, 120), fps=50, capture_factory=lambda _spec: FakeCapture(frames))
+    try:
+        seen = []
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and (not seen or seen[-1] != 100):
+            frame = source.read()
+            assert frame.image.shape == (120, 160, 3) and frame.image.dtype == np.uint8
+            if not seen or seen[-1] != int(frame.image[60, 80, 0]):
+                seen.append(int(frame.image[60, 80, 0]))
+        assert seen[0] == 50 and seen[-1] == 100
+        assert source.status is None  # one empty read is not a lost camera
+        assert set(seen) <= {50, 60, 70, 80, 90, 100}
+    finally:
+        source.close()

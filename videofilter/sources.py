@@ -155,6 +155,23 @@ class ImageSource(FrameSource):
 CaptureFactory = Callable[[int | str], Any]  # returns something with cv2.VideoCapture's methods
 
 
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    """A camera frame as 3-channel BGR uint8, whatever the driver hands over.
+
+    IR and industrial cameras deliver grey or 16-bit frames and some backends add an alpha plane;
+    the rest of the pipeline only ever sees BGR uint8.
+    """
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
 def _no_camera_message(spec: int | str) -> str:
     where = f"at index {spec}" if isinstance(spec, int) else f"at {spec}"
     return (
@@ -234,7 +251,7 @@ class CameraSource(FrameSource):
         for _ in range(attempts):  # some cameras deliver a few empty frames while starting
             ok, image = capture.read()
             if ok and image is not None and image.size:
-                return image
+                return _as_bgr(image)
             time.sleep(0.05)
         return None
 
@@ -261,6 +278,7 @@ class CameraSource(FrameSource):
                 continue
             drops = 0
             attempt = 0
+            image = _as_bgr(image)
             if (image.shape[1], image.shape[0]) != self._size:  # the camera renegotiated its mode
                 image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
             with self._cond:
