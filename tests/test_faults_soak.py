@@ -31,3 +31,14 @@ def test_soak_smoke_run_reports_every_measure(tmp_path: Path) -> None:
     assert report["recordings"] >= 2
     for path in sorted(record_dir.glob("soak-*.mp4")):  # rotated recordings play
         assert len(decode_all(path)[0]) > 0
+
+
+def test_host_steadiness_control_prints_rates_and_spread() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "host_steadiness.py"), "--minutes", "0.05", "--interval", "1"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[1:] if line.split()[0].isdigit()]
+    assert len(rows) >= 2 and all(float(rate) > 0 for _, rate in rows)
+    assert "of the median" in done.stdout.splitlines()[-1]
