@@ -1,6 +1,6 @@
 """Generator speed per architecture x crop size x backend, from one run (never run by the tests).
 
-    python bench/engines.py                                  # every arch in training.models.MODELS
+    python bench/engines.py                                  # every arch in animecam.training.models.MODELS
     python bench/engines.py --archs twingan-rt --sizes 256 --repeats 20
     python bench/engines.py --json                           # rows: arch, size, backend, ms, params, gmacs
 
@@ -101,13 +101,13 @@ def runner(
                 return generator(x, s)
 
         return run_torch
-    from engine.backends import BACKENDS as REGISTRY
+    from animecam.engine.backends import BACKENDS as REGISTRY
 
     if backend == "onnxruntime-int8":
         model = quantize_int8(onnx_path, work / f"int8-{size}.onnx", size, num_styles)
         engine = REGISTRY["onnxruntime"](model, input_size=size)
     elif backend == "tensorrt":
-        from engine.packs import StylePack, write_pack
+        from animecam.engine.packs import StylePack, write_pack
 
         styles = [f"s{i}" for i in range(max(num_styles, 1))]
         folder = write_pack(work / f"pack-{size}", name="bench", version="0", model_family="twingan",
@@ -124,8 +124,8 @@ def measure(
 ) -> list[dict]:
     from tqdm import tqdm
 
-    from training.flops import count_params, gmacs
-    from training.models import build_model
+    from animecam.training.flops import count_params, gmacs
+    from animecam.training.models import build_model
 
     rows: list[dict] = []
     bar = tqdm(total=len(archs) * len(sizes) * len(backends), desc="bench", unit="row", file=sys.stderr)
@@ -168,7 +168,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.models import MODELS
+    from animecam.training.models import MODELS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archs", nargs="+", default=list(MODELS), choices=list(MODELS))

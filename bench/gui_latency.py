@@ -23,9 +23,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
-from gui.app import create_window, wait_until
-from gui.settings import open_store
-from videofilter.pipeline import PipelineConfig
+from animecam.gui.app import create_window, wait_until
+from animecam.gui.settings import open_store
+from animecam.videofilter.pipeline import PipelineConfig
 
 PERIOD_MS = 10
 
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         clip = args.input
         if clip is None:
-            from videofilter.demo import write_demo_clip
+            from animecam.videofilter.demo import write_demo_clip
 
             clip = write_demo_clip(folder / "demo.mp4", seconds=5.0)
         rows = {name: measure(clip, args.seconds, folder=folder, **kw) for name, kw in CONDITIONS.items()}

@@ -26,12 +26,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engine.styles import list_styles, load_style
-from videofilter.demo import write_demo_clip
-from videofilter.frames import Frame, FrameSource, SourceInfo
-from videofilter.pipeline import Pipeline, PipelineConfig
-from videofilter.sinks import CallbackSink, Recorder
-from videofilter.sources import VideoFileSource
+from animecam.core.frames import Frame, FrameSource, SourceInfo
+from animecam.engine.styles import list_styles, load_style
+from animecam.videofilter.demo import write_demo_clip
+from animecam.videofilter.pipeline import Pipeline, PipelineConfig
+from animecam.videofilter.sinks import CallbackSink, Recorder
+from animecam.videofilter.sources import VideoFileSource
 
 MEMORY_GROWTH_LIMIT = 0.05
 # The progress bar's monitor thread would otherwise count as a thread the soak leaked.

@@ -1,6 +1,6 @@
 """Temporal consistency of the stylised face: no smoothing vs a plain EMA vs TemporalSmoother.
 
-On the demo clip (videofilter.demo.DemoSource) the true motion of the photo in every frame is known
+On the demo clip (animecam.videofilter.demo.DemoSource) the true motion of the photo in every frame is known
 exactly, so consecutive output crops can be compared after an exact warp (warping error, Lai et al.
 2018: warp output t-1 into crop t, mask pixels not seen in both crops, mean squared error). Smoothing
 that only blurs or lags would lower that error too, so each method is also scored by its distance
@@ -26,11 +26,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from engine.procedural import procedural_style
-from videofilter.align import apply, crop_transform, warp_to_crop
-from videofilter.demo import PHOTO_CROP, DemoSource
-from videofilter.faces import FaceTracker, TrackerConfig
-from videofilter.smoothing import SmootherConfig, TemporalSmoother
+from animecam.core.align import apply, crop_transform, warp_to_crop
+from animecam.engine.procedural import procedural_style
+from animecam.videofilter.demo import PHOTO_CROP, DemoSource
+from animecam.videofilter.faces import FaceTracker, TrackerConfig
+from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
 
 EMA_ALPHA = 0.5  # weight of the new frame in the plain EMA (Deep-Live-Cam's interpolation_weight)
 

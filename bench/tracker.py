@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from skimage.data import astronaut
 
-from videofilter.faces import FaceTracker, TrackerConfig
+from animecam.videofilter.faces import FaceTracker, TrackerConfig
 
 SIZES = ((640, 480), (1280, 720))
 

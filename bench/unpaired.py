@@ -65,7 +65,7 @@ def random_crops(photos: list[np.ndarray], count: int, size: int, rng: np.random
 
 def hidden_transform(style: str, size: int) -> object:
     """A procedural look without its face-position touches (eye catch lights, cheek skin tones)."""
-    from engine.procedural import PROCEDURAL_STYLES, ProceduralStyle
+    from animecam.engine.procedural import PROCEDURAL_STYLES, ProceduralStyle
 
     params = dataclasses.replace(
         PROCEDURAL_STYLES[style],
@@ -136,8 +136,8 @@ def seconds_per_step(model_name: str) -> float:
     """Time a few training steps of a throwaway model on random batches (for the step budget)."""
     import torch
 
-    from training.config import preset
-    from training.models import build_model
+    from animecam.training.config import preset
+    from animecam.training.models import build_model
 
     config = preset("unpaired-64", model=model_name)
     model = build_model(model_name, config.options_for_model())
@@ -155,9 +155,9 @@ def train_and_score(
 ) -> dict[str, float]:
     import torch
 
-    from training.config import preset
-    from training.data import to_tensor
-    from training.trainer import Trainer
+    from animecam.training.config import preset
+    from animecam.training.data import to_tensor
+    from animecam.training.trainer import Trainer
 
     started = time.process_time()
     per_step = seconds_per_step(model_name)
@@ -190,9 +190,9 @@ def train_paired_and_score(
     transform) with L1 for the same CPU budget."""
     import torch
 
-    from training.config import preset
-    from training.data import to_tensor
-    from training.models import build_model
+    from animecam.training.config import preset
+    from animecam.training.data import to_tensor
+    from animecam.training.models import build_model
 
     train_a = task_crops(seed, SIZE, N_TRAIN)[0]
     photos = torch.stack([to_tensor(image) for image in train_a])
@@ -221,7 +221,7 @@ def train_paired_and_score(
 
 
 def _score_and_save(out: Any, test_a: np.ndarray, truth: np.ndarray, run_dir: Path) -> dict[str, float]:
-    from training.data import to_image
+    from animecam.training.data import to_image
 
     results = np.stack([to_image(image) for image in out])
     cv2.imwrite(

@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from engine.packs import StylePack, plans_dir
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.packs import StylePack, plans_dir
 
 WORKSPACE_BYTES = 1 << 30
 MAX_BATCH = 4
@@ -92,7 +92,7 @@ def _tqdm_monitor(trt: Any) -> Any:
 
 def build_plan(onnx_path: Path, plan_file: Path, *, precision: str = "fp16", progress: bool = True) -> Path:
     """Build a serialized TensorRT engine (batch 1..4 at the model's size) and write it atomically."""
-    from engine.backends.tensorrt import trt
+    from animecam.engine.backends.tensorrt import trt
 
     if trt is None:
         raise UserError(TENSORRT_MISSING)
@@ -137,7 +137,7 @@ def ensure_plan(
     progress: bool = True,
 ) -> Path:
     """The cached plan for this GPU + TensorRT + precision, building it on first use."""
-    from engine.backends.tensorrt import gpu_name, trt
+    from animecam.engine.backends.tensorrt import gpu_name, trt
 
     if trt is None:
         raise UserError(TENSORRT_MISSING)

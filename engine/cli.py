@@ -1,6 +1,6 @@
 """`animecam styles [install PACK|URL | remove NAME]` and `animecam engines build PACK`.
 
-Registered into the main parser by videofilter/cli.py through `add_commands(subparsers)`.
+Registered into the main parser through the "animecam.commands" entry point (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +44,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_styles(args: argparse.Namespace) -> int:
-    from engine.styles import list_styles
+    from animecam.engine.styles import list_styles
 
     infos = list_styles(backend=args.backend)
     if args.json:
@@ -62,7 +62,7 @@ def run_styles(args: argparse.Namespace) -> int:
 
 
 def run_styles_install(args: argparse.Namespace) -> int:
-    from engine.packs import install_pack
+    from animecam.engine.packs import install_pack
 
     pack = install_pack(args.source, force=args.force, sha256=args.sha256)
     names = ", ".join(style.name for style in pack.styles)
@@ -71,14 +71,14 @@ def run_styles_install(args: argparse.Namespace) -> int:
 
 
 def run_styles_remove(args: argparse.Namespace) -> int:
-    from engine.packs import remove_pack
+    from animecam.engine.packs import remove_pack
 
     print(f"removed {remove_pack(args.name)}")
     return 0
 
 
 def _find_pack(spec: str):  # -> StylePack (import kept lazy)
-    from engine.packs import StylePack, bundled_packs, installed_packs
+    from animecam.engine.packs import StylePack, bundled_packs, installed_packs
 
     if Path(spec).exists():
         return StylePack.load(spec)
@@ -89,8 +89,8 @@ def _find_pack(spec: str):  # -> StylePack (import kept lazy)
 
 
 def run_engines_build(args: argparse.Namespace) -> int:
-    from engine.backends import BACKENDS
-    from engine.builder import TENSORRT_MISSING, ensure_plan
+    from animecam.engine.backends import BACKENDS
+    from animecam.engine.builder import TENSORRT_MISSING, ensure_plan
 
     pack = _find_pack(args.pack)
     if not BACKENDS["tensorrt"].available():

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from videofilter.align import template
-from videofilter.errors import UserError
+from animecam.core.align import template
+from animecam.core.errors import UserError
 
 # The aligner's canonical landmarks as fractions of the crop: eyes, nose tip, mouth corners.
 _TEMPLATE = template(1)

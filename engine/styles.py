@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.backends import InferenceBackend, check_backend_name, create_backend, pick_backend
-from engine.packs import StylePack, bundled_packs, installed_packs
-from engine.procedural import PROCEDURAL_STYLES, procedural_style
-from videofilter.errors import UserError
-from videofilter.style import Style, StyleInfo
+from animecam.core.errors import UserError
+from animecam.core.style import Style, StyleInfo
+from animecam.engine.backends import InferenceBackend, check_backend_name, create_backend, pick_backend
+from animecam.engine.packs import StylePack, bundled_packs, installed_packs
+from animecam.engine.procedural import PROCEDURAL_STYLES, procedural_style
 
 DEFAULT_STYLE = "cel"
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from PyQt6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
 from PyQt6.QtWidgets import QApplication
 
-from gui.main_window import MainWindow
-from gui.services import Services, default_services
-from gui.session import Session
-from gui.settings import open_store
-from gui.theme import apply_theme
-from videofilter.errors import UserError
-from videofilter.pipeline import PipelineConfig
+from animecam.core.errors import UserError
+from animecam.gui.main_window import MainWindow
+from animecam.gui.services import Services, default_services
+from animecam.gui.session import Session
+from animecam.gui.settings import open_store
+from animecam.gui.theme import apply_theme
+from animecam.videofilter.pipeline import PipelineConfig
 
 SCREENSHOT_TIMEOUT_S = 120.0
 SCREENSHOT_FRAMES = 8  # frames shown before a screenshot, so smoothing has settled

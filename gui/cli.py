@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
 
 MISSING_QT = "the desktop app needs the 'gui' extra: pip install 'animecam[gui]'"
 
@@ -38,8 +38,8 @@ def run_gui(args: argparse.Namespace) -> int:
         raise UserError(f"--screenshot needs a .png file name, not {args.screenshot.name}")
     source = str(args.input) if args.input is not None else args.camera
 
-    from gui.app import run
-    from gui.settings import open_store
+    from animecam.gui.app import run
+    from animecam.gui.settings import open_store
 
     if args.screenshot is None:
         return run(source=source, style=args.style)

@@ -23,17 +23,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from engine.styles import DEFAULT_STYLE
-from gui import theme
-from gui.panels import SidePanel, _button
-from gui.session import Session
-from gui.settings import VIEWS, load_settings, save_settings
-from gui.widgets import Banner, PreviewWidget
-from videofilter.frames import SourceInfo
-from videofilter.pipeline import PipelineStats
+from animecam.core.frames import SourceInfo
+from animecam.engine.styles import DEFAULT_STYLE
+from animecam.gui import theme
+from animecam.gui.panels import SidePanel, _button
+from animecam.gui.session import Session
+from animecam.gui.settings import VIEWS, load_settings, save_settings
+from animecam.gui.widgets import Banner, PreviewWidget
+from animecam.videofilter.pipeline import PipelineStats
 
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm);;All files (*)"
-DEMO_SOURCE = "demo"  # videofilter.sources.open_source's built-in clip, for trying the app without a camera
+DEMO_SOURCE = "demo"  # open_source()'s built-in clip, for trying the app without a camera
 VCAM_OFF = "Off. Turn it on, then pick it as the camera in your call app."
 VIEW_LABELS = {"stylised": "Anime", "original": "Original", "side": "Compare"}  # compare: both at once
 

@@ -15,8 +15,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.settings import AppSettings
-from gui.widgets import Card, LabelledSlider, StyleGallery
+from animecam.gui.settings import AppSettings
+from animecam.gui.widgets import Card, LabelledSlider, StyleGallery
 
 PANEL_WIDTH = 352
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from videofilter.frames import FrameSink, FrameSource, SourceInfo
-from videofilter.style import Style, StyleInfo
+from animecam.core.frames import FrameSink, FrameSource, SourceInfo
+from animecam.core.style import Style, StyleInfo
 
 
 @dataclass
@@ -35,37 +35,37 @@ def default_services(
     """`backend` runs the styles; `vcam_backend` picks a pyvirtualcam backend (None: the first that works)."""
 
     def list_styles() -> Sequence[StyleInfo]:
-        from engine.styles import list_styles as engine_list_styles
+        from animecam.engine.styles import list_styles as engine_list_styles
 
         return engine_list_styles(backend=backend)
 
     def load_style(name: str) -> Style:
-        from engine.styles import load_style as engine_load_style
+        from animecam.engine.styles import load_style as engine_load_style
 
         return engine_load_style(name, backend=backend)
 
     def open_source(spec: str) -> FrameSource:
-        from videofilter.sources import open_source as videofilter_open_source
+        from animecam.videofilter.sources import open_source as videofilter_open_source
 
         return videofilter_open_source(spec, size=size, fps=fps)
 
     def list_cameras() -> Sequence:
-        from videofilter.sources import list_cameras as videofilter_list_cameras
+        from animecam.videofilter.sources import list_cameras as videofilter_list_cameras
 
         return videofilter_list_cameras()
 
     def make_vcam() -> FrameSink:
-        from videofilter.sinks import VirtualCameraSink
+        from animecam.videofilter.sinks import VirtualCameraSink
 
         return VirtualCameraSink(size=size, fps=fps, backend=vcam_backend)
 
     def make_recorder(path: Path, info: SourceInfo) -> FrameSink:
-        from videofilter.sinks import Recorder
+        from animecam.videofilter.sinks import Recorder
 
         return Recorder(path, info)
 
     def thumbnail(style: Style) -> np.ndarray:
-        from videofilter.pipeline import style_thumbnail
+        from animecam.videofilter.pipeline import style_thumbnail
 
         return style_thumbnail(style, size=112)
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from gui.services import Services
-from gui.workers import Background, LoopingSource, ManagedSink, PreviewSink, describe
-from videofilter.errors import UserError
-from videofilter.frames import FrameSink, FrameSource
-from videofilter.pipeline import Pipeline, PipelineConfig
-from videofilter.style import MultiStyle, Style
+from animecam.core.errors import UserError
+from animecam.core.frames import FrameSink, FrameSource
+from animecam.core.style import MultiStyle, Style
+from animecam.gui.services import Services
+from animecam.gui.workers import Background, LoopingSource, ManagedSink, PreviewSink, describe
+from animecam.videofilter.pipeline import Pipeline, PipelineConfig
 
 log = logging.getLogger(__name__)
 

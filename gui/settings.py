@@ -12,8 +12,8 @@ from pathlib import Path
 import platformdirs
 from PyQt6.QtCore import QByteArray, QSettings
 
-from engine.styles import DEFAULT_STYLE
-from videofilter.pipeline import PipelineConfig
+from animecam.engine.styles import DEFAULT_STYLE
+from animecam.videofilter.pipeline import PipelineConfig
 
 ORGANISATION = "animecam"
 APPLICATION = "animecam"

@@ -18,8 +18,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui import theme
-from videofilter.frames import FrameResult
+from animecam.core.frames import FrameResult
+from animecam.gui import theme
 
 THUMBNAIL = 84  # gallery icon size in pixels
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from videofilter.errors import UserError
-from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource
+from animecam.core.errors import UserError
+from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource
 
 log = logging.getLogger(__name__)
 

@@ -15,21 +15,21 @@ mkdir -p "$OUT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 clip="$tmp/animecam-demo-input.mp4"
-"$PYTHON" -c "import sys; from pathlib import Path; from videofilter.demo import write_demo_clip
+"$PYTHON" -c "import sys; from pathlib import Path; from animecam.videofilter.demo import write_demo_clip
 write_demo_clip(Path(sys.argv[1]), seconds=5.0)" "$clip"
 
 # A throw-away HOME: recordings land in its ~/Videos/animecam and the pictures show that usual path.
 mkdir -p "$tmp/home"
 run_x() { xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb HOME="$tmp/home" "$@"; }
 
-run_x "$PYTHON" -m videofilter.cli gui --input "$clip" --screenshot "$OUT/stylised.png"
+run_x "$PYTHON" -m animecam gui --input "$clip" --screenshot "$OUT/stylised.png"
 
 run_x "$PYTHON" - "$clip" "$OUT" "$tmp" <<'PY'
 import sys
 from pathlib import Path
 
-from gui.app import create_window, save_screenshot, thumbnails_done, wait_until
-from gui.settings import open_store
+from animecam.gui.app import create_window, save_screenshot, thumbnails_done, wait_until
+from animecam.gui.settings import open_store
 
 clip, out, tmp = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 store = open_store(tmp / "settings.ini")

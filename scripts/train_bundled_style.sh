@@ -20,9 +20,9 @@ PACK=engine/packs_builtin/$NAME
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # one thread: the budget is counted in CPU time
 
 "$PYTHON" bench/unpaired.py --write-dataset "$WORK/dataset" --size 128 --style pastel --count 600 --seed 1
-"$PYTHON" -m videofilter.cli train run --dataset "$WORK/dataset" --preset bundled-128 --out "$WORK/run"
+"$PYTHON" -m animecam train run --dataset "$WORK/dataset" --preset bundled-128 --out "$WORK/run"
 rm -rf "$PACK"
-"$PYTHON" -m videofilter.cli train export "$WORK/run" --out "$PACK" --name "$NAME" --style-names "$NAME" \
+"$PYTHON" -m animecam train export "$WORK/run" --out "$PACK" --name "$NAME" --style-names "$NAME" \
     --license "MIT (animecam weights); data: scikit-image sample photos (CC0 / public domain) and its LFW subset (no stated licence)"
 du -sh "$PACK"
 echo "run: $WORK/run (samples/, tb/, run.json)"

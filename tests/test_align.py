@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from skimage.data import astronaut
 
-from videofilter.align import (
+from animecam.core.align import (
     AlignConfig,
     apply,
     crop_transform,

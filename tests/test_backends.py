@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from test_packs import SIZE, make_pack, tiny_model_files
 
-from engine.backends import BACKENDS, create_backend, pick_backend
-from engine.packs import StylePack, write_pack
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.backends import BACKENDS, create_backend, pick_backend
+from animecam.engine.packs import StylePack, write_pack
 
 torch = pytest.importorskip("torch")
 RUNNABLE = ["onnxruntime", "torch"]
@@ -35,7 +35,7 @@ def reference(pack: StylePack) -> torch.nn.Module:
     """The generator rebuilt independently of the backends, straight from the pack's files."""
     from safetensors.torch import load_file
 
-    from training.models import build_generator
+    from animecam.training.models import build_generator
 
     generator = build_generator(pack.model_family, **pack.model_config).eval()
     generator.load_state_dict(load_file(str(pack.weights_path)))
@@ -86,7 +86,7 @@ def test_onnxruntime_fp16_within_1e2(pack: StylePack, reference: torch.nn.Module
 def test_style_mix_equals_interpolated_normalisation(
     pack: StylePack, reference: torch.nn.Module, backend: str
 ) -> None:
-    from training.models.layers import ConditionalInstanceNorm
+    from animecam.training.models.layers import ConditionalInstanceNorm
 
     weights = np.array([[0.3, 0.7]], np.float32)
     blended = copy.deepcopy(reference)
@@ -108,7 +108,7 @@ def test_single_style_cyclegan_pack(tmp_path: Path, backend: str) -> None:
     pack = StylePack.load(make_pack(tmp_path / "cg", family="cyclegan", num_styles=1, name="cg"))
     from safetensors.torch import load_file
 
-    from training.models import build_generator
+    from animecam.training.models import build_generator
 
     generator = build_generator("cyclegan", **pack.model_config).eval()
     generator.load_state_dict(load_file(str(pack.weights_path)))
@@ -178,8 +178,9 @@ def test_refuses_models_breaking_the_contract(tmp_path: Path) -> None:
 
 def test_engine_imports_no_torch() -> None:
     code = (
-        "import sys, engine.styles, engine.cli, engine.builder, engine.backends.onnxruntime, "
-        "engine.backends.tensorrt; engine.styles.list_styles(); assert 'torch' not in sys.modules, 'torch'"
+        "import sys, animecam.engine.styles, animecam.engine.cli, animecam.engine.builder, "
+        "animecam.engine.backends.onnxruntime, animecam.engine.backends.tensorrt; "
+        "animecam.engine.styles.list_styles(); assert 'torch' not in sys.modules, 'torch'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from media import decode_all, make_audio_only, make_clip, truncate
 
-from tests.media import decode_all, make_audio_only, make_clip, truncate
-from videofilter.cli import main
-from videofilter.demo import write_demo_clip
+from animecam.cli import main
+from animecam.videofilter.demo import write_demo_clip
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_strength_outside_zero_to_one(value: str, capsys: pytest.CaptureFixture[
 
 def _animecam(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "videofilter.cli", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "animecam", *args], capture_output=True, text=True, timeout=120
     )
 
 

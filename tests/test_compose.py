@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from videofilter.align import apply, crop_transform, invert, template
-from videofilter.compose import Compositor, CompositorConfig, feather_mask
+from animecam.core.align import apply, crop_transform, invert, template
+from animecam.videofilter.compose import Compositor, CompositorConfig, feather_mask
 
 SIZE = 128
 

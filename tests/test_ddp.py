@@ -23,8 +23,8 @@ def free_port() -> int:
 def ddp_worker(rank: int, world: int, port: int, dataset: str, run_dir: str, out_dir: str) -> None:
     from safetensors.torch import save_file
 
-    from training.config import preset
-    from training.trainer import Trainer, shutdown_distributed
+    from animecam.training.config import preset
+    from animecam.training.trainer import Trainer, shutdown_distributed
 
     os.environ.update(
         {

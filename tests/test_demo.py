@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from videofilter.demo import FACE_BOX_IN_PHOTO, PHOTO_CROP, DemoSource, write_demo_clip
-from videofilter.sources import VideoFileSource
+from animecam.videofilter.demo import FACE_BOX_IN_PHOTO, PHOTO_CROP, DemoSource, write_demo_clip
+from animecam.videofilter.sources import VideoFileSource
 
 
 def test_demo_is_deterministic_and_moves() -> None:

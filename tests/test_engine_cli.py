@@ -1,5 +1,5 @@
 """`styles` (list, --json, install, remove) and `engines build` through an argparse parser of our own,
-the way videofilter/cli.py registers them."""
+the way the animecam.commands entry point registers them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_packs import make_pack
 
-from engine.cli import add_commands
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.cli import add_commands
 
 
 def run(*argv: str) -> int:
@@ -71,8 +71,8 @@ def test_engines_build_without_tensorrt(tmp_path: Path) -> None:
 
 
 def test_registered_into_the_main_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Through videofilter.cli.main: a user mistake is one `error:` line and exit code 2."""
-    cli = pytest.importorskip("videofilter.cli")
+    """Through animecam.cli.main: a user mistake is one `error:` line and exit code 2."""
+    cli = pytest.importorskip("animecam.cli")
     try:
         cli.build_parser()
     except ModuleNotFoundError as err:  # another package's cli.py is not written yet

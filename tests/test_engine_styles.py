@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from test_packs import SIZE, make_pack
 
-import engine.pack_install
-import engine.styles
-from engine.packs import install_pack
-from engine.styles import DEFAULT_STYLE, PackStyle, list_styles, load_style
-from videofilter.errors import UserError
-from videofilter.style import MultiStyle, Style, StyleInfo
+import animecam.engine.packs.install
+import animecam.engine.styles
+from animecam.core.errors import UserError
+from animecam.core.style import MultiStyle, Style, StyleInfo
+from animecam.engine.packs import install_pack
+from animecam.engine.styles import DEFAULT_STYLE, PackStyle, list_styles, load_style
 
 torch = pytest.importorskip("torch")
 
@@ -22,8 +22,8 @@ torch = pytest.importorskip("torch")
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ANIMECAM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(engine.pack_install, "BUILTIN_PACKS_DIR", tmp_path / "bundled")
-    monkeypatch.setattr(engine.styles, "_ENGINES", {})
+    monkeypatch.setattr(animecam.engine.packs.install, "BUILTIN_PACKS_DIR", tmp_path / "bundled")
+    monkeypatch.setattr(animecam.engine.styles, "_ENGINES", {})
     return tmp_path / "data"
 
 
@@ -60,7 +60,7 @@ def test_clashing_style_names_are_qualified(tmp_path: Path) -> None:
     install_pack(make_pack(tmp_path / "cel", name="cel"))  # styles cel-s0/cel-s1: no clash
     from test_packs import tiny_model_files
 
-    from engine.packs import write_pack
+    from animecam.engine.packs import write_pack
 
     onnx_path, _, _ = tiny_model_files()
     write_pack(
@@ -88,8 +88,8 @@ def test_pack_style_matches_the_model(tmp_path: Path, normalization: dict | None
     from safetensors.torch import load_file
     from test_packs import tiny_model_files
 
-    from engine.packs import write_pack
-    from training.models import build_generator
+    from animecam.engine.packs import write_pack
+    from animecam.training.models import build_generator
 
     onnx_path, weights_path, config = tiny_model_files()
     folder = write_pack(tmp_path / "src", name="tiny", version="1", model_family="twingan", input_size=SIZE,

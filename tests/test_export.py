@@ -14,11 +14,11 @@ pytest.importorskip("onnxscript")
 
 from test_trainer import write_dataset  # noqa: E402
 
-from engine.packs import StylePack  # noqa: E402
-from training.config import preset  # noqa: E402
-from training.models import load_generator  # noqa: E402
-from training.trainer import Trainer  # noqa: E402
-from videofilter.cli import main  # noqa: E402
+from animecam.cli import main  # noqa: E402
+from animecam.engine.packs import StylePack  # noqa: E402
+from animecam.training.config import preset  # noqa: E402
+from animecam.training.models import load_generator  # noqa: E402
+from animecam.training.trainer import Trainer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,8 @@ def test_export_refuses_a_run_without_checkpoint(tmp_path: Path, capsys) -> None
 
 def test_bundled_gan_pack_is_verified_and_says_what_it_saw() -> None:
     """The shipped pack (scripts/train_bundled_style.sh): valid, small, and its metadata names the data."""
-    from engine.pack_install import BUILTIN_PACKS_DIR
-    from engine.styles import load_style
+    from animecam.engine.packs.install import BUILTIN_PACKS_DIR
+    from animecam.engine.styles import load_style
 
     pack = StylePack.load(BUILTIN_PACKS_DIR / "gan-pastel")
     assert pack.model_family == "twingan-rt" and pack.input_size == 128

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from skimage.data import astronaut, lfw_subset
 
-from videofilter import faces as faces_module
-from videofilter.align import apply, crop_transform, invert, warp_to_crop
-from videofilter.errors import UserError
-from videofilter.faces import FaceTracker, OneEuroFilter, TrackerConfig
+from animecam.core.align import apply, crop_transform, invert, warp_to_crop
+from animecam.core.errors import UserError
+from animecam.videofilter import faces as faces_module
+from animecam.videofilter.faces import FaceTracker, OneEuroFilter, TrackerConfig
 
 # Feature positions in astronaut() read off the photo by eye (x, y): the detector must land within a
 # few pixels of them, in YuNet's order (the subject's right eye is on the image's left).

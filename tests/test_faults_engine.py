@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 from skimage.data import astronaut
 
-from engine.styles import list_styles, load_style
-from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
-from videofilter.pipeline import Pipeline, PipelineConfig
+from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
+from animecam.engine.styles import list_styles, load_style
+from animecam.videofilter.pipeline import Pipeline, PipelineConfig
 
 
 class _Portrait(FrameSource):

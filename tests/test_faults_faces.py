@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from skimage.data import astronaut
 
-from videofilter.align import apply, crop_transform, invert
-from videofilter.frames import Frame, FrameResult
-from videofilter.pipeline import FaceFilter, PipelineConfig
+from animecam.core.align import apply, crop_transform, invert
+from animecam.core.frames import Frame, FrameResult
+from animecam.videofilter.pipeline import FaceFilter, PipelineConfig
 
 SIZE = (480, 360)
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from media import decode_all, make_audio_only, make_clip, pattern_frame, truncate
 
-from videofilter.cli import main
-from videofilter.frames import FrameResult
-from videofilter.sinks import Recorder
-from videofilter.sources import VideoFileSource
+from animecam.cli import main
+from animecam.core.frames import FrameResult
+from animecam.videofilter.sinks import Recorder
+from animecam.videofilter.sources import VideoFileSource
 
 
 def write_video(

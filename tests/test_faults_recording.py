@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from media import decode_all, make_clip
 
-from videofilter.cli import main
-from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
-from videofilter.pipeline import Pipeline
-from videofilter.sinks import Recorder
+from animecam.cli import main
+from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
+from animecam.videofilter.pipeline import Pipeline
+from animecam.videofilter.sinks import Recorder
 
 
 def _one_error_line(err: str) -> str:
@@ -51,7 +51,7 @@ import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) like a full disk
 limit = int(sys.argv[3])
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-from videofilter.cli import main
+from animecam.cli import main
 sys.exit(main(["convert", sys.argv[1], sys.argv[2]]))
 """
 

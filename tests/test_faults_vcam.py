@@ -14,10 +14,10 @@ import pytest
 import pyvirtualcam
 from media import make_clip
 
-from videofilter.cli import main
-from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
-from videofilter.pipeline import Pipeline
-from videofilter.sinks import VirtualCameraSink
+from animecam.cli import main
+from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
+from animecam.videofilter.pipeline import Pipeline
+from animecam.videofilter.sinks import VirtualCameraSink
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or bool(glob.glob("/dev/video*")),

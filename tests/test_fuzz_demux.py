@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from media import make_clip
 
-from videofilter.errors import UserError
-from videofilter.frames import FrameResult
-from videofilter.sinks import Recorder
-from videofilter.sources import VideoFileSource
+from animecam.core.errors import UserError
+from animecam.core.frames import FrameResult
+from animecam.videofilter.sinks import Recorder
+from animecam.videofilter.sources import VideoFileSource
 
 
 def _clip_bytes(fragmented: bool) -> bytes:

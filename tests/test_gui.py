@@ -24,14 +24,14 @@ from PyQt6.QtGui import QDesktopServices
 from PyQt6.QtWidgets import QFileDialog
 from skimage.data import astronaut
 
-from gui.app import create_window
-from gui.cli import add_commands
-from gui.main_window import MainWindow
-from gui.services import Services, default_services
-from gui.settings import open_store
-from videofilter.errors import UserError
-from videofilter.frames import Frame, FrameSource, SourceInfo
-from videofilter.style import StyleInfo
+from animecam.core.errors import UserError
+from animecam.core.frames import Frame, FrameSource, SourceInfo
+from animecam.core.style import StyleInfo
+from animecam.gui.app import create_window
+from animecam.gui.cli import add_commands
+from animecam.gui.main_window import MainWindow
+from animecam.gui.services import Services, default_services
+from animecam.gui.settings import open_store
 
 FPS = 15
 FRAMES = 30

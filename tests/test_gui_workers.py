@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.workers import LoopingSource, ManagedSink, PreviewSink
-from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
+from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
+from animecam.gui.workers import LoopingSource, ManagedSink, PreviewSink
 
 
 class Counter(FrameSource):

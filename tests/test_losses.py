@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from training.losses import (  # noqa: E402
+from animecam.training.losses import (  # noqa: E402
     GAN_LOSSES,
     discriminator_loss,
     feature_distillation,

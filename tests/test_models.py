@@ -14,12 +14,12 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from training.flops import count_macs, count_params  # noqa: E402
-from training.models import MODELS, build_generator, build_model, load_generator, save_generator  # noqa: E402
-from training.models.layers import ConditionalInstanceNorm  # noqa: E402
-from training.models.listing import run_models  # noqa: E402
-from training.models.twingan import TwinGanConfig, TwinGenerator  # noqa: E402
-from videofilter.errors import UserError  # noqa: E402
+from animecam.core.errors import UserError  # noqa: E402
+from animecam.training.flops import count_macs, count_params  # noqa: E402
+from animecam.training.models import MODELS, build_generator, build_model, load_generator, save_generator  # noqa: E402
+from animecam.training.models.layers import ConditionalInstanceNorm  # noqa: E402
+from animecam.training.models.listing import run_models  # noqa: E402
+from animecam.training.models.twingan import TwinGanConfig, TwinGenerator  # noqa: E402
 
 TINY: dict[str, dict[str, Any]] = {
     "cyclegan": {"ngf": 8, "ndf": 8, "n_blocks": 2, "n_layers_d": 2},
@@ -387,8 +387,8 @@ def test_image_pool_history_survives_state_dict() -> None:
 DDP_SCRIPT = """
 import os, sys, torch, torch.distributed as dist, torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
-from training.models import build_model
-from training.trainer import shutdown_distributed
+from animecam.training.models import build_model
+from animecam.training.trainer import shutdown_distributed
 
 CONFIGS = {configs!r}
 

@@ -20,9 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.pack_schema import MAX_MANIFEST_BYTES, parse_manifest
-from engine.packs import StylePack, install_pack, installed_packs, remove_pack, styles_dir, write_pack
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.packs import (
+    StylePack,
+    install_pack,
+    installed_packs,
+    remove_pack,
+    styles_dir,
+    write_pack,
+)
+from animecam.engine.packs.schema import MAX_MANIFEST_BYTES, parse_manifest
 
 SIZE = 32
 
@@ -34,8 +41,8 @@ def tiny_model_files(family: str = "twingan", num_styles: int = 2) -> tuple[Path
     torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
 
-    from training.models import build_generator
-    from training.models.layers import ConditionalInstanceNorm
+    from animecam.training.models import build_generator
+    from animecam.training.models.layers import ConditionalInstanceNorm
 
     torch.manual_seed(0)
     if family == "cyclegan":
@@ -204,7 +211,7 @@ def http_root(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_install_from_local_url(data_dir: Path, pack_dir: Path, http_root: tuple[str, Path]) -> None:
     url, root = http_root
     archive = _zip(pack_dir, root / "tiny.zip")
-    from engine.packs import sha256_of
+    from animecam.engine.packs import sha256_of
 
     assert install_pack(f"{url}/tiny.zip", sha256=sha256_of(archive)).name == "tiny"
     remove_pack("tiny")
@@ -221,7 +228,7 @@ def test_install_from_local_url(data_dir: Path, pack_dir: Path, http_root: tuple
 
 
 def test_download_size_cap(tmp_path: Path, pack_dir: Path, http_root: tuple[str, Path]) -> None:
-    from engine.pack_install import download
+    from animecam.engine.packs.install import download
 
     url, root = http_root
     _zip(pack_dir, root / "tiny.zip")
@@ -272,7 +279,7 @@ def test_refuses_size_mismatch_missing_and_unknown_files(data_dir: Path, pack_di
 def test_refuses_pickles_whatever_their_name(data_dir: Path, pack_dir: Path, payload: bytes) -> None:
     (pack_dir / "weights.safetensors").write_bytes(payload)
     manifest = _manifest(pack_dir)
-    from engine.packs import sha256_of
+    from animecam.engine.packs import sha256_of
 
     manifest["files"]["weights.safetensors"] = {
         "sha256": sha256_of(pack_dir / "weights.safetensors"),
@@ -320,7 +327,7 @@ def test_refuses_zip_symlink_entry(data_dir: Path, pack_dir: Path, tmp_path: Pat
 def test_refuses_zip_bomb(
     data_dir: Path, pack_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.pack_install as pack_install
+    import animecam.engine.packs.install as pack_install
 
     monkeypatch.setattr(pack_install, "MAX_PACK_BYTES", 1 << 20)
     bomb = _bad_zip(
@@ -333,7 +340,7 @@ def test_refuses_zip_bomb(
 def test_zip_entry_larger_than_declared_is_cut(tmp_path: Path, pack_dir: Path) -> None:
     """A header that understates an entry's size: extraction stops at the declared size (zipfile then
     reports the bad CRC), so actual bytes never exceed what was checked."""
-    from engine.pack_install import extract_zip
+    from animecam.engine.packs.install import extract_zip
 
     archive = _bad_zip(tmp_path, pack_dir, "previews/x.png", b"\0" * 100_000)
     data = bytearray(archive.read_bytes())

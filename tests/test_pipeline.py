@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from skimage.data import astronaut
 
-from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
-from videofilter.pipeline import FaceFilter, Pipeline, PipelineConfig, style_thumbnail
+from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource, SourceInfo
+from animecam.videofilter.pipeline import FaceFilter, Pipeline, PipelineConfig, style_thumbnail
 
 
 def _portrait(width: int = 480, height: int = 360) -> np.ndarray:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from skimage.data import astronaut
 
-from engine.procedural import PROCEDURAL_STYLES, ProceduralStyle, procedural_style
-from videofilter.errors import UserError
-from videofilter.style import Style
+from animecam.core.errors import UserError
+from animecam.core.style import Style
+from animecam.engine.procedural import PROCEDURAL_STYLES, ProceduralStyle, procedural_style
 
 
 @pytest.fixture(scope="module")

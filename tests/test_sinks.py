@@ -16,10 +16,10 @@ import pytest
 import pyvirtualcam
 from media import decode_all, index_of, make_clip, pattern_frame
 
-from videofilter.errors import UserError
-from videofilter.frames import Frame, FrameResult, SourceInfo
-from videofilter.sinks import CallbackSink, Recorder, RecorderConfig, VirtualCameraSink
-from videofilter.sources import VideoFileSource
+from animecam.core.errors import UserError
+from animecam.core.frames import Frame, FrameResult, SourceInfo
+from animecam.videofilter.sinks import CallbackSink, Recorder, RecorderConfig, VirtualCameraSink
+from animecam.videofilter.sources import VideoFileSource
 
 FRAMES, FPS = 60, 30
 
@@ -169,8 +169,8 @@ def test_unwritable_folder_is_a_user_error(tmp_path: Path) -> None:
 _KILLED_WRITER = """
 import sys, time
 import numpy as np
-from videofilter.frames import Frame, FrameResult, SourceInfo
-from videofilter.sinks import Recorder, RecorderConfig
+from animecam.core.frames import Frame, FrameResult, SourceInfo
+from animecam.videofilter.sinks import Recorder, RecorderConfig
 config = RecorderConfig(fragmented=sys.argv[2] == "1")
 recorder = Recorder(sys.argv[1], SourceInfo("t", 160, 120, 30.0), config)
 rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from videofilter.smoothing import SmootherConfig, TemporalSmoother
+from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
 
 S = 128
 

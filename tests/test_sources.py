@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from media import index_of, make_audio_only, make_clip, pattern_frame, truncate
 
-from videofilter.demo import DemoSource
-from videofilter.errors import UserError
-from videofilter.frames import FrameResult
-from videofilter.sinks import Recorder
-from videofilter.sources import (
+from animecam.core.errors import UserError
+from animecam.core.frames import FrameResult
+from animecam.videofilter.demo import DemoSource
+from animecam.videofilter.sinks import Recorder
+from animecam.videofilter.sources import (
     CameraSource,
     ImageSource,
     VideoFileSource,

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from test_packs import SIZE, make_pack
 
-import engine.backends.tensorrt as trt_backend
-import engine.builder as builder
-from engine.packs import StylePack, sha256_of
-from videofilter.errors import UserError
+import animecam.engine.backends.tensorrt as trt_backend
+import animecam.engine.builder as builder
+from animecam.core.errors import UserError
+from animecam.engine.packs import StylePack, sha256_of
 
 ROOT = Path(__file__).parents[1]
 NAMES_FILE = ROOT / "tests" / "data" / "tensorrt_api_names.txt"
@@ -264,7 +264,7 @@ def test_runtime_plumbing_with_faked_tensorrt(tmp_path: Path, fake_tensorrt: lis
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Buffers, addresses, shapes, copies and batch chunking of TensorRTBackend, checked against ORT
     with TensorRT and CUDA replaced by host-memory fakes (the fake "plan" is the ONNX model)."""
-    from engine.backends import create_backend
+    from animecam.engine.backends import create_backend
 
     cuda = _FakeCudart()
     fake_trt = SimpleNamespace(
@@ -314,7 +314,7 @@ def test_tensorrt_matches_onnxruntime(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, precision: str, tolerance: float
 ) -> None:
     monkeypatch.setenv("ANIMECAM_DATA_DIR", str(tmp_path / "data"))
-    from engine.backends import create_backend
+    from animecam.engine.backends import create_backend
 
     pack = StylePack.load(make_pack(tmp_path / "p"))
     reference = create_backend("onnxruntime", pack, precision="fp32")

@@ -11,12 +11,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from training.config import preset  # noqa: E402
-from training.data import dataset_files, read_image, to_tensor  # noqa: E402
-from training.models import build_model  # noqa: E402
-from training.trainer import Trainer  # noqa: E402
-from videofilter.cli import main  # noqa: E402
-from videofilter.errors import UserError  # noqa: E402
+from animecam.cli import main  # noqa: E402
+from animecam.core.errors import UserError  # noqa: E402
+from animecam.training.config import preset  # noqa: E402
+from animecam.training.data import dataset_files, read_image, to_tensor  # noqa: E402
+from animecam.training.models import build_model  # noqa: E402
+from animecam.training.trainer import Trainer  # noqa: E402
 
 
 def smooth(seed: int, size: int = 32) -> np.ndarray:

@@ -12,16 +12,16 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from training.config import AugmentConfig  # noqa: E402
-from training.data import (  # noqa: E402
+from animecam.cli import main  # noqa: E402
+from animecam.core.errors import UserError  # noqa: E402
+from animecam.training.config import AugmentConfig  # noqa: E402
+from animecam.training.data import (  # noqa: E402
     EpochBatches,
     UnpairedDataset,
     augment,
     dataset_files,
     prepare_dataset,
 )
-from videofilter.cli import main  # noqa: E402
-from videofilter.errors import UserError  # noqa: E402
 
 
 def astronaut() -> np.ndarray:
@@ -75,8 +75,8 @@ def test_prepare_counts_aligns_and_splits(folders: tuple[Path, Path], tmp_path: 
     assert all(c.shape == (64, 64, 3) for c in crops)
     # The aligned crops frame faces like the live app: the detector finds the landmarks at the
     # canonical template positions inside each crop.
-    from videofilter.align import template
-    from videofilter.faces import TrackerConfig, create_detector
+    from animecam.core.align import template
+    from animecam.videofilter.faces import TrackerConfig, create_detector
 
     detector = create_detector(TrackerConfig())
     for crop in crops:

@@ -13,9 +13,9 @@ torch = pytest.importorskip("torch")
 
 from test_trainer import smooth, write_dataset  # noqa: E402
 
-from training.config import preset  # noqa: E402
-from training.trainer import Trainer  # noqa: E402
-from videofilter.cli import main  # noqa: E402
+from animecam.cli import main  # noqa: E402
+from animecam.training.config import preset  # noqa: E402
+from animecam.training.trainer import Trainer  # noqa: E402
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`animecam train data|run|models|export` and `animecam twin`, registered by videofilter/cli.py.
+"""`animecam train data|run|models|export` and `animecam twin` (entry point "animecam.commands").
 
 Handlers import torch (and everything that needs it) lazily, so `animecam --help` and the rest of the
 CLI work without the 'train' extra; without torch they say how to install it.
@@ -12,7 +12,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from videofilter.errors import UserError
+from animecam.core.args import positive_int
+from animecam.core.errors import UserError
 
 TORCH_MISSING = "training needs the 'train' extra: pip install torch==2.13.0 'animecam[train]'"
 
@@ -29,29 +30,23 @@ def _call(module: str, function: str, args: argparse.Namespace) -> int:
 
 
 def run_train_data(args: argparse.Namespace) -> int:
-    return _call("training.data", "run_data", args)
+    return _call("animecam.training.data", "run_data", args)
 
 
 def run_train_run(args: argparse.Namespace) -> int:
-    return _call("training.trainer", "run_train", args)
+    return _call("animecam.training.trainer", "run_train", args)
 
 
 def run_train_models(args: argparse.Namespace) -> int:
-    return _call("training.models.listing", "run_models", args)
+    return _call("animecam.training.models.listing", "run_models", args)
 
 
 def run_train_export(args: argparse.Namespace) -> int:
-    return _call("training.export", "run_export", args)
+    return _call("animecam.training.export", "run_export", args)
 
 
 def run_twin(args: argparse.Namespace) -> int:
-    return _call("training.twin", "run_twin", args)
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
+    return _call("animecam.training.twin", "run_twin", args)
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -69,7 +64,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="a folder in the selfie2anime layout (trainA, trainB, testA, testB) instead of the two above",
     )
     data.add_argument("--out", type=Path, required=True, metavar="DATASET", help="new dataset folder")
-    data.add_argument("--size", type=_positive, default=256, help="side of the square training images")
+    data.add_argument("--size", type=positive_int, default=256, help="side of the square training images")
     data.add_argument("--test-fraction", type=float, default=0.1, help="share of images held out")
     data.add_argument("--whole-photos", action="store_true", help="centre-crop photos instead of aligning")
     data.add_argument("--seed", type=int, default=0)
@@ -83,7 +78,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--model", default=None, help="cyclegan | twingan | twingan-rt (default: the preset's)")
     run.add_argument("--preset", default="selfie2anime-256", help="named configuration (see --help-presets)")
     run.add_argument("--out", type=Path, required=True, metavar="RUN", help="run folder")
-    run.add_argument("--steps", type=_positive, default=None, help="total steps (overrides the preset)")
+    run.add_argument("--steps", type=positive_int, default=None, help="total steps (overrides the preset)")
     run.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
     run.add_argument("--help-presets", action="store_true", help="list the presets and exit")
     run.set_defaults(handler=run_train_run)
@@ -108,5 +103,5 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     twin.add_argument("--gallery", type=Path, required=True, metavar="DIR", help="folder of anime faces")
     twin.add_argument("--run", type=Path, default=None, help="run folder or style pack (default: bundled)")
     twin.add_argument("--out", type=Path, required=True, metavar="PNG", help="picture to write")
-    twin.add_argument("--top", type=_positive, default=5, help="how many neighbours to show")
+    twin.add_argument("--top", type=positive_int, default=5, help="how many neighbours to show")
     twin.set_defaults(handler=run_twin)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
 
 CONFIG_FILE = "config.json"
 

@@ -24,8 +24,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm import tqdm
 
-from training.config import AugmentConfig
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.training.config import AugmentConfig
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})
 MANIFEST_FILE = "manifest.json"
@@ -58,14 +58,14 @@ class FaceAligner:
     """Every face in a still photo as an aligned crop, with the live app's detector and crop."""
 
     def __init__(self, size: int) -> None:
-        from videofilter.faces import TrackerConfig, create_detector
+        from animecam.videofilter.faces import TrackerConfig, create_detector
 
         self.config = TrackerConfig()
         self.detector = create_detector(self.config)
         self.size = size
 
     def crops(self, image: np.ndarray) -> list[np.ndarray]:
-        from videofilter.align import crop_transform, warp_to_crop
+        from animecam.core.align import crop_transform, warp_to_crop
 
         longest = self.config.detect_size
         scale = min(1.0, longest / max(image.shape[:2]))

@@ -1,6 +1,6 @@
 """`animecam train export RUN --out PACK [--tensorrt]`: a run's EMA generator as a style pack.
 
-The pack (engine/packs.py's format) holds the ONNX model (opset 18, batch 1..4; a `style` input
+The pack (engine/packs/pack.py's format) holds the ONNX model (opset 18, batch 1..4; a `style` input
 [N,K] when the model has several styles), the generator's weights as safetensors (for the torch
 backend and `animecam twin`), one preview per style (a public-domain face photo and its result) and
 the run's metadata: data source, steps, final losses. Export checks the ONNX model against the torch
@@ -22,11 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.config import TrainConfig
-from training.data import FaceAligner, centre_square, to_image, to_tensor
-from training.models import GanModel, build_model, save_generator
-from training.trainer import RUN_FILE, Checkpoints, unprefixed
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.training.config import TrainConfig
+from animecam.training.data import FaceAligner, centre_square, to_image, to_tensor
+from animecam.training.models import GanModel, build_model, save_generator
+from animecam.training.trainer import RUN_FILE, Checkpoints, unprefixed
 
 ONNX_OPSET = 18
 MAX_BATCH = 4
@@ -152,7 +152,7 @@ def export_pack(
     version: str = "1.0.0",
 ) -> Path:
     """Write the style pack of a run's latest checkpoint (EMA generator) and return its folder."""
-    from engine.packs import write_pack
+    from animecam.engine.packs import write_pack
 
     run = LoadedRun(run_dir)
     size = run.config.image_size
@@ -194,9 +194,9 @@ def export_pack(
 
 def build_tensorrt(pack_dir: Path) -> str:
     """Build the pack's TensorRT plan into the local plan cache, or say in one line why not."""
-    from engine.backends.tensorrt import trt
-    from engine.builder import TENSORRT_MISSING, ensure_plan
-    from engine.packs import StylePack
+    from animecam.engine.backends.tensorrt import trt
+    from animecam.engine.builder import TENSORRT_MISSING, ensure_plan
+    from animecam.engine.packs import StylePack
 
     if trt is None or not torch.cuda.is_available():
         return f"TensorRT plan not built: {TENSORRT_MISSING}"

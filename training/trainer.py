@@ -23,10 +23,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.config import TrainConfig, describe_presets, preset
-from training.data import EpochBatches, UnpairedDataset, dataset_files, read_image, to_image, to_tensor
-from training.models import GanModel, build_model
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.training.config import TrainConfig, describe_presets, preset
+from animecam.training.data import (
+    EpochBatches,
+    UnpairedDataset,
+    dataset_files,
+    read_image,
+    to_image,
+    to_tensor,
+)
+from animecam.training.models import GanModel, build_model
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "run.json"
@@ -409,7 +416,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _prepare_for_run(args: argparse.Namespace, run_dir: Path) -> Path:
-    from training.data import prepare_dataset
+    from animecam.training.data import prepare_dataset
 
     if args.anime is None:
         raise UserError("--photos needs --anime DIR as well")

@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 import torch
 
-from training.data import FaceAligner, centre_square, decode, image_files, to_tensor
-from training.models import GanModel, build_model
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.training.data import FaceAligner, centre_square, decode, image_files, to_tensor
+from animecam.training.models import GanModel, build_model
 
 CHUNK = 16
 LABEL_HEIGHT = 18
@@ -29,10 +29,10 @@ def load_twin_model(source: Path | None) -> tuple[GanModel, int]:
     (no source) the first bundled TwinGAN pack."""
     from safetensors.torch import load_file
 
-    from engine.packs import StylePack, bundled_packs
+    from animecam.engine.packs import StylePack, bundled_packs
 
     if source is not None and (source / "config.json").is_file():
-        from training.export import LoadedRun
+        from animecam.training.export import LoadedRun
 
         run = LoadedRun(source)
         return run.model, run.config.image_size

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from videofilter.frames import FrameResult, FrameSink
-from videofilter.pipeline import Pipeline, PipelineConfig
-from videofilter.sources import VideoFileSource
-from videofilter.style import Style
+from animecam.core.frames import FrameResult, FrameSink
+from animecam.core.style import Style
+from animecam.videofilter.pipeline import Pipeline, PipelineConfig
+from animecam.videofilter.sources import VideoFileSource
 
 
 class _NullSink(FrameSink):

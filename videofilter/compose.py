@@ -14,7 +14,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from videofilter.align import apply, invert
+from animecam.core.align import apply, invert
 
 MASK_SHAPES = ("ellipse", "rounded")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from videofilter.frames import Frame, FrameSource, SourceInfo
+from animecam.core.frames import Frame, FrameSource, SourceInfo
 
 # The part of the 512x512 astronaut photo that is shown: head and shoulders (x0, y0, side).
 PHOTO_CROP = (62, 0, 320)
@@ -130,8 +130,8 @@ def write_demo_clip(
     path: str | os.PathLike[str], seconds: float = 5.0, size: tuple[int, int] = (1280, 720), fps: float = 30.0
 ) -> Path:
     """Writes the demo as an H.264 MP4 with an AAC audio track; returns the path."""
-    from videofilter.frames import FrameResult
-    from videofilter.sinks import Recorder
+    from animecam.core.frames import FrameResult
+    from animecam.videofilter.sinks import Recorder
 
     path = Path(path)
     source = DemoSource(seconds, size, fps)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from videofilter.align import apply, fit_similarity
-from videofilter.errors import UserError
+from animecam.core.align import apply, fit_similarity
+from animecam.core.errors import UserError
 
 
 @dataclass

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from videofilter.align import crop_transform, warp_to_crop
-from videofilter.compose import Compositor, CompositorConfig
-from videofilter.faces import FaceTracker, TrackerConfig
-from videofilter.frames import Frame, FrameResult, FrameSink, FrameSource
-from videofilter.smoothing import SmootherConfig, TemporalSmoother
-from videofilter.style import Style
+from animecam.core.align import crop_transform, warp_to_crop
+from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource
+from animecam.core.style import Style
+from animecam.videofilter.compose import Compositor, CompositorConfig
+from animecam.videofilter.faces import FaceTracker, TrackerConfig
+from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
 
 log = logging.getLogger(__name__)
 

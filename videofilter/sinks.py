@@ -17,8 +17,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from videofilter.errors import UserError
-from videofilter.frames import Frame, FrameResult, FrameSink, SourceInfo
+from animecam.core.errors import UserError
+from animecam.core.frames import Frame, FrameResult, FrameSink, SourceInfo
 
 log = logging.getLogger(__name__)
 

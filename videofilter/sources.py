@@ -20,8 +20,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from videofilter.errors import UserError
-from videofilter.frames import Frame, FrameSource, SourceInfo
+from animecam.core.errors import UserError
+from animecam.core.frames import Frame, FrameSource, SourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +380,7 @@ def open_source(spec: str, size: tuple[int, int] = (1280, 720), fps: float = 30.
         return CameraSource(text, size=size, fps=fps)
     path = Path(text).expanduser()
     if text == "demo" and not path.exists():
-        from videofilter.demo import DemoSource
+        from animecam.videofilter.demo import DemoSource
 
         return DemoSource(size=size, fps=fps)
     if path.suffix.lower() in IMAGE_SUFFIXES:

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from videofilter.frames import FrameResult, FrameSink
+from animecam.core.frames import FrameResult, FrameSink
 
 
 class StripSink(FrameSink):

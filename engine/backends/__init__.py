@@ -1,6 +1,6 @@
 """Inference backends behind one small interface and a lazy name -> class registry.
 
-A backend runs a pack's generator on normalised NCHW float32 batches; `engine.styles.PackStyle`
+A backend runs a pack's generator on normalised NCHW float32 batches; `animecam.engine.styles.PackStyle`
 does the pixel conversions around it. Modules are imported only when a backend is asked for, so
 listing names never imports torch or TensorRT.
 
@@ -19,8 +19,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from engine.packs import StylePack
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.packs import StylePack
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,9 @@ class _LazyRegistry(Mapping[str, type[InferenceBackend]]):
 
 BACKENDS: Mapping[str, type[InferenceBackend]] = _LazyRegistry(
     {
-        "onnxruntime": "engine.backends.onnxruntime:OnnxRuntimeBackend",
-        "tensorrt": "engine.backends.tensorrt:TensorRTBackend",
-        "torch": "engine.backends.torch:TorchBackend",
+        "onnxruntime": "animecam.engine.backends.onnxruntime:OnnxRuntimeBackend",
+        "tensorrt": "animecam.engine.backends.tensorrt:TensorRTBackend",
+        "torch": "animecam.engine.backends.torch:TorchBackend",
     }
 )
 BACKEND_CHOICES = ("auto", *BACKENDS)

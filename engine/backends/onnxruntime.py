@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.backends import InferenceBackend
-from engine.packs import StylePack, plans_dir
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.backends import InferenceBackend
+from animecam.engine.packs import StylePack, plans_dir
 
 try:
     import onnxruntime as ort
@@ -66,7 +66,7 @@ class OnnxRuntimeBackend(InferenceBackend):
     def _model_bytes(self) -> bytes:
         data = self.onnx_path.read_bytes()
         if self.precision == "fp16":
-            from engine.builder import fp16_model_bytes
+            from animecam.engine.builder import fp16_model_bytes
 
             data = fp16_model_bytes(data)
         return data
@@ -93,7 +93,7 @@ class OnnxRuntimeBackend(InferenceBackend):
         return providers
 
     def _check_signature(self) -> None:
-        """Refuse models that do not follow the pack contract (engine/packs.py) with a one-line reason."""
+        """Refuse models that do not follow the pack contract (packs/pack.py), with a one-line reason."""
         inputs = {i.name: i for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
         where = f"{self.onnx_path}:"

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.backends import MAX_BATCH, InferenceBackend
-from engine.packs import StylePack
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.backends import MAX_BATCH, InferenceBackend
+from animecam.engine.packs import StylePack
 
 try:
     import tensorrt as trt
@@ -63,14 +63,14 @@ class TensorRTBackend(InferenceBackend):
     ) -> None:
         super().__init__(model, input_size=input_size, precision=precision)
         if not self.available():
-            from engine.builder import TENSORRT_MISSING
+            from animecam.engine.builder import TENSORRT_MISSING
 
             raise UserError(TENSORRT_MISSING)
         if self.pack is None:
             raise UserError(
                 "the tensorrt backend runs installed style packs; pass a pack, not a bare ONNX file"
             )
-        from engine.builder import ensure_plan
+        from animecam.engine.builder import ensure_plan
 
         plan = ensure_plan(self.pack, precision=precision, trust_pack_plans=trust_pack_plans)
         self._buffers: dict[str, int] = {}

@@ -1,6 +1,6 @@
 """Eager torch backend for debugging and training previews (the only engine module importing torch).
 
-The generator is rebuilt from `training.models` with the pack's `model_config` and loaded from the
+The generator is rebuilt from `animecam.training.models` with the pack's `model_config` and loaded from the
 pack's `weights.safetensors` (safetensors only; nothing is unpickled).
 """
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.backends import InferenceBackend
-from engine.packs import StylePack
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.backends import InferenceBackend
+from animecam.engine.packs import StylePack
 
 try:
     import torch
@@ -35,7 +35,7 @@ class TorchBackend(InferenceBackend):
             )
         from safetensors.torch import load_file
 
-        from training.models import build_generator
+        from animecam.training.models import build_generator
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         try:

@@ -16,11 +16,11 @@ from typing import Any
 
 from torch import nn
 
-from training.models.base import GanModel, ModelConfig
-from training.models.cyclegan import CycleGan, CycleGanConfig, ResnetGenerator
-from training.models.realtime import TwinGanRt, TwinGanRtConfig
-from training.models.twingan import TwinGan, TwinGanConfig, TwinGenerator
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.training.models.base import GanModel, ModelConfig
+from animecam.training.models.cyclegan import CycleGan, CycleGanConfig, ResnetGenerator
+from animecam.training.models.realtime import TwinGanRt, TwinGanRtConfig
+from animecam.training.models.twingan import TwinGan, TwinGanConfig, TwinGenerator
 
 MODELS: dict[str, type[GanModel]] = {model.name: model for model in (CycleGan, TwinGan, TwinGanRt)}
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 import torch
 from torch import Tensor, nn
 
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
 
 ConfigT = TypeVar("ConfigT", bound="ModelConfig")
 

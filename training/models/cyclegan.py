@@ -15,9 +15,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
-from training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
-from training.models.layers import init_normal
+from animecam.training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
+from animecam.training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
+from animecam.training.models.layers import init_normal
 
 
 @dataclass

@@ -8,8 +8,8 @@ import json
 
 def model_rows() -> list[dict[str, object]]:
     """One row per registered model with its default config: name, generator params, GMACs at 256."""
-    from training.flops import count_params, gmacs
-    from training.models import MODELS, build_model
+    from animecam.training.flops import count_params, gmacs
+    from animecam.training.models import MODELS, build_model
 
     rows: list[dict[str, object]] = []
     for name in MODELS:

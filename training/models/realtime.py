@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from training.losses import feature_distillation, l1
-from training.models.twingan import TwinGan, TwinGanConfig, TwinGenerator
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.training.losses import feature_distillation, l1
+from animecam.training.models.twingan import TwinGan, TwinGanConfig, TwinGenerator
 
 
 @dataclass
@@ -64,7 +64,7 @@ class TwinGanRt(TwinGan):
                 self.adapters = FeatureAdapters(decoder_widths(self.generator_net), decoder_widths(teacher))
 
     def _load_teacher(self, path: str) -> TwinGenerator:
-        from training.models import load_generator  # the registry imports this module
+        from animecam.training.models import load_generator  # the registry imports this module
 
         name, teacher = load_generator(path)
         if not isinstance(teacher, TwinGenerator):

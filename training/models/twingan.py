@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
-from training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
-from training.models.layers import CondConvBlock, init_normal
+from animecam.training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
+from animecam.training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
+from animecam.training.models.layers import CondConvBlock, init_normal
 
 
 @dataclass

@@ -1,72 +1,32 @@
-"""`animecam`: one small function per subcommand. The commands only assemble and observe a pipeline.
+"""`animecam demo|convert|live|bench`: the filter's own subcommands (entry point in pyproject.toml).
 
-User mistakes become one line on stderr, `error: ...`, and exit code 2 (never a traceback).
-Set ANIMECAM_DEBUG=1 to see the traceback of an unexpected failure.
+One small function per subcommand; they only assemble and observe a pipeline.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
-import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from videofilter.errors import UserError
+from animecam.core.args import frame_size, positive_int, unit_interval
+from animecam.core.errors import UserError
 
 DEMO_NAME = "animecam-demo"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage mistakes in the project's one-line form."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
-
-
-def _unit(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is outside 0..1")
-    return value
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
-    if not (64 <= w <= 7680 and 64 <= h <= 4320):
-        raise argparse.ArgumentTypeError(f"{w}x{h} is not a camera size: use 64x64 up to 7680x4320")
-    return w, h
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
 
 
 def _add_style_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", default=None, help="style name (see 'animecam styles'); default: cel")
     parser.add_argument("--backend", default="auto", help="auto | onnxruntime | tensorrt | torch")
-    parser.add_argument("--strength", type=_unit, default=1.0, help="blend of the stylised face, 0..1")
-    parser.add_argument("--smoothing", type=_unit, default=0.6, help="temporal smoothing, 0..1")
+    parser.add_argument("--strength", type=unit_interval, default=1.0, help="look strength, 0..1")
+    parser.add_argument("--smoothing", type=unit_interval, default=0.6, help="temporal smoothing, 0..1")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="animecam", description="Real-time anime filter for webcams and video.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
-
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="make a short clip, convert it, write the result and a strip")
     p.add_argument("--out", type=Path, default=Path("."), help="folder for animecam-demo.mp4/.png")
     p.add_argument("--seconds", type=float, default=5.0, help="length of the demo clip")
@@ -83,41 +43,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera", default="0", help="camera index, device path, or a video file")
     p.add_argument("--vcam", action="store_true", help="send the picture to a virtual camera")
     p.add_argument("--record", type=Path, default=None, metavar="OUT", help="record to this .mp4")
-    p.add_argument("--size", type=_size, default=(1280, 720), help="capture and virtual camera size")
-    p.add_argument("--fps", type=_positive, default=30, help="capture and virtual camera rate")
-    p.add_argument("--frames", type=_positive, default=None, metavar="N", help="stop after N frames")
+    p.add_argument("--size", type=frame_size, default=(1280, 720), help="capture and virtual camera size")
+    p.add_argument("--fps", type=positive_int, default=30, help="capture and virtual camera rate")
+    p.add_argument("--frames", type=positive_int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--mirror", action="store_true", help="flip horizontally (selfie view)")
     _add_style_options(p)
     p.set_defaults(handler=run_live)
 
     p = sub.add_parser("bench", help="per-stage milliseconds and fps of the pipeline on a clip")
     p.add_argument("--input", type=Path, default=None, metavar="CLIP", help="default: the demo clip")
-    p.add_argument("--frames", type=_positive, default=None, help="stop after N frames")
+    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--style", default=None)
     p.add_argument("--backend", default="auto")
     p.set_defaults(handler=run_bench)
 
-    for module in ("engine.cli", "training.cli", "gui.cli"):
-        importlib.import_module(module).add_commands(sub)
-    return parser
-
 
 # -- shared assembly ----------------------------------------------------------------------------
 def _load_style(name: str | None, backend: str):
-    from engine.styles import DEFAULT_STYLE, load_style
+    from animecam.engine.styles import DEFAULT_STYLE, load_style
 
     return load_style(name or DEFAULT_STYLE, backend=backend)
 
 
 def _backend_of(name: str, backend: str) -> str:
-    from engine.styles import list_styles
+    from animecam.engine.styles import list_styles
 
     return next((info.backend for info in list_styles(backend=backend) if info.name == name), backend)
 
 
 def _config(args: argparse.Namespace, **extra):
-    from videofilter.pipeline import PipelineConfig
+    from animecam.videofilter.pipeline import PipelineConfig
 
     return PipelineConfig(strength=args.strength, smoothing=args.smoothing, **extra)
 
@@ -130,10 +86,10 @@ def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, stri
     """Decode -> filter -> encode with a progress bar; returns (stats, seconds)."""
     from tqdm import tqdm
 
-    from videofilter.pipeline import Pipeline
-    from videofilter.sinks import CallbackSink, Recorder
-    from videofilter.sources import VideoFileSource
-    from videofilter.strip import StripSink
+    from animecam.videofilter.pipeline import Pipeline
+    from animecam.videofilter.sinks import CallbackSink, Recorder
+    from animecam.videofilter.sources import VideoFileSource
+    from animecam.videofilter.strip import StripSink
 
     if _same_file(input_path, output_path):
         raise UserError(f"the output {output_path} is the input: choose another output file name")
@@ -161,7 +117,7 @@ def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, stri
 
 # -- commands -----------------------------------------------------------------------------------
 def run_demo(args: argparse.Namespace) -> int:
-    from videofilter.demo import write_demo_clip
+    from animecam.videofilter.demo import write_demo_clip
 
     out_dir: Path = args.out
     try:
@@ -187,9 +143,9 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    from videofilter.pipeline import Pipeline
-    from videofilter.sinks import Recorder, VirtualCameraSink
-    from videofilter.sources import open_source
+    from animecam.videofilter.pipeline import Pipeline
+    from animecam.videofilter.sinks import Recorder, VirtualCameraSink
+    from animecam.videofilter.sources import open_source
 
     style = _load_style(args.style, args.backend)
     source = open_source(args.camera, size=args.size, fps=args.fps)
@@ -217,12 +173,12 @@ def run_live(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from videofilter.bench import bench_pipeline
+    from animecam.videofilter.bench import bench_pipeline
 
     with tempfile.TemporaryDirectory(prefix="animecam-") as tmp:
         clip = args.input
         if clip is None:
-            from videofilter.demo import write_demo_clip
+            from animecam.videofilter.demo import write_demo_clip
 
             clip = write_demo_clip(Path(tmp) / "demo-input.mp4", seconds=5.0)
         style = _load_style(args.style, args.backend)
@@ -244,33 +200,3 @@ def report_table(report: dict) -> str:
         f"style {report['style']} ({report['backend']}), {report['frames']} frames of {report['input']}"
     )
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    # OpenCV's own warnings (e.g. "can't open camera by index") would break the one-line error rule.
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-    # SIGTERM ends a run like Ctrl-C does, so recordings are finalised.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
-        return 130
-    except Exception as err:
-        if os.environ.get("ANIMECAM_DEBUG"):
-            raise
-        print(
-            f"error: unexpected failure ({type(err).__name__}: {err}); rerun with ANIMECAM_DEBUG=1 and "
-            "report the traceback",
-            file=sys.stderr,
-        )
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

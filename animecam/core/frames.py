@@ -64,7 +64,7 @@ class FrameResult:
 
     original: Frame
     output: Frame
-    faces: list = field(default_factory=list)  # list[videofilter.faces.Face]
+    faces: list = field(default_factory=list)  # list[animecam.videofilter.faces.Face]
     stage_ms: dict[str, float] = field(default_factory=dict)  # stage name -> milliseconds
     notice: str | None = None  # a recoverable fault to show, e.g. "camera lost, reconnecting"
 

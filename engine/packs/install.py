@@ -2,7 +2,7 @@
 
 Every install is staged in a temporary folder inside the styles folder, verified there by
 `StylePack.load`, then renamed into place, so a refused pack leaves nothing behind and nothing is
-ever written outside the data folder. Re-exported by engine.packs.
+ever written outside the data folder. Re-exported by animecam.engine.packs.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlparse
 
-from engine.pack_schema import MAX_FILE_BYTES, SLUG
-from engine.packs import MANIFEST, MAX_PACK_BYTES, StylePack, plans_dir, styles_dir
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.packs.pack import MANIFEST, MAX_PACK_BYTES, StylePack, plans_dir, styles_dir
+from animecam.engine.packs.schema import MAX_FILE_BYTES, SLUG
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ MAX_ENTRIES = 300
 MAX_DOWNLOAD_BYTES = MAX_PACK_BYTES
 DOWNLOAD_TIMEOUT_S = 30.0
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-BUILTIN_PACKS_DIR = Path(__file__).parent / "packs_builtin"
+BUILTIN_PACKS_DIR = Path(__file__).parent.parent / "packs_builtin"
 _CHUNK = 1 << 20
 
 

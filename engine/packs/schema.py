@@ -1,9 +1,9 @@
 """The style pack manifest (`style.json`): its JSON Schema and a parser that survives hostile input.
 
-The schema is the published contract (`python -m engine.pack_schema` prints it); `parse_manifest`
+The schema is the published contract (`python -m animecam.engine.packs.schema` prints it); `parse_manifest`
 adds what JSON Schema cannot say: a size cap before parsing, no duplicate keys, no NaN/Infinity, a
 nesting cap, and one-line errors. Cross-field rules (style indices 0..K-1, previews listed in
-`files`) are checked by `engine.packs.StylePack`.
+`files`) are checked by `animecam.engine.packs.StylePack`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
 
 SCHEMA_VERSION = 1
 MODEL_FAMILIES = ("cyclegan", "twingan", "twingan-rt")

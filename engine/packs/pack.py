@@ -2,9 +2,9 @@
 `weights.safetensors`, preview images and prebuilt TensorRT plans.
 
 Loading verifies everything before any model file is handed to a runtime: the manifest against its
-schema (engine/pack_schema.py), every file's size and sha256, no file the manifest does not list,
+schema (schema.py), every file's size and sha256, no file the manifest does not list,
 no links, and no file that looks like a pickle, a zip (torch.save's format) or a .npy. Installing
-(engine/pack_install.py) stages the pack in a temporary folder inside the data folder and renames
+(install.py) stages the pack in a temporary folder inside the data folder and renames
 it into place only after it verified. Nothing is ever unpickled; SECURITY.md has the full list.
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.pack_schema import MAX_MANIFEST_BYTES, SCHEMA_VERSION, parse_manifest
-from videofilter.errors import UserError
+from animecam.core.errors import UserError
+from animecam.engine.packs.schema import MAX_MANIFEST_BYTES, SCHEMA_VERSION, parse_manifest
 
 MANIFEST = "style.json"
 MODEL_FILE = "model.onnx"
@@ -127,7 +127,7 @@ class StylePack:
         file list, sizes and file types but skips hashing (for listing many packs quickly)."""
         path = Path(path)
         if path.is_file():
-            from engine.pack_install import extract_to_private_dir
+            from animecam.engine.packs.install import extract_to_private_dir
 
             path = extract_to_private_dir(path)
         manifest_path = path / MANIFEST
@@ -306,21 +306,3 @@ def write_pack(
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     StylePack.load(out)
     return out
-
-
-# Installing and listing live in their own module (it imports StylePack from here).
-from engine.pack_install import bundled_packs, install_pack, installed_packs, remove_pack  # noqa: E402
-
-__all__ = [
-    "StyleEntry",
-    "StylePack",
-    "bundled_packs",
-    "data_dir",
-    "install_pack",
-    "installed_packs",
-    "plans_dir",
-    "remove_pack",
-    "sha256_of",
-    "styles_dir",
-    "write_pack",
-]

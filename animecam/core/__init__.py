@@ -1,0 +1,1 @@
+"""Layer 0: what every other layer shares. Imports nothing else of animecam."""
