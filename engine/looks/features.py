@@ -1,0 +1,156 @@
+"""The small drawn parts: brows as strokes along the person's brow, a nose tick, a mouth drawn
+closed, smiling or open (with teeth) as measured, blush, and glasses as clean drawn frames.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .ink import paint, stroke
+from .params import LookParams
+from .regions import FaceFrame
+
+
+def _window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) -> tuple[np.ndarray, int, int]:
+    h, w = light.shape
+    x0, y0 = int(max(centre[0] - half[0], 0)), int(max(centre[1] - half[1], 0))
+    x1, y1 = int(min(centre[0] + half[0] + 1, w)), int(min(centre[1] + half[1] + 1, h))
+    return light[y0:y1, x0:x1], x0, y0
+
+
+def draw_brows(canvas: np.ndarray, light: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float) -> None:
+    """Each brow: where the dark band above the eye runs (soft per-column row), drawn as a tapered
+    stroke from the inner end outwards; the template's place when the photo shows no brow."""
+    unit = frame.unit
+    for index, outer in ((0, -1.0), (1, 1.0)):
+        eye = frame.landmarks[index]
+        centre = eye - 0.42 * unit * frame.down + 0.05 * unit * outer * frame.across
+        patch, x0, y0 = _window(light, centre, (0.32 * unit, 0.17 * unit))
+        t = np.linspace(-1.0, 1.0, 9)
+        xs = centre[0] + t * 0.3 * unit
+        ys = np.full_like(xs, centre[1])
+        if patch.size > 16:
+            dark = np.clip(np.percentile(patch, 85) - patch - 4.0, 0.0, None) ** 2
+            rows = np.arange(patch.shape[0], dtype=np.float32)[:, None]
+            cols = np.clip((xs - x0).astype(int), 0, patch.shape[1] - 1)
+            mass = dark[:, cols].sum(axis=0)
+            found = (dark[:, cols] * rows).sum(axis=0) / np.maximum(mass, 1e-6) + y0
+            trust = np.clip(mass / (mass.max() + 1e-6), 0.0, 1.0) * (mass.max() > 50.0)
+            ys = ys + trust * (found - ys)
+            # A brow is a smooth arch: fit a parabola, keep its arch within anime limits.
+            a, b, c = np.polyfit(t, ys, 2)
+            ys = np.clip(a, 0.0, 0.12 * unit) * t * t + b * t + c - 0.02 * unit * (1 - t * t)
+        # Inner end (towards the nose) is thick, the outer end thin.
+        inner_first = outer * np.sign(t[-1] - t[0]) > 0
+        widths = width * (1.6 - 0.9 * ((t * outer + 1) / 2))
+        points = np.column_stack([xs, ys])
+        stroke(canvas, points if inner_first else points, widths, colour)
+
+
+def draw_nose(canvas: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float) -> None:
+    """A small tick on the shadow side of the nose tip."""
+    tip = frame.landmarks[2]
+    u, d = frame.unit * frame.across, frame.unit * frame.down
+    points = np.array([tip + 0.05 * u - 0.06 * d, tip + 0.075 * u, tip + 0.03 * u + 0.02 * d])
+    stroke(canvas, points, np.array([0.4, 1.0, 0.7]) * width, colour)
+
+
+def measure_mouth(light: np.ndarray, frame: FaceFrame, skin_light: float) -> tuple[float, float, float]:
+    """(opening in face units, teeth 0..1, smile in face units: how far the middle sits below the
+    corners) from a strip through the mouth's middle."""
+    lm, unit = frame.landmarks, frame.unit
+    mid = lm[3:].mean(axis=0)
+    patch, _, y0 = _window(light, mid, (0.08 * unit, 0.25 * unit))
+    if patch.size < 8:
+        return 0.0, 0.0, 0.0
+    profile = patch.mean(axis=1)
+    rows = np.arange(len(profile), dtype=np.float32) + y0
+    dark = np.clip((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0)  # mouth inside, not lips
+    bright = np.clip((profile - skin_light - 2.0) / 8.0, 0.0, 1.0)  # teeth are lighter than skin
+    opening = float((dark + bright).sum()) / unit
+    teeth = float(np.clip(bright.sum() / max((dark + bright).sum(), 1e-6), 0.0, 1.0))
+    darkest = np.clip(skin_light - profile, 0.0, None) ** 2
+    line_y = float((darkest * rows).sum() / max(darkest.sum(), 1e-6))
+    smile = (line_y - mid[1]) / unit
+    return opening, teeth, float(np.clip(smile, -0.1, 0.15))
+
+
+def draw_mouth(canvas: np.ndarray, light: np.ndarray, frame: FaceFrame, params: LookParams, skin_light: float, ink: np.ndarray) -> None:
+    lm, unit = frame.landmarks, frame.unit
+    opening, teeth, smile = measure_mouth(light, frame, skin_light)
+    left, right = lm[3], lm[4]
+    mid = 0.5 * (left + right)
+    half = 0.5 * (right - left) * 0.85
+    t = np.linspace(-1.0, 1.0, 15)[:, None]
+    # Smiles curve up at the corners; the curve's depth follows the measured smile.
+    sag = (0.03 * unit + 0.6 * smile * unit) * (1 - t * t)
+    upper = mid + t * half + sag * frame.down - 0.01 * unit * frame.down
+    width = params.ink.line_width * unit / 64.0
+    if opening < 0.06:
+        stroke(canvas, upper, width * (0.5 + 0.6 * (1 - t[:, 0] ** 2)), ink)
+        return
+    depth = np.clip(opening, 0.06, 0.35) * unit
+    lower = mid + t * half * 0.9 + (sag + depth * (1 - t * t) ** 0.7) * frame.down
+    shape = np.vstack([upper, lower[::-1]])
+    paint(canvas, [shape], np.float32(params.mouth_colour))
+    if teeth > 0.25:
+        band = np.vstack([upper, (upper + 0.35 * (lower - upper))[::-1]])
+        paint(canvas, [band], np.float32([250, 250, 252]))
+    tongue = np.vstack([lower[3:-3] - 0.25 * depth * frame.down, lower[3:-3][::-1]])
+    paint(canvas, [tongue], np.float32(params.mouth_colour) * 0.6 + np.float32([60, 70, 110]), 0.8)
+    stroke(canvas, np.vstack([upper, lower[::-1], upper[:1]]), np.full(31, width), ink)
+
+
+def draw_blush(canvas: np.ndarray, frame: FaceFrame, params: LookParams, ink: np.ndarray) -> None:
+    p = params.skin
+    if p.blush <= 0:
+        return
+    unit = frame.unit
+    for side in (-1.0, 1.0):
+        centre = frame.to_pixels(np.array([[0.6 * side, 0.62]]))[0]
+        oval = cv2.ellipse2Poly((int(centre[0] * 16), int(centre[1] * 16)),
+                                (int(0.24 * unit * 16), int(0.09 * unit * 16)), 0, 0, 360, 15)  # fmt: skip
+        paint(canvas, [oval / 16.0], np.float32(p.blush_colour), p.blush)
+        if p.blush_hatching:
+            for k in (-1.0, 0.0, 1.0):
+                base = centre + k * 0.11 * unit * frame.across
+                line = np.array([base + 0.05 * unit * (frame.across - frame.down), base - 0.05 * unit * (frame.across - frame.down)])
+                stroke(canvas, line, np.array([0.9, 0.9]) * unit / 64.0, np.float32(p.blush_colour) * 0.6 + ink * 0.4, 0.8)
+
+
+def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
+    """Rims of glasses as two ellipses in crop pixels, when edges ring both eyes and cross the
+    bridge of the nose; None when there are no glasses."""
+    unit = frame.unit
+    bridge, _, _ = _window(edge_ink, frame.centre - 0.05 * unit * frame.down, (0.1 * unit, 0.15 * unit))
+    if bridge.size == 0 or bridge.max(axis=1).max() < 0.5:
+        return None
+    rims = []
+    for index in (0, 1):
+        eye = frame.landmarks[index]
+        patch, x0, y0 = _window(edge_ink, eye, (0.48 * unit, 0.36 * unit))
+        ys, xs = np.nonzero(patch > 0.5)
+        if len(xs) < 12:
+            return None
+        px, py = xs + x0 - eye[0], ys + y0 - eye[1]
+        r = np.hypot(px / 0.48, py / 0.36) / unit
+        ring = (r > 0.55) & (r < 1.05)  # the rim, not the eye itself
+        angles = np.arctan2(py[ring], px[ring])
+        if len(np.unique((angles * 4 / np.pi).astype(int))) < 6:  # must surround the eye
+            return None
+        points = np.column_stack([px[ring] + eye[0], py[ring] + eye[1]]).astype(np.float32)
+        (cx, cy), (ax, ay), angle = cv2.fitEllipse(points)
+        if not (0.45 * unit < max(ax, ay) < 1.2 * unit):
+            return None
+        rims.append(cv2.ellipse2Poly((int(cx * 16), int(cy * 16)), (int(ax * 8), int(ay * 8)), int(angle), 0, 360, 10) / 16.0)
+    return rims
+
+
+def draw_glasses(canvas: np.ndarray, rims: list[np.ndarray], width: float, colour: np.ndarray) -> None:
+    for rim in rims:
+        closed = np.vstack([rim, rim[:1]])
+        stroke(canvas, closed, np.full(len(closed), width), colour)
+    right_inner = rims[0][np.argmax(rims[0][:, 0])]
+    left_inner = rims[1][np.argmin(rims[1][:, 0])]
+    stroke(canvas, np.array([right_inner, left_inner]), np.full(2, width), colour)

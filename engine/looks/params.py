@@ -1,0 +1,111 @@
+"""What one anime look is: typed parameters with every default in one place, and the built-in looks.
+
+Lengths are in pixels of a 256 px crop (they scale with the crop), colours BGR 0..255, tones in
+CIELAB L (0..100). A look is pure data; engine/looks/style.py draws it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class InkParams:
+    colour: tuple[int, int, int] = (40, 28, 34)  # warm near-black, like printed anime line art
+    outline_width: float = 2.6  # closed face, hair and body outline
+    line_width: float = 1.6  # inner lines (XDoG, brows, nose, mouth)
+    xdog_sigma: float = 1.3  # inner Gaussian of the difference of Gaussians
+    xdog_threshold: float = 2.2  # DoG response (L units) where ink starts
+    face_threshold: float = 6.0  # inside the face only strong edges (glasses, beard) ink
+    min_blob: int = 24  # ink blobs smaller than this many pixels are noise, not lines
+
+
+@dataclass(frozen=True)
+class SkinParams:
+    lift: float = 0.45  # 0..1: skin L moved this far towards `target_light` (anime skin is light)
+    target_light: float = 88.0
+    saturation: float = 1.1
+    shadow_depth: float = 13.0  # L units of the one flat shadow tone
+    deep_shadow: float = 0.0  # L units of a second, darker tone under the chin (0 = two tones only)
+    shadow_tint: tuple[float, float, float] = (1.0, 0.96, 1.08)  # BGR gain: shadows lean warm/rosy
+    blush: float = 0.45  # 0..1 opacity of the cheek blush
+    blush_colour: tuple[int, int, int] = (120, 110, 240)
+    blush_hatching: bool = True
+
+
+@dataclass(frozen=True)
+class HairParams:
+    saturation: float = 1.2
+    lightness: float = 4.0  # L units added to the hair's base tone
+    clump_depth: float = 0.55  # shade tone = base L times this (0..1, lower = darker clumps)
+    highlight: float = 0.5  # 0..1 strength of the highlight band
+    highlight_teeth: int = 9  # zigzags along the band
+
+
+@dataclass(frozen=True)
+class EyeParams:
+    scale: tuple[float, float] = (1.25, 1.55)  # drawn eye vs the measured eye: width, height
+    lid_width: float = 3.4  # thickness of the upper lash line at its middle
+    iris_width: float = 0.5  # iris width as a fraction of the drawn eye's width
+    photo: float = 0.35  # 0..1: how much of the photo's iris texture shows through the drawn iris
+    catch_lights: int = 2
+    lower_lid: bool = True
+
+
+@dataclass(frozen=True)
+class WarpParams:
+    eyes: float = 0.22  # radial growth of the eye regions (0 = off)
+    nose: float = 0.15  # shrink of the nose region
+    mouth: float = 0.18  # shrink of the mouth towards its centre
+    chin: float = 0.12  # narrowing of the jaw
+
+
+@dataclass(frozen=True)
+class MangaParams:
+    enabled: bool = False
+    screentone_period: float = 4.0  # dot grid period in pixels
+    hair_black: bool = False  # dark hair drawn solid black (else screentone)
+
+
+@dataclass(frozen=True)
+class LookParams:
+    ink: InkParams = field(default_factory=InkParams)
+    skin: SkinParams = field(default_factory=SkinParams)
+    hair: HairParams = field(default_factory=HairParams)
+    eyes: EyeParams = field(default_factory=EyeParams)
+    warp: WarpParams = field(default_factory=WarpParams)
+    manga: MangaParams = field(default_factory=MangaParams)
+    background_levels: int = 4  # posterised lightness levels of the flattened background and clothes
+    background_saturation: float = 1.25
+    mouth_colour: tuple[int, int, int] = (70, 60, 150)  # inside of an open mouth
+    paper_tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # BGR gain of the finished picture
+
+
+_BASE = LookParams()
+
+LOOKS: dict[str, LookParams] = {
+    # Bright TV-anime cel: light skin with one hard shadow, bold lines, big glossy eyes.
+    "anime": _BASE,
+    # Soft shoujo: rosier and lighter, thin brown lines, sparkling larger eyes, pastel palette.
+    "shoujo": replace(
+        _BASE,
+        ink=replace(_BASE.ink, colour=(60, 60, 100), outline_width=1.9, line_width=1.2),
+        skin=replace(
+            _BASE.skin, lift=0.6, target_light=92.0, shadow_depth=8.0, blush=0.6,
+            blush_colour=(150, 130, 250), shadow_tint=(1.04, 0.95, 1.1),
+        ),
+        hair=replace(_BASE.hair, saturation=1.0, lightness=10.0, clump_depth=0.72, highlight=0.75),
+        eyes=replace(_BASE.eyes, scale=(1.35, 1.75), lid_width=2.8, catch_lights=3),
+        warp=replace(_BASE.warp, eyes=0.28, chin=0.16),
+        background_levels=6, background_saturation=0.85, paper_tint=(0.97, 1.0, 1.03),
+    ),  # fmt: skip
+    # Black-and-white manga page: ink on paper, screentone for shadows and mid tones.
+    "manga": replace(
+        _BASE,
+        ink=replace(_BASE.ink, colour=(20, 20, 20), outline_width=2.8, xdog_threshold=1.8),
+        skin=replace(_BASE.skin, blush=0.5, blush_hatching=True),
+        eyes=replace(_BASE.eyes, photo=0.25),
+        manga=MangaParams(enabled=True, hair_black=True),
+        background_levels=3,
+    ),
+}

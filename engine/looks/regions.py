@@ -1,0 +1,220 @@
+"""Where things are in an aligned face crop: the face frame from 5 landmarks, and the regions
+(face skin, hair incl. caps and hats, beard, neck, clothes, background) at half resolution.
+
+Colour alone fails on grey cameras, dim light and skin tones that match the wall, so every region
+is a colour model *and* a geometric prior from the landmarks: the face is a stylised oval fitted to
+the eyes and mouth (widened or narrowed to the skin seen at the cheeks), hair is what differs from
+the skin inside a head-shaped prior, background what matches the crop's border. Prototype colours
+are sampled at places the alignment makes reliable (cheeks, top of the head, crop corners).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# The stylised face outline in face units (x along the eye line, y down from the eyes' midpoint,
+# one unit = the distance between the eyes), right half; mirrored for the left. Anime faces are
+# wider at the cheekbones and end in a small pointed chin.
+_FACE_HALF = np.array(
+    [[0.0, -1.12], [0.55, -1.05], [0.88, -0.72], [1.02, -0.25], [1.04, 0.25], [0.98, 0.75],
+     [0.82, 1.18], [0.56, 1.55], [0.27, 1.8], [0.0, 1.9]],
+)  # fmt: skip
+_HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
+_CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
+_HAIR_SAMPLES = ((0.0, -1.45), (-1.15, -0.85), (1.15, -0.85))  # top of the head, both temples
+
+
+@dataclass(frozen=True)
+class FaceFrame:
+    """The face's own coordinates in crop pixels, from the 5 landmarks."""
+
+    landmarks: np.ndarray  # (5, 2): right eye, left eye, nose tip, right and left mouth corner
+    centre: np.ndarray  # midpoint of the eyes
+    unit: float  # eye distance in pixels
+    across: np.ndarray  # unit vector from the right eye to the left eye (image left -> right)
+    down: np.ndarray  # unit vector perpendicular to it, towards the mouth
+    yaw: float  # nose offset across, in face units: 0 frontal, about +-0.4 at three quarters
+
+    @classmethod
+    def from_landmarks(cls, landmarks: np.ndarray) -> FaceFrame:
+        points = np.asarray(landmarks, np.float64).reshape(5, 2)
+        centre = points[:2].mean(axis=0)
+        span = points[1] - points[0]
+        unit = max(float(np.hypot(*span)), 1e-3)
+        across = span / unit
+        down = np.array([-across[1], across[0]])
+        mouth_mid = points[3:].mean(axis=0)
+        # The nose tip and the mouth both move across when the head turns; averaging steadies it.
+        offset = 0.6 * (points[2] - centre) @ across + 0.4 * (mouth_mid - centre) @ across
+        return cls(points, centre, unit, across, down, float(np.clip(offset / unit, -0.7, 0.7)))
+
+    def to_pixels(self, face_xy: np.ndarray) -> np.ndarray:
+        """(K, 2) face units -> crop pixels."""
+        xy = np.asarray(face_xy, np.float64).reshape(-1, 2)
+        return self.centre + self.unit * (xy[:, :1] * self.across + xy[:, 1:] * self.down)
+
+    def to_face(self, pixels: np.ndarray) -> np.ndarray:
+        rel = np.asarray(pixels, np.float64).reshape(-1, 2) - self.centre
+        return np.column_stack([rel @ self.across, rel @ self.down]) / self.unit
+
+    def grid(self, size: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """Face coordinates (x, y) of every pixel of a size x size image drawn at `scale` x the crop."""
+        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+        rel_x = (xs + 0.5) / scale - self.centre[0]
+        rel_y = (ys + 0.5) / scale - self.centre[1]
+        fx = (rel_x * self.across[0] + rel_y * self.across[1]) / self.unit
+        fy = (rel_x * self.down[0] + rel_y * self.down[1]) / self.unit
+        return fx.astype(np.float32), fy.astype(np.float32)
+
+    def face_outline(self, widths: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+        """The closed stylised face outline in crop pixels, turned with the head (yaw) and scaled
+        per side to the person's measured width (right, left)."""
+        right = _FACE_HALF * [-widths[0], 1.0]
+        left = _FACE_HALF[::-1][1:-1] * [widths[1], 1.0]
+        shape = np.vstack([right, left])
+        x, y = shape[:, 0], shape[:, 1]
+        # Turning: the far side narrows, the near side widens, the chin follows the nose.
+        x = x - 0.55 * self.yaw * np.abs(x) + 0.7 * self.yaw * np.clip(y, 0.0, None) / 1.9
+        return self.to_pixels(np.column_stack([x, y]))
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Soft masks (float32 0..1, half resolution) and the colour of each region (CIELAB floats)."""
+
+    face: np.ndarray  # facial skin inside the outline (fringe and beard excluded)
+    face_shape: np.ndarray  # the whole face outline, filled (what the outline ink follows)
+    hair: np.ndarray  # hair, caps and hats
+    beard: np.ndarray
+    neck: np.ndarray  # skin below the face (neck, shoulders)
+    background: np.ndarray
+    skin_lab: np.ndarray  # (3,) L 0..100, a, b
+    hair_lab: np.ndarray
+    widths: tuple[float, float]
+    hat_like: bool  # the head covering is too saturated or uniform to be hair: no hair highlight band
+
+
+def lab_planes(bgr: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 CIELAB with L in 0..100 and a, b centred on 0."""
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    lab[..., 1:] -= 128.0
+    return lab
+
+
+def _patch_median(lab: np.ndarray, centre: np.ndarray, radius: int) -> np.ndarray:
+    h, w = lab.shape[:2]
+    x, y = int(np.clip(centre[0], 0, w - 1)), int(np.clip(centre[1], 0, h - 1))
+    patch = lab[max(y - radius, 0) : y + radius + 1, max(x - radius, 0) : x + radius + 1]
+    return np.median(patch.reshape(-1, 3), axis=0)
+
+
+def _distance(lab: np.ndarray, ref: np.ndarray, chroma_weight: float) -> np.ndarray:
+    d = lab - ref
+    return d[..., 0] ** 2 + chroma_weight * (d[..., 1] ** 2 + d[..., 2] ** 2)
+
+
+def _polygon_mask(points: np.ndarray, size: int, scale: float) -> np.ndarray:
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(mask, [np.round(points * scale * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    return mask.astype(np.float32) / 255.0
+
+
+def _cheek_width(skin_like: np.ndarray, frame: FaceFrame, scale: float, side: float) -> float:
+    """How far (face units) skin reaches at cheek height on one side, between 0.85 and 1.2."""
+    steps = np.linspace(0.6, 1.35, 16)
+    points = frame.to_pixels(np.column_stack([side * steps, np.full_like(steps, 0.45)])) * scale
+    h = skin_like.shape[0]
+    xs = np.clip(points[:, 0].astype(int), 0, h - 1)
+    ys = np.clip(points[:, 1].astype(int), 0, h - 1)
+    outside = np.nonzero(skin_like[ys, xs] < 0.5)[0]
+    reach = steps[outside[0]] if len(outside) else steps[-1]
+    return float(np.clip(0.5 + 0.5 * reach / 0.98, 0.85, 1.2))
+
+
+def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int) -> Regions:
+    """Segments a small CIELAB copy of the crop (`scale` = its size / the crop's; a quarter is
+    plenty, regions are large) into masks of out_size x out_size."""
+    size = lab.shape[0]
+    # Grey or colourless light carries no chroma to tell skin from hair: weigh chroma by how much
+    # the cheeks have (at most 3x lightness, since chroma differences are smaller).
+    skin_lab = np.median(
+        np.stack([_patch_median(lab, p, max(1, int(0.12 * frame.unit * scale)))
+                  for p in frame.to_pixels(np.array(_CHEEKS)) * scale]), axis=0,
+    )  # fmt: skip
+    chroma_weight = float(np.clip(np.hypot(skin_lab[1], skin_lab[2]) / 6.0, 0.3, 3.0))
+    fx, fy = frame.grid(size, scale)
+    radius = max(1, int(0.1 * frame.unit * scale))
+    hair_candidates = [_patch_median(lab, p, radius) for p in frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale]
+    hair_lab = max(hair_candidates, key=lambda c: _distance(c, skin_lab, chroma_weight))
+    border = max(1, size // 20)
+    corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
+    backgrounds = [_patch_median(lab, np.array(c), border) for c in corners]
+
+    # Per-class cost: colour distance over a noise scale, minus the log of a geometric prior.
+    noise = 9.0**2
+    d_skin = _distance(lab, skin_lab, chroma_weight) / noise
+    d_hair = _distance(lab, hair_lab, chroma_weight) / noise
+    d_bg = np.min([_distance(lab, b, chroma_weight) for b in backgrounds], axis=0) / noise
+    head = ((fx - _HEAD_CENTRE[0]) / _HEAD_AXES[0]) ** 2 + ((fy - _HEAD_CENTRE[1]) / _HEAD_AXES[1]) ** 2
+    template_shape = _polygon_mask(frame.face_outline(), size, scale)
+    inner_face = cv2.GaussianBlur(template_shape, (0, 0), 0.15 * frame.unit * scale)
+    has_hair = _distance(hair_lab, skin_lab, chroma_weight) > 2.0 * noise  # else bald, or hair like skin
+    cost_skin = d_skin - 2.0 * inner_face
+    cost_hair = d_hair + np.where(head < 1.0, 0.0, 1.5 + 3.0 * (head - 1.0)) + 2.5 * inner_face * (fy > -0.45)
+    if not has_hair:
+        cost_hair = cost_hair + 50.0
+    cost_bg = d_bg + 3.0 * np.clip(1.2 - head, 0.0, 1.0) + 4.0 * inner_face
+    smooth = max(0.6, 0.05 * frame.unit * scale)  # spatial coherence: no speckled labels
+    costs = np.stack([cv2.GaussianBlur(c.astype(np.float32), (0, 0), smooth) for c in (cost_skin, cost_hair, cost_bg)])
+    label = np.argmin(costs, axis=0)
+
+    skin_like = (label == 0).astype(np.float32)
+    widths = (_cheek_width(skin_like, frame, scale, -1.0), _cheek_width(skin_like, frame, scale, 1.0))
+    out_scale = scale * out_size / size
+    face_shape = _polygon_mask(frame.face_outline(widths), out_size, out_scale)
+    shape_small = cv2.resize(face_shape, (size, size), interpolation=cv2.INTER_AREA)
+    # Above and beside the face, inside the head, whatever is not background is hair (light
+    # strands look like skin); further out only hair-coloured pixels are, down to the shoulders.
+    in_head = (head < 1.0) & (shape_small < 0.5) & (fy < 0.6)
+    hair_zone = (head < 1.7) & (fy < 1.6)
+    hair = (label == 1) & (shape_small < 0.5) & hair_zone | (label == 1) & (fy < -0.3) | in_head & (label != 2)
+    if has_hair:
+        hair = _keep_largest(_clean(hair, frame.unit * scale))
+        beard = _clean((label == 1) & (shape_small > 0.5) & (fy > 0.9), frame.unit * scale)
+    else:
+        hair = beard = np.zeros((size, size), np.float32)
+    neck = _clean((label == 0) & (fy > 1.5) & (shape_small < 0.5), frame.unit * scale)
+    background = cv2.GaussianBlur((label == 2).astype(np.float32), (0, 0), 0.7)
+
+    up = (out_size, out_size)
+    hair, beard, neck, background = (
+        cv2.resize(m, up, interpolation=cv2.INTER_LINEAR) for m in (hair, beard, neck, background)
+    )
+    neck *= 1.0 - face_shape
+    background = np.clip(background - face_shape - hair - neck, 0.0, 1.0)
+    face = np.clip(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
+    hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
+    hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
+    return Regions(face, face_shape, hair, beard, neck, background, skin_lab, hair_lab, widths, hat_like)
+
+
+def _clean(mask: np.ndarray, unit: float) -> np.ndarray:
+    """A hard mask with specks and pinholes removed (float32 0/1)."""
+    k = max(3, int(0.1 * unit) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    return cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel).astype(np.float32)
+
+
+def _keep_largest(mask: np.ndarray) -> np.ndarray:
+    """Hair is one connected piece: drop stray islands (a brown sofa, a shadow) apart from it."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = 1 + np.nonzero(areas >= 0.08 * areas.max())[0]
+    return mask * np.isin(labels, keep)

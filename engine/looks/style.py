@@ -1,0 +1,125 @@
+"""`LookStyle`: one `LookParams` drawn over aligned face crops (the Style protocol of
+animecam/core/style.py, with the crop's landmarks when the pipeline has them).
+
+Order per crop: warp to anime proportions -> regions at a quarter of the size -> flat colour at
+half size -> ink at full size -> drawn features on top (eyes, brows, nose, mouth, blush, glasses)
+-> manga halftone when the look is black and white. Deterministic: the same crop and landmarks
+give the same picture, so a still face is a still drawing.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from animecam.core.align import template
+from animecam.core.errors import UserError
+
+from .eyes import draw_eye, measure_eye
+from .features import draw_blush, draw_brows, draw_glasses, draw_mouth, draw_nose, glasses_frames
+from .ink import outlines, xdog
+from .params import LookParams
+from .proportions import apply_warp
+from .regions import FaceFrame, find_regions, lab_planes
+from .shading import colour_layer
+
+MIN_SIZE = 64
+
+
+class LookStyle:
+    """A built-in anime look; stateless between calls, so safe to share between threads."""
+
+    def __init__(self, params: LookParams, name: str, input_size: int = 256) -> None:
+        if input_size < MIN_SIZE:
+            raise UserError(f"crop size {input_size} is too small for the built-in looks; use {MIN_SIZE} or more")
+        self.params = params
+        self.name = name
+        self.input_size = input_size
+        self._template = template(input_size)
+        period = params.manga.screentone_period * input_size / 256.0
+        ys, xs = np.mgrid[0:input_size, 0:input_size].astype(np.float32)
+        u, v = (xs + ys) / period, (xs - ys) / period
+        # Screentone threshold map: round dots on a 45 degree grid.
+        self._dots = (0.5 + 0.25 * (np.cos(2 * np.pi * u) + np.cos(2 * np.pi * v))).astype(np.float32)
+
+    def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        """(N, S, S, 3) uint8 BGR crops -> the same, drawn. `landmarks` (N, 5, 2) are the crops'
+        YuNet points in crop pixels (smoothed by the tracker); None = the canonical template."""
+        size = self.input_size
+        if crops.ndim != 4 or crops.shape[1:] != (size, size, 3) or crops.dtype != np.uint8:
+            raise ValueError(f"expected (N, {size}, {size}, 3) uint8 crops, got {crops.shape} {crops.dtype}")
+        if landmarks is not None and np.shape(landmarks) != (len(crops), 5, 2):
+            raise ValueError(f"expected landmarks of shape ({len(crops)}, 5, 2), got {np.shape(landmarks)}")
+        points = [self._template if landmarks is None else np.asarray(landmarks[i], np.float64) for i in range(len(crops))]
+        return np.stack([self.draw(np.ascontiguousarray(c), p) for c, p in zip(crops, points, strict=True)])
+
+    def draw(self, crop: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """One crop (S, S, 3) uint8 BGR with its (5, 2) landmarks -> the drawn crop."""
+        p, size = self.params, self.input_size
+        frame = FaceFrame.from_landmarks(landmarks)
+        if not np.isfinite(frame.landmarks).all():
+            frame = FaceFrame.from_landmarks(self._template)
+        crop, frame = apply_warp(crop, frame, p.warp)
+        half_size, small_size = size // 2, size // 4
+        half = cv2.resize(crop, (half_size, half_size), interpolation=cv2.INTER_AREA)
+        half = self._levels(half)
+        small = cv2.resize(half, (small_size, small_size), interpolation=cv2.INTER_AREA)
+        regions = find_regions(lab_planes(small), frame, small_size / size, half_size)
+        half_lab = lab_planes(cv2.bilateralFilter(half, 5, 25.0, 3.0))
+        picture = colour_layer(p, regions, frame, half, half_lab[..., 0], half_size / size)
+        canvas = cv2.resize(picture, (size, size), interpolation=cv2.INTER_LINEAR)
+
+        full_light = cv2.resize(half_lab[..., 0], (size, size), interpolation=cv2.INTER_LINEAR)
+        photo_light = lab_planes(crop)[..., 0]
+        # Inside the face only strong edges ink (glasses, a beard's edge); the drawn features
+        # replace the photo's own eyes, brows, nose and mouth lines.
+        face_full = cv2.resize(regions.face_shape, (size, size), interpolation=cv2.INTER_LINEAR)
+        threshold = p.ink.xdog_threshold + (p.ink.face_threshold - p.ink.xdog_threshold) * face_full
+        lines = xdog(full_light, p.ink, threshold, size / 256.0)
+        rims = glasses_frames(lines, frame)
+        lines *= 1.0 - face_full  # glasses are redrawn as clean frames below
+        unit_px = size / 256.0
+        silhouette = np.clip(1.0 - regions.background, 0.0, 1.0)
+        edges = outlines([regions.face_shape, regions.hair, silhouette, regions.neck], p.ink.outline_width * unit_px, size)
+        ink_colour = np.float32(p.ink.colour)
+        coverage = np.maximum(lines * 0.9, edges)[..., None]
+        canvas += coverage * (ink_colour - canvas)
+
+        skin_light = float(regions.skin_lab[0])
+        line_w = p.ink.line_width * frame.unit / 64.0
+        draw_blush(canvas, frame, p, ink_colour)
+        brow_colour = 0.6 * ink_colour + 0.4 * np.float32(cv2.cvtColor(
+            np.clip(regions.hair_lab * [2.55, 1, 1] + [0, 128, 128], 0, 255).astype(np.uint8).reshape(1, 1, 3),
+            cv2.COLOR_Lab2BGR).reshape(3))  # fmt: skip
+        draw_brows(canvas, photo_light, frame, brow_colour, 1.6 * line_w)
+        draw_nose(canvas, frame, ink_colour, line_w)
+        draw_mouth(canvas, photo_light, frame, p, skin_light, ink_colour)
+        for index in (0, 1):
+            eye = measure_eye(photo_light, crop, frame, index)
+            draw_eye(canvas, photo_light, eye, frame, p.eyes, ink_colour)
+        if rims is not None:
+            draw_glasses(canvas, rims, 1.4 * line_w, ink_colour)
+        if p.manga.enabled:
+            return self._halftone(canvas)
+        canvas *= np.float32(p.paper_tint)
+        return np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+
+    def _levels(self, half: np.ndarray) -> np.ndarray:
+        """Stretches a dim or flat crop's lightness (at most 2.5x) so regions and tones have contrast;
+        a median first keeps a dark room's sensor noise from turning into speckle."""
+        lab = cv2.cvtColor(cv2.medianBlur(half, 3), cv2.COLOR_BGR2Lab)
+        light = lab[..., 0].astype(np.float32)
+        lo, hi = np.percentile(light[::2, ::2], (2.0, 98.0))
+        gain = float(np.clip(225.0 / max(hi - lo, 1.0), 1.0, 2.5))
+        target = 0.5 * (lo + hi) + (128.0 - 0.5 * (lo + hi)) * 0.6
+        lab[..., 0] = np.clip((light - 0.5 * (lo + hi)) * gain + target, 0, 255).astype(np.uint8)
+        return cv2.cvtColor(lab, cv2.COLOR_Lab2BGR)
+
+    def _halftone(self, canvas: np.ndarray) -> np.ndarray:
+        """Black-and-white: paper white, ink black, mid tones as round screentone dots."""
+        grey = cv2.cvtColor(np.clip(canvas, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
+        # Lights go to paper, darks to solid ink; only the middle is screened.
+        tone = np.clip((grey - 0.25) / 0.55, 0.0, 1.0)
+        dots = np.clip((tone - self._dots) * 6.0 + 0.5, 0.0, 1.0)
+        out = np.where(tone > 0.92, 1.0, np.where(tone < 0.08, 0.0, dots))
+        return cv2.cvtColor((out * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_GRAY2BGR)
