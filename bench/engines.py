@@ -86,7 +86,7 @@ def time_ms(run: Callable[[], object], repeats: int, budget_s: float) -> float:
 
 
 def runner(
-    backend: str, generator: nn.Module, onnx_path: Path, size: int, num_styles: int, work: Path
+    backend: str, family: str, generator: nn.Module, onnx_path: Path, size: int, num_styles: int, work: Path
 ) -> Callable[[], object]:
     image = np.random.default_rng(1).uniform(-1, 1, (1, 3, size, size)).astype(np.float32)
     style = np.full((1, num_styles), 1.0 / num_styles, np.float32) if num_styles else None
@@ -110,7 +110,7 @@ def runner(
         from animecam.engine.packs import StylePack, write_pack
 
         styles = [f"s{i}" for i in range(max(num_styles, 1))]
-        folder = write_pack(work / f"pack-{size}", name="bench", version="0", model_family="twingan",
+        folder = write_pack(work / f"pack-{size}", name="bench", version="0", model_family=family,
                             input_size=size, styles=styles, onnx_path=onnx_path)
         engine = REGISTRY["tensorrt"](StylePack.load(folder), precision="fp16")
     else:
@@ -124,6 +124,7 @@ def measure(
 ) -> list[dict]:
     from tqdm import tqdm
 
+    from animecam.engine.nets import net_spec
     from animecam.training.flops import count_params, gmacs
     from animecam.training.models import build_model
 
@@ -132,7 +133,7 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="animecam-bench-") as tmp:
         for arch in archs:
             generator = build_model(arch).generator.eval()
-            num_styles = 0 if arch == "cyclegan" else int(getattr(generator, "num_styles", 1))
+            num_styles = int(generator.num_styles) if net_spec(arch).takes_style else 0
             params = count_params(generator)
             for size in sizes:
                 work = Path(tmp) / f"{arch}-{size}"
@@ -141,7 +142,7 @@ def measure(
                 macs = gmacs(generator, size)
                 for backend in backends:
                     bar.set_postfix_str(f"{arch} {size} {backend}")
-                    run = runner(backend, generator, onnx_path, size, num_styles, work)
+                    run = runner(backend, arch, generator, onnx_path, size, num_styles, work)
                     ms = time_ms(run, repeats, budget_s)
                     rows.append({"arch": arch, "size": size, "backend": backend, "ms": round(ms, 2),
                                  "params": params, "gmacs": round(macs, 3)})

@@ -86,7 +86,7 @@ def test_onnxruntime_fp16_within_1e2(pack: StylePack, reference: torch.nn.Module
 def test_style_mix_equals_interpolated_normalisation(
     pack: StylePack, reference: torch.nn.Module, backend: str
 ) -> None:
-    from animecam.training.models.layers import ConditionalInstanceNorm
+    from animecam.engine.nets.layers import ConditionalInstanceNorm
 
     weights = np.array([[0.3, 0.7]], np.float32)
     blended = copy.deepcopy(reference)

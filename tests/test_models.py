@@ -15,11 +15,12 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from animecam.core.errors import UserError  # noqa: E402
+from animecam.engine.nets.layers import ConditionalInstanceNorm  # noqa: E402
+from animecam.engine.nets.twin import TwinGenerator  # noqa: E402
 from animecam.training.flops import count_macs, count_params  # noqa: E402
 from animecam.training.models import MODELS, build_generator, build_model, load_generator, save_generator  # noqa: E402
-from animecam.training.models.layers import ConditionalInstanceNorm  # noqa: E402
 from animecam.training.models.listing import run_models  # noqa: E402
-from animecam.training.models.twingan import TwinGanConfig, TwinGenerator  # noqa: E402
+from animecam.training.models.twingan import TwinGanConfig  # noqa: E402
 
 TINY: dict[str, dict[str, Any]] = {
     "cyclegan": {"ngf": 8, "ndf": 8, "n_blocks": 2, "n_layers_d": 2},

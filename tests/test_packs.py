@@ -41,8 +41,8 @@ def tiny_model_files(family: str = "twingan", num_styles: int = 2) -> tuple[Path
     torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
 
+    from animecam.engine.nets.layers import ConditionalInstanceNorm
     from animecam.training.models import build_generator
-    from animecam.training.models.layers import ConditionalInstanceNorm
 
     torch.manual_seed(0)
     if family == "cyclegan":

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from animecam.training.models.layers import ConditionalInstanceNorm
+from animecam.engine.nets.layers import ConditionalInstanceNorm
 
 _NORMS = (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm, ConditionalInstanceNorm)
 

@@ -17,6 +17,9 @@ import numpy as np
 import torch
 
 from animecam.core.errors import UserError
+from animecam.engine.nets import net_class
+from animecam.engine.nets.twin import TwinGenerator
+from animecam.engine.packs import StylePack, bundled_packs
 from animecam.training.data import FaceAligner, centre_square, decode, image_files, to_tensor
 from animecam.training.models import GanModel, build_model
 
@@ -24,12 +27,15 @@ CHUNK = 16
 LABEL_HEIGHT = 18
 
 
+def _has_twin_latent(pack: StylePack) -> bool:
+    """Whether the pack's generator is TwinGAN's, whose encoder gives the shared latent twin searches."""
+    return issubclass(net_class(pack.model_family), TwinGenerator)
+
+
 def load_twin_model(source: Path | None) -> tuple[GanModel, int]:
     """(TwinGAN model with trained generator weights, input size) from a run folder, a style pack, or
     (no source) the first bundled TwinGAN pack."""
     from safetensors.torch import load_file
-
-    from animecam.engine.packs import StylePack, bundled_packs
 
     if source is not None and (source / "config.json").is_file():
         from animecam.training.export import LoadedRun
@@ -39,11 +45,11 @@ def load_twin_model(source: Path | None) -> tuple[GanModel, int]:
     if source is not None:
         pack = StylePack.load(source)
     else:
-        packs = [p for p in bundled_packs() if p.model_family.startswith("twingan") and p.weights_path]
+        packs = [p for p in bundled_packs() if _has_twin_latent(p) and p.weights_path]
         if not packs:
             raise UserError("no bundled TwinGAN pack with weights; pass --run RUN (a twingan training run)")
         pack = packs[0]
-    if not pack.model_family.startswith("twingan") or pack.weights_path is None:
+    if not _has_twin_latent(pack) or pack.weights_path is None:
         raise UserError(f"{pack.root} is not a TwinGAN pack with weights.safetensors; twin needs one")
     model = build_model(pack.model_family, pack.model_config).eval()
     model.generator.load_state_dict(load_file(str(pack.weights_path)))

@@ -1,6 +1,6 @@
 """Eager torch backend for debugging and training previews (the only engine module importing torch).
 
-The generator is rebuilt from `animecam.training.models` with the pack's `model_config` and loaded from the
+The generator is rebuilt from `animecam.engine.nets` with the pack's `model_config` and loaded from the
 pack's `weights.safetensors` (safetensors only; nothing is unpickled).
 """
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from animecam.core.errors import UserError
 from animecam.engine.backends import InferenceBackend
+from animecam.engine.nets import build_generator, net_spec
 from animecam.engine.packs import StylePack
 
 try:
@@ -35,7 +36,6 @@ class TorchBackend(InferenceBackend):
             )
         from safetensors.torch import load_file
 
-        from animecam.training.models import build_generator
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
@@ -48,7 +48,7 @@ class TorchBackend(InferenceBackend):
             ) from None
         self._dtype = torch.float16 if precision == "fp16" and self.device == "cuda" else torch.float32
         self.generator = generator.eval().to(self.device, self._dtype)
-        self.num_styles = int(getattr(generator, "num_styles", 1)) if pack.model_family != "cyclegan" else 0
+        self.num_styles = int(generator.num_styles) if net_spec(pack.model_family).takes_style else 0
 
     @classmethod
     def available(cls) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from animecam.core.errors import UserError
+from animecam.engine.nets import net_spec
 from animecam.engine.packs.schema import MAX_MANIFEST_BYTES, SCHEMA_VERSION, parse_manifest
 
 MANIFEST = "style.json"
@@ -161,8 +162,8 @@ class StylePack:
                 raise UserError(
                     f"{where} lists {relpath}: packs may hold only {', '.join(sorted(ALLOWED_SUFFIXES))}"
                 )
-        if self.model_family == "cyclegan" and len(self.styles) != 1:
-            raise UserError(f"{where}: a cyclegan pack holds exactly one style")
+        if not net_spec(self.model_family).takes_style and len(self.styles) != 1:
+            raise UserError(f"{where}: a {self.model_family} pack holds exactly one style")
         total = sum(int(entry["size"]) for entry in self.files.values())
         if total > MAX_PACK_BYTES:
             raise UserError(f"{where} declares {total} bytes, over the {MAX_PACK_BYTES} byte pack limit")

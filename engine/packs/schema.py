@@ -15,9 +15,10 @@ from typing import Any
 import jsonschema
 
 from animecam.core.errors import UserError
+from animecam.engine.nets import NETS
 
 SCHEMA_VERSION = 1
-MODEL_FAMILIES = ("cyclegan", "twingan", "twingan-rt")
+MODEL_FAMILIES = tuple(NETS)
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_DEPTH = 16
 MAX_FILE_BYTES = 2 << 30  # ONNX protobufs cannot exceed 2 GiB without external data, which packs forbid

@@ -1,4 +1,5 @@
-"""The model registry: name -> GanModel class, and generator rebuilding for export and inference.
+"""The model registry: name -> GanModel class (the training side: losses, discriminators, steps).
+Each model's generator is a network of `animecam.engine.nets` under the same name.
 
     model = MODELS["twingan"](TwinGanConfig(num_styles=2))
     gen = build_generator("twingan", **model.generator_config())
@@ -17,19 +18,13 @@ from typing import Any
 from torch import nn
 
 from animecam.core.errors import UserError
+from animecam.engine.nets import build_generator
 from animecam.training.models.base import GanModel, ModelConfig
-from animecam.training.models.cyclegan import CycleGan, CycleGanConfig, ResnetGenerator
+from animecam.training.models.cyclegan import CycleGan, CycleGanConfig
 from animecam.training.models.realtime import TwinGanRt, TwinGanRtConfig
-from animecam.training.models.twingan import TwinGan, TwinGanConfig, TwinGenerator
+from animecam.training.models.twingan import TwinGan, TwinGanConfig
 
 MODELS: dict[str, type[GanModel]] = {model.name: model for model in (CycleGan, TwinGan, TwinGanRt)}
-
-_GENERATORS: dict[str, type[nn.Module]] = {
-    "cyclegan": ResnetGenerator,
-    "twingan": TwinGenerator,
-    "twingan-rt": TwinGenerator,
-}
-
 
 def model_class(name: str) -> type[GanModel]:
     if name not in MODELS:
@@ -41,12 +36,6 @@ def build_model(name: str, options: dict[str, Any] | None = None) -> GanModel:
     """A model from its registry name and (JSON/TOML) config options over the defaults."""
     cls = model_class(name)
     return cls(cls.config_class.from_dict(options or {}))
-
-
-def build_generator(name: str, **cfg: Any) -> nn.Module:
-    """The generator alone, from the kwargs `GanModel.generator_config()` returned."""
-    model_class(name)
-    return _GENERATORS[name](**cfg)
 
 
 def save_generator(path: str | Path, model: GanModel, generator: nn.Module | None = None) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from animecam.engine.nets.layers import init_normal
+from animecam.engine.nets.resnet import ResnetGenerator
 from animecam.training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
 from animecam.training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
-from animecam.training.models.layers import init_normal
 
 
 @dataclass
@@ -35,59 +36,6 @@ class CycleGanConfig(ModelConfig):
         check_gan_loss(self.gan_loss)
         if self.num_styles != 1:
             raise ValueError("cyclegan translates to one anime style: num_styles must be 1")
-
-
-class ResnetBlock(nn.Module):
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3),
-            nn.InstanceNorm2d(channels),
-            nn.ReLU(True),
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3),
-            nn.InstanceNorm2d(channels),
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.body(x)
-
-
-class ResnetGenerator(nn.Module):
-    """The reference ResNet generator; `style` is accepted for the common export signature and ignored."""
-
-    num_styles = 1
-    size_multiple = 4  # image sides must divide by this (two stride-2 convs)
-
-    def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9) -> None:
-        super().__init__()
-        layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3),
-            nn.Conv2d(in_channels, ngf, 7),
-            nn.InstanceNorm2d(ngf),
-            nn.ReLU(True),
-        ]
-        for i in range(2):
-            mult = 2**i
-            layers += [
-                nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1),
-                nn.InstanceNorm2d(ngf * mult * 2),
-                nn.ReLU(True),
-            ]
-        layers += [ResnetBlock(ngf * 4) for _ in range(n_blocks)]
-        for i in range(2):
-            mult = 2 ** (2 - i)
-            layers += [
-                nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1, output_padding=1),
-                nn.InstanceNorm2d(ngf * mult // 2),
-                nn.ReLU(True),
-            ]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh()]
-        self.model = nn.Sequential(*layers)
-
-    def forward(self, image: Tensor, style: Tensor | None = None) -> Tensor:
-        return self.model(image)
 
 
 class PatchDiscriminator(nn.Module):
