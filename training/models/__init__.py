@@ -3,28 +3,22 @@ Each model's generator is a network of `animecam.engine.nets` under the same nam
 
     model = MODELS["twingan"](TwinGanConfig(num_styles=2))
     gen = build_generator("twingan", **model.generator_config())
-
-A generator file (`save_generator` / `load_generator`) is a safetensors file holding the generator's
-weights with the model name and `generator_config()` in its metadata, so it can be rebuilt without
-unpickling anything (the real-time model's distillation teacher is such a file).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
-
-from torch import nn
 
 from animecam.core.errors import UserError
 from animecam.engine.nets import build_generator
 from animecam.training.models.base import GanModel, ModelConfig
 from animecam.training.models.cyclegan import CycleGan, CycleGanConfig
+from animecam.training.models.generator_file import load_generator, save_generator
 from animecam.training.models.realtime import TwinGanRt, TwinGanRtConfig
 from animecam.training.models.twingan import TwinGan, TwinGanConfig
 
 MODELS: dict[str, type[GanModel]] = {model.name: model for model in (CycleGan, TwinGan, TwinGanRt)}
+
 
 def model_class(name: str) -> type[GanModel]:
     if name not in MODELS:
@@ -36,42 +30,6 @@ def build_model(name: str, options: dict[str, Any] | None = None) -> GanModel:
     """A model from its registry name and (JSON/TOML) config options over the defaults."""
     cls = model_class(name)
     return cls(cls.config_class.from_dict(options or {}))
-
-
-def save_generator(path: str | Path, model: GanModel, generator: nn.Module | None = None) -> None:
-    """Write `generator` (default: the model's own; pass the EMA copy to keep that) as a generator file."""
-    from safetensors.torch import save_file
-
-    state = (generator or model.generator).state_dict()
-    metadata = {"model": model.name, "generator_config": json.dumps(model.generator_config())}
-    save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(path), metadata=metadata)
-
-
-def load_generator(path: str | Path) -> tuple[str, nn.Module]:
-    """(model name, generator with weights) from a generator file; UserError if it is not one."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"generator file {path} does not exist; pass a .safetensors file written by training")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-        state = load_file(str(path))
-    except (SafetensorError, OSError) as err:
-        raise UserError(f"{path} is not a readable safetensors file ({err}); pass a generator file") from err
-    if "model" not in metadata or "generator_config" not in metadata:
-        raise UserError(f"{path} has no model/generator_config metadata; save it with save_generator()")
-    name = metadata["model"]
-    generator = build_generator(name, **json.loads(metadata["generator_config"]))
-    missing, unexpected = generator.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise UserError(
-            f"{path} does not match a {name} generator (missing {len(missing)}, "
-            f"unexpected {len(unexpected)} tensors); was it written by another version?"
-        )
-    return name, generator
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from animecam.core.errors import UserError
 from animecam.training.losses import feature_distillation, l1
+from animecam.training.models.generator_file import load_generator
 from animecam.training.models.twingan import TwinGan, TwinGanConfig, TwinGenerator
 
 
@@ -64,8 +65,6 @@ class TwinGanRt(TwinGan):
                 self.adapters = FeatureAdapters(decoder_widths(self.generator_net), decoder_widths(teacher))
 
     def _load_teacher(self, path: str) -> TwinGenerator:
-        from animecam.training.models import load_generator  # the registry imports this module
-
         name, teacher = load_generator(path)
         if not isinstance(teacher, TwinGenerator):
             raise UserError(
