@@ -48,7 +48,9 @@ class FaceId:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # OpenCV 5's target notice
         try:
             yunet = np.frombuffer(_model_bytes(YUNET_FILE, YUNET_SHA256), np.uint8)
-            self._detector = cv2.FaceDetectorYN.create("onnx", yunet, np.empty(0, np.uint8), (320, 320), 0.6, 0.3)
+            self._detector = cv2.FaceDetectorYN.create(
+                "onnx", yunet, np.empty(0, np.uint8), (320, 320), 0.6, 0.3
+            )
             sface = _without_unused_inputs(_model_bytes(SFACE_FILE, SFACE_SHA256))
             self._recognizer = cv2.FaceRecognizerSF.create(
                 "onnx", np.frombuffer(sface, np.uint8), np.empty(0, np.uint8)

@@ -10,7 +10,7 @@ most of the warping error while staying close to the per-frame look.
 Crop matrices come from the astronaut's landmarks found once in the photo and carried by the known
 motion (no tracker noise), or with --tracker from the real FaceTracker.
 
-    python bench/temporal.py [--frames 150] [--style cel] [--amount 0.6] [--tracker] [--json]
+    python bench/temporal.py [--frames 150] [--style anime] [--amount 0.6] [--tracker] [--json]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from animecam.core.align import apply, crop_transform, warp_to_crop
-from animecam.engine.procedural import procedural_style
+from animecam.engine.looks import procedural_style
 from animecam.videofilter.demo import PHOTO_CROP, DemoSource
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
 from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
@@ -176,7 +176,7 @@ def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=150, help="frames of the demo clip to use")
-    parser.add_argument("--style", default="cel", help="built-in procedural style")
+    parser.add_argument("--style", default="anime", help="built-in procedural look")
     parser.add_argument("--amount", type=float, default=0.6, help="smoothing amount (the pipeline default)")
     parser.add_argument("--tracker", action="store_true", help="crop with the real FaceTracker")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -2,7 +2,7 @@
 
 Domain A: 64x64 crops of real photos that dependencies ship (scikit-image's astronaut, coffee, cat,
 rocket, motorcycle stereo pair and its 25x25 LFW faces, upscaled), with random scale, position and
-flips. Domain B: the project's procedural cel look (engine/procedural.py, "cel" without its
+flips. Domain B: a photo filter (bench/photo_filter.py, "cel" without its
 face-position touches: no eye catch lights, no cheek skin tones, which mean nothing on non-face crops)
 applied to *other* random crops, so no (photo, styled photo) pair is ever seen. After training,
 G(A_test) is compared with the true transform of A_test (new random crops of the same photos),
@@ -65,10 +65,10 @@ def random_crops(photos: list[np.ndarray], count: int, size: int, rng: np.random
 
 def hidden_transform(style: str, size: int) -> object:
     """A procedural look without its face-position touches (eye catch lights, cheek skin tones)."""
-    from animecam.engine.procedural import PROCEDURAL_STYLES, ProceduralStyle
+    from photo_filter import FILTERS, ProceduralStyle
 
     params = dataclasses.replace(
-        PROCEDURAL_STYLES[style],
+        FILTERS[style],
         eye_contrast=0.0,
         eye_saturation=1.0,
         eye_highlight=0.0,

@@ -17,10 +17,10 @@ import numpy as np
 from animecam.core.errors import UserError
 from animecam.core.style import Style, StyleInfo
 from animecam.engine.backends import InferenceBackend, check_backend_name, create_backend, pick_backend
+from animecam.engine.looks import PROCEDURAL_STYLES, procedural_style
 from animecam.engine.packs import StylePack, bundled_packs, installed_packs
-from animecam.engine.procedural import PROCEDURAL_STYLES, procedural_style
 
-DEFAULT_STYLE = "cel"
+DEFAULT_STYLE = "anime"
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ class PackStyle:
     def style_weights(self) -> np.ndarray:
         return self._weights.reshape(-1).copy()
 
-    def stylize(self, crops: np.ndarray) -> np.ndarray:
+    def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        """`landmarks` is accepted for the Style protocol and unused: the model sees only pixels."""
         size = self.input_size
         if crops.ndim != 4 or crops.shape[1:] != (size, size, 3) or crops.dtype != np.uint8:
             raise ValueError(f"expected (N, {size}, {size}, 3) uint8 crops, got {crops.shape} {crops.dtype}")

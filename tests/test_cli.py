@@ -69,7 +69,7 @@ def test_styles_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["styles", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and all(set(row) == {"name", "source", "size", "backend"} for row in rows)
-    assert "cel" in {row["name"] for row in rows}
+    assert "anime" in {row["name"] for row in rows}
 
 
 def test_bench_json_contract(face_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:

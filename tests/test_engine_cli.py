@@ -36,10 +36,10 @@ def styles_json(capsys: pytest.CaptureFixture[str]) -> list[dict]:
 def test_styles_lists_builtins_with_exact_keys(capsys: pytest.CaptureFixture[str]) -> None:
     rows = styles_json(capsys)
     assert all(list(row) == ["name", "source", "size", "backend"] for row in rows)
-    assert {"name": "cel", "source": "built-in", "size": 256, "backend": "numpy"} in rows
+    assert {"name": "anime", "source": "built-in", "size": 256, "backend": "numpy"} in rows
     assert run("styles") == 0
     table = capsys.readouterr().out
-    assert "cel" in table and "built-in" in table
+    assert "anime" in table and "built-in" in table
 
 
 def test_install_list_remove(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
@@ -79,7 +79,7 @@ def test_registered_into_the_main_cli(tmp_path: Path, capsys: pytest.CaptureFixt
         pytest.skip(f"the main parser cannot be built yet: {err}")
     main = cli.main
     assert main(["styles", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["name"] == "cel"
+    assert json.loads(capsys.readouterr().out)[0]["name"] == "anime"
     assert main(["styles", "remove", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: no installed pack") and err.count("\n") == 1

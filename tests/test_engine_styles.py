@@ -37,14 +37,14 @@ def crops(seed: int, n: int = 2) -> np.ndarray:
 
 
 def test_builtins_and_unknown_style() -> None:
-    assert DEFAULT_STYLE == "cel"
+    assert DEFAULT_STYLE == "anime"
     infos = list_styles()
-    assert StyleInfo("cel", "built-in", 256, "numpy") in infos
-    assert isinstance(load_style("cel"), Style)
+    assert StyleInfo("anime", "built-in", 256, "numpy") in infos
+    assert isinstance(load_style("anime"), Style)
     with pytest.raises(UserError, match=r"^unknown style 'x': run 'animecam styles' to list them$"):
         load_style("x")
     with pytest.raises(UserError, match="unknown backend"):
-        load_style("cel", backend="nope")
+        load_style("anime", backend="nope")
 
 
 def test_installed_and_bundled_packs_are_listed(installed: Path, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_installed_and_bundled_packs_are_listed(installed: Path, tmp_path: Path)
 
 
 def test_clashing_style_names_are_qualified(tmp_path: Path) -> None:
-    install_pack(make_pack(tmp_path / "cel", name="cel"))  # styles cel-s0/cel-s1: no clash
+    install_pack(make_pack(tmp_path / "anime", name="anime"))  # styles anime-s0/anime-s1: no clash
     from test_packs import tiny_model_files
 
     from animecam.engine.packs import write_pack
@@ -69,14 +69,14 @@ def test_clashing_style_names_are_qualified(tmp_path: Path) -> None:
         version="1",
         model_family="twingan",
         input_size=SIZE,
-        styles=["cel", "own"],
+        styles=["anime", "own"],
         onnx_path=onnx_path,
     )
     install_pack(tmp_path / "clash")
     names = [info.name for info in list_styles()]
-    assert names.count("cel") == 1 and "clash/cel" in names and "own" in names
+    assert names.count("anime") == 1 and "clash/anime" in names and "own" in names
     style = load_style("own")
-    assert style.style_names == ("clash/cel", "own") and style.name == "own"
+    assert style.style_names == ("clash/anime", "own") and style.name == "own"
 
 
 ODD_NORMALISATION = {"mean": [0.4, 0.5, 0.6], "std": [0.2, 0.3, 0.45], "channel_order": "BGR"}

@@ -95,7 +95,7 @@ def test_preview_updates_from_a_video_file(qtbot, store_path: Path, clip: Path) 
     wait_frames(qtbot, window, 5)
     assert window.preview.result is not first
     assert window.preview.result.output.image.shape == (240, 320, 3)
-    assert window.session.style_name == "cel"
+    assert window.session.style_name == "anime"
     assert "320×240" in window.source_label.text()
     qtbot.waitUntil(lambda: "fps" in window.stats_label.text(), timeout=WAIT_MS)
 
@@ -115,7 +115,7 @@ def test_switching_style_changes_the_output(qtbot, store_path: Path, clip: Path)
     assert after.faces
 
     def colourfulness(result) -> float:
-        # cel keeps the skin and hair colours, manga is ink and grey tones: a difference that
+        # anime keeps the skin and hair colours, manga is ink and grey tones: a difference that
         # does not depend on how far the face moved between the frames compared.
         region = face_region(result.output.image, result.faces)[:100, :100].astype(int)
         return float((region.max(axis=2) - region.min(axis=2)).mean())
@@ -217,8 +217,8 @@ def test_settings_survive_a_restart(
     window.panel.change_folder_button.click()
     wait_frames(qtbot, window, 2)
     qtbot.waitUntil(lambda: window.panel.gallery.count() >= 3, timeout=WAIT_MS)
-    click_style(qtbot, window, "pastel")
-    qtbot.waitUntil(lambda: window.session.style_name == "pastel", timeout=WAIT_MS)
+    click_style(qtbot, window, "shoujo")
+    qtbot.waitUntil(lambda: window.session.style_name == "shoujo", timeout=WAIT_MS)
     window.panel.strength.set_value(0.3)
     window.panel.smoothing.set_value(0.2)
     window.panel.mirror_button.click()
@@ -230,7 +230,7 @@ def test_settings_survive_a_restart(
     window.close()
 
     again = open_window(qtbot, store_path, None)  # no source given: the remembered one opens
-    qtbot.waitUntil(lambda: again.session.style_name == "pastel", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: again.session.style_name == "shoujo", timeout=WAIT_MS)
     wait_frames(qtbot, again, 2)
     assert again.session.spec == str(clip)
     assert again.settings.output_folder == str(tmp_path / "elsewhere")
@@ -328,7 +328,7 @@ def test_rapid_style_switching_is_stable(qtbot, store_path: Path, clip: Path) ->
         window.pick_style(i % 3)
         qtbot.wait(10)
     wait_frames(qtbot, window, 10)
-    assert window.session.style_name == "cel"  # the last of the 100 (i = 99 -> position 0)
+    assert window.session.style_name == "anime"  # the last of the 100 (i = 99 -> position 0)
     assert window.session.pipeline is pipeline or not pipeline.running  # only a file loop restarts it
     assert threading.active_count() <= threads + 1
     assert _rss_mb() - memory < 60
@@ -368,7 +368,7 @@ def test_blend_slider_mixes_a_multi_style_pack(qtbot, store_path: Path, clip: Pa
     assert window.panel.blend_box.isEnabled()
     window.panel.blend_slider.setValue(75)
     assert duo.weights == pytest.approx([0.25, 0.75])
-    click_style(qtbot, window, "cel")
+    click_style(qtbot, window, "anime")
     qtbot.waitUntil(lambda: not window.panel.blend_box.isEnabled(), timeout=WAIT_MS)
 
 
@@ -378,7 +378,7 @@ def test_shortcuts_pick_styles_and_full_screen(qtbot, store_path: Path, clip: Pa
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_3)
-    qtbot.waitUntil(lambda: window.session.style_name == "pastel", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.style_name == "shoujo", timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_F)
     qtbot.waitUntil(window.isFullScreen, timeout=WAIT_MS)
     assert not window.panel_scroll.isVisible()
@@ -395,7 +395,7 @@ def _gui_args(argv: list[str]) -> argparse.Namespace:
 
 def test_cli_screenshot(qtbot, clip: Path, tmp_path: Path) -> None:
     png = tmp_path / "shot.png"
-    args = _gui_args(["gui", "--input", str(clip), "--screenshot", str(png), "--style", "pastel"])
+    args = _gui_args(["gui", "--input", str(clip), "--screenshot", str(png), "--style", "shoujo"])
     assert args.handler(args) == 0
     image = cv2.imread(str(png))
     assert image is not None and image.shape[1] >= 800 and image.std() > 10

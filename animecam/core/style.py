@@ -14,14 +14,16 @@ class Style(Protocol):
     """Turns a batch of aligned face crops into stylised crops.
 
     `stylize` takes an (N, S, S, 3) uint8 BGR array, S == `input_size`, N >= 1, and returns a
-    new array of the same shape and dtype. It must be safe to call from one worker thread while
-    another thread calls `set_style` / `set_style_mix`.
+    new array of the same shape and dtype. `landmarks`, when given, is (N, 5, 2) float: each crop's
+    5 landmarks (YuNet order, crop pixels, smoothed by the tracker); None means the canonical
+    `align.template(S)`. Styles that only look at pixels accept and ignore it. It must be safe to
+    call from one worker thread while another thread calls `set_style` / `set_style_mix`.
     """
 
     name: str
     input_size: int
 
-    def stylize(self, crops: np.ndarray) -> np.ndarray: ...
+    def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray: ...
 
 
 @runtime_checkable

@@ -17,8 +17,9 @@ from .ink import paint, stroke
 from .params import EyeParams
 from .regions import FaceFrame
 
-OPEN_HEIGHT = 0.17  # an open eye's visible height in face units
-CLOSED_HEIGHT = 0.05  # the lash line of a closed eye
+OPEN_HEIGHT = 0.15  # an open eye's dark band (lashes, iris) in face units, as measured
+CLOSED_HEIGHT = 0.085  # what a closed eye's lash line and lid crease measure
+DRAWN_HEIGHT = 0.17  # an open eye's drawn height before the look's scale
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     centre = frame.landmarks[index]
     unit = frame.unit
     hw, hh = int(0.3 * unit) + 1, int(0.2 * unit) + 1
-    cx, cy = int(round(centre[0])), int(round(centre[1]))
+    cx, cy = round(centre[0]), round(centre[1])
     y0, x0 = max(cy - hh, 0), max(cx - hw, 0)
     patch = light[y0 : cy + hh + 1, x0 : cx + hw + 1]
     outer_side = -1.0 if index == 0 else 1.0
@@ -71,8 +72,14 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     spread = float(np.sqrt((w * (cols - iris_x) ** 2).sum() / w.sum()))
     width = float(np.clip(3.6 * spread, 0.42 * unit, 0.62 * unit))
     iris_pixels = bgr[y0 : cy + hh + 1, x0 : cx + hw + 1][dark > 0.55]
-    iris = np.median(iris_pixels, axis=0).astype(np.float32) if len(iris_pixels) >= 4 else np.float32([60, 50, 40])
-    gaze = np.array([(x0 + iris_x - centre[0]) / (0.5 * width), (y0 + iris_y - centre[1]) / (0.5 * OPEN_HEIGHT * unit)])
+    iris = (
+        np.median(iris_pixels, axis=0).astype(np.float32)
+        if len(iris_pixels) >= 4
+        else np.float32([60, 50, 40])
+    )
+    gaze = np.array(
+        [(x0 + iris_x - centre[0]) / (0.5 * width), (y0 + iris_y - centre[1]) / (0.5 * OPEN_HEIGHT * unit)]
+    )
     return EyeShape(centre, width, openness, np.clip(gaze, -0.8, 0.8), tilt, iris, outer_side)
 
 
@@ -86,15 +93,26 @@ def _vivid_iris(iris_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     out = []
     for value in light:
         pixel = np.concatenate([[min(value, 200.0)], chroma + 128.0]).reshape(1, 1, 3)
-        out.append(cv2.cvtColor(np.clip(pixel, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3).astype(np.float32))
+        out.append(
+            cv2.cvtColor(np.clip(pixel, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
+            .reshape(3)
+            .astype(np.float32)
+        )
     return out[0], out[1]
 
 
-def draw_eye(canvas: np.ndarray, photo_light: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyeParams, ink: np.ndarray) -> None:
+def draw_eye(
+    canvas: np.ndarray,
+    photo_light: np.ndarray,
+    eye: EyeShape,
+    frame: FaceFrame,
+    params: EyeParams,
+    ink: np.ndarray,
+) -> None:
     """Draws one anime eye into a float32 BGR full-resolution canvas, in place."""
     unit = frame.unit
     half_w = 0.5 * eye.width * params.scale[0]
-    full_h = OPEN_HEIGHT * unit * params.scale[1]
+    full_h = DRAWN_HEIGHT * unit * params.scale[1]
     openness = eye.openness
     across = frame.across * np.cos(eye.tilt) + frame.down * np.sin(eye.tilt) * -eye.outer_side
     down = np.array([-across[1], across[0]])
@@ -138,7 +156,9 @@ def draw_eye(canvas: np.ndarray, photo_light: np.ndarray, eye: EyeShape, frame: 
     top, bottom = _vivid_iris(eye.iris_bgr)
     mix = np.clip(0.5 + v / (1.6 * iris_ry), 0.0, 1.0)[..., None]
     colour = top + mix * (bottom - top)
-    pupil = np.clip((0.5 - np.sqrt((u / (0.5 * iris_rx)) ** 2 + (v / (0.55 * iris_ry)) ** 2)) * iris_rx, 0.0, 1.0)
+    pupil = np.clip(
+        (0.5 - np.sqrt((u / (0.5 * iris_rx)) ** 2 + (v / (0.55 * iris_ry)) ** 2)) * iris_rx, 0.0, 1.0
+    )
     colour = colour * (1.0 - 0.55 * pupil[..., None])
     if params.photo > 0:
         # The photo's own iris texture shows through a little (SFace keys on it).
@@ -152,14 +172,26 @@ def draw_eye(canvas: np.ndarray, photo_light: np.ndarray, eye: EyeShape, frame: 
     lights = [(0.45 * eye.outer_side, -0.42, 0.32), (-0.4 * eye.outer_side, 0.38, 0.14), (0.0, -0.05, 0.1)]
     for lx, ly, lr in lights[: params.catch_lights]:
         c = iris_c + lx * iris_rx * across + ly * iris_ry * down
-        disc = cv2.ellipse2Poly((int(c[0] * 16), int(c[1] * 16)), (int(lr * iris_rx * 16), int(lr * iris_rx * 16 * 1.15)), 0, 0, 360, 20)
+        disc = cv2.ellipse2Poly(
+            (int(c[0] * 16), int(c[1] * 16)),
+            (int(lr * iris_rx * 16), int(lr * iris_rx * 16 * 1.15)),
+            0,
+            0,
+            360,
+            20,
+        )
         paint(canvas, [disc / 16.0], np.float32([255, 255, 255]), 0.95)
     # Upper lash line: thick in the middle and at the outer corner, with a flick past it.
     lash = lid_w * (0.4 + 0.6 * np.sqrt(np.clip(1 - t * t, 0, 1)) + 0.5 * np.clip(t * eye.outer_side, 0, 1))
     stroke(canvas, to_px(x, upper - 0.3 * lash), lash, ink)
     flick_t = np.linspace(0.0, 1.0, 6)
-    flick = to_px(eye.outer_side * (half_w + flick_t * 0.18 * half_w), upper[-1 if eye.outer_side > 0 else 0] - flick_t * 0.22 * full_h)
+    flick = to_px(
+        eye.outer_side * (half_w + flick_t * 0.18 * half_w),
+        upper[-1 if eye.outer_side > 0 else 0] - flick_t * 0.22 * full_h,
+    )
     stroke(canvas, flick, lid_w * (1.1 - 0.9 * flick_t), ink)
     if params.lower_lid:
         outer = t * eye.outer_side > 0.2
-        stroke(canvas, to_px(x[outer], lower[outer] + 0.6), np.full(outer.sum(), 0.45 * lid_w + 0.5), ink, 0.8)
+        stroke(
+            canvas, to_px(x[outer], lower[outer] + 0.6), np.full(outer.sum(), 0.45 * lid_w + 0.5), ink, 0.8
+        )

@@ -19,7 +19,9 @@ def _window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) ->
     return light[y0:y1, x0:x1], x0, y0
 
 
-def draw_brows(canvas: np.ndarray, light: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float) -> None:
+def draw_brows(
+    canvas: np.ndarray, light: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float
+) -> None:
     """Each brow: where the dark band above the eye runs (soft per-column row), drawn as a tapered
     stroke from the inner end outwards; the template's place when the photo shows no brow."""
     unit = frame.unit
@@ -42,10 +44,8 @@ def draw_brows(canvas: np.ndarray, light: np.ndarray, frame: FaceFrame, colour: 
             a, b, c = np.polyfit(t, ys, 2)
             ys = np.clip(a, 0.0, 0.12 * unit) * t * t + b * t + c - 0.02 * unit * (1 - t * t)
         # Inner end (towards the nose) is thick, the outer end thin.
-        inner_first = outer * np.sign(t[-1] - t[0]) > 0
         widths = width * (1.6 - 0.9 * ((t * outer + 1) / 2))
-        points = np.column_stack([xs, ys])
-        stroke(canvas, points if inner_first else points, widths, colour)
+        stroke(canvas, np.column_stack([xs, ys]), widths, colour)
 
 
 def draw_nose(canvas: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float) -> None:
@@ -76,7 +76,14 @@ def measure_mouth(light: np.ndarray, frame: FaceFrame, skin_light: float) -> tup
     return opening, teeth, float(np.clip(smile, -0.1, 0.15))
 
 
-def draw_mouth(canvas: np.ndarray, light: np.ndarray, frame: FaceFrame, params: LookParams, skin_light: float, ink: np.ndarray) -> None:
+def draw_mouth(
+    canvas: np.ndarray,
+    light: np.ndarray,
+    frame: FaceFrame,
+    params: LookParams,
+    skin_light: float,
+    ink: np.ndarray,
+) -> None:
     lm, unit = frame.landmarks, frame.unit
     opening, teeth, smile = measure_mouth(light, frame, skin_light)
     left, right = lm[3], lm[4]
@@ -115,8 +122,19 @@ def draw_blush(canvas: np.ndarray, frame: FaceFrame, params: LookParams, ink: np
         if p.blush_hatching:
             for k in (-1.0, 0.0, 1.0):
                 base = centre + k * 0.11 * unit * frame.across
-                line = np.array([base + 0.05 * unit * (frame.across - frame.down), base - 0.05 * unit * (frame.across - frame.down)])
-                stroke(canvas, line, np.array([0.9, 0.9]) * unit / 64.0, np.float32(p.blush_colour) * 0.6 + ink * 0.4, 0.8)
+                line = np.array(
+                    [
+                        base + 0.05 * unit * (frame.across - frame.down),
+                        base - 0.05 * unit * (frame.across - frame.down),
+                    ]
+                )
+                stroke(
+                    canvas,
+                    line,
+                    np.array([0.9, 0.9]) * unit / 64.0,
+                    np.float32(p.blush_colour) * 0.6 + ink * 0.4,
+                    0.8,
+                )
 
 
 def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
@@ -129,13 +147,13 @@ def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] |
     rims = []
     for index in (0, 1):
         eye = frame.landmarks[index]
-        patch, x0, y0 = _window(edge_ink, eye, (0.48 * unit, 0.36 * unit))
+        patch, x0, y0 = _window(edge_ink, eye, (0.62 * unit, 0.46 * unit))
         ys, xs = np.nonzero(patch > 0.5)
         if len(xs) < 12:
             return None
         px, py = xs + x0 - eye[0], ys + y0 - eye[1]
-        r = np.hypot(px / 0.48, py / 0.36) / unit
-        ring = (r > 0.55) & (r < 1.05)  # the rim, not the eye itself
+        r = np.hypot(px / 0.62, py / 0.46) / unit
+        ring = (r > 0.5) & (r < 1.0)  # the rim, not the eye itself
         angles = np.arctan2(py[ring], px[ring])
         if len(np.unique((angles * 4 / np.pi).astype(int))) < 6:  # must surround the eye
             return None
@@ -143,7 +161,10 @@ def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] |
         (cx, cy), (ax, ay), angle = cv2.fitEllipse(points)
         if not (0.45 * unit < max(ax, ay) < 1.2 * unit):
             return None
-        rims.append(cv2.ellipse2Poly((int(cx * 16), int(cy * 16)), (int(ax * 8), int(ay * 8)), int(angle), 0, 360, 10) / 16.0)
+        rims.append(
+            cv2.ellipse2Poly((int(cx * 16), int(cy * 16)), (int(ax * 8), int(ay * 8)), int(angle), 0, 360, 10)
+            / 16.0
+        )
     return rims
 
 

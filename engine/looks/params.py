@@ -54,7 +54,7 @@ class EyeParams:
 
 @dataclass(frozen=True)
 class WarpParams:
-    eyes: float = 0.22  # radial growth of the eye regions (0 = off)
+    eyes: float = 0.18  # radial growth of the eye regions (0 = off)
     nose: float = 0.15  # shrink of the nose region
     mouth: float = 0.18  # shrink of the mouth towards its centre
     chin: float = 0.12  # narrowing of the jaw
@@ -75,6 +75,7 @@ class LookParams:
     eyes: EyeParams = field(default_factory=EyeParams)
     warp: WarpParams = field(default_factory=WarpParams)
     manga: MangaParams = field(default_factory=MangaParams)
+    photo_detail: float = 0.0  # 0..1: the photo's fine shading kept over the drawn face (identity)
     background_levels: int = 4  # posterised lightness levels of the flattened background and clothes
     background_saturation: float = 1.25
     mouth_colour: tuple[int, int, int] = (70, 60, 150)  # inside of an open mouth
@@ -85,20 +86,28 @@ _BASE = LookParams()
 
 LOOKS: dict[str, LookParams] = {
     # Bright TV-anime cel: light skin with one hard shadow, bold lines, big glossy eyes.
-    "anime": _BASE,
+    "anime": replace(_BASE, photo_detail=0.8),
     # Soft shoujo: rosier and lighter, thin brown lines, sparkling larger eyes, pastel palette.
     "shoujo": replace(
         _BASE,
         ink=replace(_BASE.ink, colour=(60, 60, 100), outline_width=1.9, line_width=1.2),
         skin=replace(
-            _BASE.skin, lift=0.6, target_light=92.0, shadow_depth=8.0, blush=0.6,
-            blush_colour=(150, 130, 250), shadow_tint=(1.04, 0.95, 1.1),
+            _BASE.skin,
+            lift=0.6,
+            target_light=92.0,
+            shadow_depth=8.0,
+            blush=0.6,
+            blush_colour=(150, 130, 250),
+            shadow_tint=(1.04, 0.95, 1.1),
         ),
         hair=replace(_BASE.hair, saturation=1.0, lightness=10.0, clump_depth=0.72, highlight=0.75),
         eyes=replace(_BASE.eyes, scale=(1.35, 1.75), lid_width=2.8, catch_lights=3),
         warp=replace(_BASE.warp, eyes=0.28, chin=0.16),
-        background_levels=6, background_saturation=0.85, paper_tint=(0.97, 1.0, 1.03),
-    ),  # fmt: skip
+        background_levels=6,
+        background_saturation=0.85,
+        paper_tint=(0.97, 1.0, 1.03),
+        photo_detail=0.6,
+    ),
     # Black-and-white manga page: ink on paper, screentone for shadows and mid tones.
     "manga": replace(
         _BASE,

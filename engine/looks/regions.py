@@ -105,11 +105,23 @@ def lab_planes(bgr: np.ndarray) -> np.ndarray:
     return lab
 
 
+def light_plane(bgr: np.ndarray) -> np.ndarray:
+    """Lightness 0..100 (luma, float32): cheaper than CIELAB L and as good for lines and measures."""
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) * np.float32(100.0 / 255.0)
+
+
+def skin_lightness(light: np.ndarray, frame: FaceFrame) -> float:
+    """Median lightness of the cheeks in a full-resolution lightness plane."""
+    radius = max(2, int(0.1 * frame.unit))
+    values = [_patch_median(light[..., None], p, radius)[0] for p in frame.to_pixels(np.array(_CHEEKS))]
+    return float(np.median(values))
+
+
 def _patch_median(lab: np.ndarray, centre: np.ndarray, radius: int) -> np.ndarray:
     h, w = lab.shape[:2]
     x, y = int(np.clip(centre[0], 0, w - 1)), int(np.clip(centre[1], 0, h - 1))
     patch = lab[max(y - radius, 0) : y + radius + 1, max(x - radius, 0) : x + radius + 1]
-    return np.median(patch.reshape(-1, 3), axis=0)
+    return np.median(patch.reshape(-1, lab.shape[2]), axis=0)
 
 
 def _distance(lab: np.ndarray, ref: np.ndarray, chroma_weight: float) -> np.ndarray:
@@ -148,7 +160,9 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     chroma_weight = float(np.clip(np.hypot(skin_lab[1], skin_lab[2]) / 6.0, 0.3, 3.0))
     fx, fy = frame.grid(size, scale)
     radius = max(1, int(0.1 * frame.unit * scale))
-    hair_candidates = [_patch_median(lab, p, radius) for p in frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale]
+    hair_candidates = [
+        _patch_median(lab, p, radius) for p in frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale
+    ]
     hair_lab = max(hair_candidates, key=lambda c: _distance(c, skin_lab, chroma_weight))
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
@@ -169,7 +183,9 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         cost_hair = cost_hair + 50.0
     cost_bg = d_bg + 3.0 * np.clip(1.2 - head, 0.0, 1.0) + 4.0 * inner_face
     smooth = max(0.6, 0.05 * frame.unit * scale)  # spatial coherence: no speckled labels
-    costs = np.stack([cv2.GaussianBlur(c.astype(np.float32), (0, 0), smooth) for c in (cost_skin, cost_hair, cost_bg)])
+    costs = np.stack(
+        [cv2.GaussianBlur(c.astype(np.float32), (0, 0), smooth) for c in (cost_skin, cost_hair, cost_bg)]
+    )
     label = np.argmin(costs, axis=0)
 
     skin_like = (label == 0).astype(np.float32)
@@ -181,9 +197,11 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # strands look like skin); further out only hair-coloured pixels are, down to the shoulders.
     in_head = (head < 1.0) & (shape_small < 0.5) & (fy < 0.6)
     hair_zone = (head < 1.7) & (fy < 1.6)
-    hair = (label == 1) & (shape_small < 0.5) & hair_zone | (label == 1) & (fy < -0.3) | in_head & (label != 2)
+    hair = (
+        (label == 1) & (shape_small < 0.5) & hair_zone | (label == 1) & (fy < -0.3) | in_head & (label != 2)
+    )
     if has_hair:
-        hair = _keep_largest(_clean(hair, frame.unit * scale))
+        hair = _fill_holes(_keep_largest(_clean(hair, frame.unit * scale)))
         beard = _clean((label == 1) & (shape_small > 0.5) & (fy > 0.9), frame.unit * scale)
     else:
         hair = beard = np.zeros((size, size), np.float32)
@@ -208,6 +226,14 @@ def _clean(mask: np.ndarray, unit: float) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
     return cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel).astype(np.float32)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Hair has no holes: skin-coloured strands inside it are still hair."""
+    contours, _ = cv2.findContours((mask > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return filled.astype(np.float32)
 
 
 def _keep_largest(mask: np.ndarray) -> np.ndarray:

@@ -23,7 +23,9 @@ def lab_to_bgr(lab: np.ndarray) -> np.ndarray:
 
 def _shift(mask: np.ndarray, dx: float, dy: float) -> np.ndarray:
     matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    return cv2.warpAffine(mask, matrix, mask.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        mask, matrix, mask.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def _hard(mask: np.ndarray, blur: float) -> np.ndarray:
@@ -55,7 +57,9 @@ def skin_tones(params: LookParams, regions: Regions) -> tuple[np.ndarray, np.nda
     return base, shadow
 
 
-def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, light_plane: np.ndarray, scale: float) -> np.ndarray:
+def hair_layer(
+    params: LookParams, regions: Regions, frame: FaceFrame, light_plane: np.ndarray, scale: float
+) -> np.ndarray:
     """Half-resolution float32 BGR hair: base tone, darker clumps from the photo's own strands
     (smoothed into clean shapes) and a zigzag highlight band around the crown."""
     p = params.hair
@@ -69,7 +73,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, light_pla
     if inside.any():
         reference = float(np.median(light_plane[inside]))
         strands = cv2.GaussianBlur(light_plane, (0, 0), 0.05 * unit)
-        clumps = _hard((strands < reference - 3.0).astype(np.float32), 0.035 * unit)
+        clumps = _hard((strands < reference - 6.0).astype(np.float32), 0.07 * unit) * regions.hair
     else:
         clumps = np.zeros_like(regions.hair)
     tone = clumps[..., None] * (lab_to_bgr(shade) - lab_to_bgr(base)) + lab_to_bgr(base)
@@ -92,8 +96,11 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, light_pla
 
 def flat_scene(params: LookParams, half_bgr: np.ndarray) -> np.ndarray:
     """Background and clothes: edge-preserving flattening, then posterised lightness."""
-    flat = cv2.bilateralFilter(half_bgr, 7, 40.0, 4.0)
-    flat = cv2.medianBlur(flat, 5)
+    # At half the given size again: a background needs no detail, and this is the costly filter.
+    size = half_bgr.shape[1], half_bgr.shape[0]
+    small = cv2.resize(half_bgr, (size[0] // 2, size[1] // 2), interpolation=cv2.INTER_AREA)
+    flat = cv2.medianBlur(cv2.bilateralFilter(small, 5, 40.0, 3.0), 3)
+    flat = cv2.resize(flat, size, interpolation=cv2.INTER_LINEAR)
     lab = cv2.cvtColor(flat, cv2.COLOR_BGR2Lab).astype(np.float32)
     levels = max(params.background_levels - 1, 1)
     light = lab[..., 0] / 255.0
@@ -103,7 +110,12 @@ def flat_scene(params: LookParams, half_bgr: np.ndarray) -> np.ndarray:
 
 
 def colour_layer(
-    params: LookParams, regions: Regions, frame: FaceFrame, half_bgr: np.ndarray, light_plane: np.ndarray, scale: float
+    params: LookParams,
+    regions: Regions,
+    frame: FaceFrame,
+    half_bgr: np.ndarray,
+    light_plane: np.ndarray,
+    scale: float,
 ) -> np.ndarray:
     """The flat-colour picture at half resolution (float32 BGR), before ink and features."""
     picture = flat_scene(params, half_bgr)

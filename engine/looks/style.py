@@ -20,8 +20,8 @@ from .features import draw_blush, draw_brows, draw_glasses, draw_mouth, draw_nos
 from .ink import outlines, xdog
 from .params import LookParams
 from .proportions import apply_warp
-from .regions import FaceFrame, find_regions, lab_planes
-from .shading import colour_layer
+from .regions import FaceFrame, find_regions, lab_planes, light_plane, skin_lightness
+from .shading import colour_layer, lab_to_bgr
 
 MIN_SIZE = 64
 
@@ -31,7 +31,9 @@ class LookStyle:
 
     def __init__(self, params: LookParams, name: str, input_size: int = 256) -> None:
         if input_size < MIN_SIZE:
-            raise UserError(f"crop size {input_size} is too small for the built-in looks; use {MIN_SIZE} or more")
+            raise UserError(
+                f"crop size {input_size} is too small for the built-in looks; use {MIN_SIZE} or more"
+            )
         self.params = params
         self.name = name
         self.input_size = input_size
@@ -50,7 +52,10 @@ class LookStyle:
             raise ValueError(f"expected (N, {size}, {size}, 3) uint8 crops, got {crops.shape} {crops.dtype}")
         if landmarks is not None and np.shape(landmarks) != (len(crops), 5, 2):
             raise ValueError(f"expected landmarks of shape ({len(crops)}, 5, 2), got {np.shape(landmarks)}")
-        points = [self._template if landmarks is None else np.asarray(landmarks[i], np.float64) for i in range(len(crops))]
+        points = [
+            self._template if landmarks is None else np.asarray(landmarks[i], np.float64)
+            for i in range(len(crops))
+        ]
         return np.stack([self.draw(np.ascontiguousarray(c), p) for c, p in zip(crops, points, strict=True)])
 
     def draw(self, crop: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -65,12 +70,13 @@ class LookStyle:
         half = self._levels(half)
         small = cv2.resize(half, (small_size, small_size), interpolation=cv2.INTER_AREA)
         regions = find_regions(lab_planes(small), frame, small_size / size, half_size)
-        half_lab = lab_planes(cv2.bilateralFilter(half, 5, 25.0, 3.0))
-        picture = colour_layer(p, regions, frame, half, half_lab[..., 0], half_size / size)
+        flat = cv2.bilateralFilter(half, 5, 25.0, 3.0)
+        flat_light = light_plane(flat)
+        picture = colour_layer(p, regions, frame, flat, flat_light, half_size / size)
         canvas = cv2.resize(picture, (size, size), interpolation=cv2.INTER_LINEAR)
 
-        full_light = cv2.resize(half_lab[..., 0], (size, size), interpolation=cv2.INTER_LINEAR)
-        photo_light = lab_planes(crop)[..., 0]
+        full_light = cv2.resize(flat_light, (size, size), interpolation=cv2.INTER_LINEAR)
+        photo_light = light_plane(crop)
         # Inside the face only strong edges ink (glasses, a beard's edge); the drawn features
         # replace the photo's own eyes, brows, nose and mouth lines.
         face_full = cv2.resize(regions.face_shape, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -80,17 +86,23 @@ class LookStyle:
         lines *= 1.0 - face_full  # glasses are redrawn as clean frames below
         unit_px = size / 256.0
         silhouette = np.clip(1.0 - regions.background, 0.0, 1.0)
-        edges = outlines([regions.face_shape, regions.hair, silhouette, regions.neck], p.ink.outline_width * unit_px, size)
+        masks = [regions.face_shape, regions.hair, silhouette, regions.neck]
+        edges = outlines(masks, p.ink.outline_width * unit_px, size)
+        if p.photo_detail > 0:
+            # The photo's fine shading (high-pass lightness) over the face: SFace, and people,
+            # recognise a face by it; at low amounts it reads as drawn shading.
+            detail = photo_light - cv2.GaussianBlur(photo_light, (0, 0), 3.0 * unit_px)
+            gain = 1.0 + (p.photo_detail / 40.0) * np.clip(detail, -30.0, 30.0) * face_full
+            canvas *= gain[..., None]
         ink_colour = np.float32(p.ink.colour)
         coverage = np.maximum(lines * 0.9, edges)[..., None]
         canvas += coverage * (ink_colour - canvas)
 
-        skin_light = float(regions.skin_lab[0])
+        skin_light = skin_lightness(photo_light, frame)
         line_w = p.ink.line_width * frame.unit / 64.0
         draw_blush(canvas, frame, p, ink_colour)
-        brow_colour = 0.6 * ink_colour + 0.4 * np.float32(cv2.cvtColor(
-            np.clip(regions.hair_lab * [2.55, 1, 1] + [0, 128, 128], 0, 255).astype(np.uint8).reshape(1, 1, 3),
-            cv2.COLOR_Lab2BGR).reshape(3))  # fmt: skip
+        # Brows in the ink darkened towards the hair's colour (blond brows stay warm).
+        brow_colour = 0.6 * ink_colour + 0.4 * lab_to_bgr(regions.hair_lab)
         draw_brows(canvas, photo_light, frame, brow_colour, 1.6 * line_w)
         draw_nose(canvas, frame, ink_colour, line_w)
         draw_mouth(canvas, photo_light, frame, p, skin_light, ink_colour)
@@ -117,7 +129,10 @@ class LookStyle:
 
     def _halftone(self, canvas: np.ndarray) -> np.ndarray:
         """Black-and-white: paper white, ink black, mid tones as round screentone dots."""
-        grey = cv2.cvtColor(np.clip(canvas, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
+        grey = (
+            cv2.cvtColor(np.clip(canvas, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
+            / 255.0
+        )
         # Lights go to paper, darks to solid ink; only the middle is screened.
         tone = np.clip((grey - 0.25) / 0.55, 0.0, 1.0)
         dots = np.clip((tone - self._dots) * 6.0 + 0.5, 0.0, 1.0)

@@ -1,12 +1,10 @@
-"""The built-in anime look that needs no weights: cel shading, line art, smooth skin, lively eyes.
+"""A photo filter for bench/unpaired.py's hidden transform (not an app look: the built-in looks are
+engine/looks/). It was the app's first procedural style; the unpaired bench keeps it because it is a
+cheap, deterministic, pixel-local mapping a generator can learn from unpaired crops.
 
 The steps follow Winnemöller et al. 2006 ("Real-time video abstraction"): edge-preserving smoothing,
-soft luminance quantisation in a perceptual space (CIELAB) and difference-of-Gaussians line art, plus
-touches for faces that the crop's alignment makes cheap: skin (found by the colour of the cheeks,
-which sit at known places in an aligned crop) is smoothed and drawn in two flat tones, and the eyes
-(at the aligner's template positions) get contrast and a catch light. Automatic levels keep dim or
-flat webcam light usable. Everything is deterministic, so any flicker in
-the output comes from the input; numpy and OpenCV only, about 3-4 ms per 256² crop on 2 cores.
+soft luminance quantisation in CIELAB and difference-of-Gaussians line art, plus face touches (skin
+tones, eye contrast and catch lights) that the unpaired bench switches off.
 """
 
 from __future__ import annotations
@@ -65,7 +63,7 @@ class ProceduralParams:
     paper_tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # BGR multiplier of the final image
 
 
-PROCEDURAL_STYLES: dict[str, ProceduralParams] = {
+FILTERS: dict[str, ProceduralParams] = {
     # Clean anime cel: flat bright tones, thin dark lines, glossy eyes.
     "cel": ProceduralParams(),
     # Manga page: ink lines, white/black with screentone dots for the mid greys.
@@ -82,8 +80,6 @@ PROCEDURAL_STYLES: dict[str, ProceduralParams] = {
         eye_highlight=0.6, paper_tint=(0.96, 1.0, 1.03),
     ),
 }
-
-DEFAULT_STYLE = "cel"
 
 
 class _Geometry:
@@ -287,13 +283,3 @@ class ProceduralStyle:
         ramp = ramp * ramp * (3.0 - 2.0 * ramp)
         tone = (floor + ramp) / levels
         return p.shadow_lift + (1.0 - p.shadow_lift) * tone
-
-
-def procedural_style(name: str = DEFAULT_STYLE, input_size: int = 256) -> ProceduralStyle:
-    """The built-in look called `name` (one of `PROCEDURAL_STYLES`)."""
-    try:
-        params = PROCEDURAL_STYLES[name]
-    except KeyError:
-        known = ", ".join(PROCEDURAL_STYLES)
-        raise UserError(f"unknown built-in style {name!r}; choose one of: {known}") from None
-    return ProceduralStyle(params, name=name, input_size=input_size)

@@ -1,0 +1,188 @@
+"""The built-in anime looks (engine/looks/): contract, determinism, and that what is drawn follows
+the person (blinks close the drawn eye, glasses get frames, dim and grey cameras still draw a face)."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+from skimage.data import astronaut
+
+from animecam.core.align import apply, crop_transform, template, warp_to_crop
+from animecam.core.errors import UserError
+from animecam.core.style import Style
+from animecam.engine.looks import PROCEDURAL_STYLES, LookStyle, procedural_style
+from animecam.engine.looks.eyes import measure_eye
+from animecam.engine.looks.features import glasses_frames
+from animecam.engine.looks.ink import xdog
+from animecam.engine.looks.params import InkParams
+from animecam.engine.looks.regions import FaceFrame, light_plane
+from animecam.engine.styles import DEFAULT_STYLE, PackStyle
+
+SIZE = 128
+# YuNet's landmarks on scikit-image's astronaut (right eye, left eye, nose, mouth corners).
+ASTRONAUT_LANDMARKS = np.array(
+    [[200.1, 101.8], [247.2, 102.6], [220.3, 124.7], [198.9, 143.2], [239.8, 143.9]]
+)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+
+
+def _crop(image: np.ndarray, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
+    matrix = crop_transform(ASTRONAUT_LANDMARKS, size)
+    return warp_to_crop(image, matrix, size), apply(matrix, ASTRONAUT_LANDMARKS)
+
+
+@pytest.fixture(scope="module")
+def face(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _crop(photo)
+
+
+def _closed_eyes(image: np.ndarray) -> np.ndarray:
+    """Skin painted over both eyes and a thin dark lash line: a blink."""
+    out = image.copy()
+    for x, y in ASTRONAUT_LANDMARKS[:2].astype(int):
+        skin = np.median(image[y + 14 : y + 19, x - 6 : x + 6].reshape(-1, 3), axis=0)
+        cv2.ellipse(out, (x, y), (15, 8), 0, 0, 360, skin.tolist(), -1, cv2.LINE_AA)
+        cv2.ellipse(out, (x, y - 1), (12, 3), 0, 10, 170, (40, 40, 50), 2, cv2.LINE_AA)
+    return cv2.GaussianBlur(out, (3, 3), 0)
+
+
+def _with_glasses(image: np.ndarray) -> np.ndarray:
+    out = image.copy()
+    for x, y in ASTRONAUT_LANDMARKS[:2].astype(int):
+        cv2.ellipse(out, (x, y + 1), (20, 14), 0, 0, 360, (30, 30, 30), 3, cv2.LINE_AA)
+    cv2.line(out, (220, 102), (227, 102), (30, 30, 30), 3, cv2.LINE_AA)
+    return out
+
+
+def _sclera(drawn: np.ndarray, landmarks: np.ndarray) -> int:
+    """How many near-white pixels (the drawn eyes' whites) lie around the eyes."""
+    gap = float(np.linalg.norm(landmarks[1] - landmarks[0]))
+    count = 0
+    for x, y in landmarks[:2]:
+        box = drawn[int(y - 0.3 * gap) : int(y + 0.3 * gap), int(x - 0.4 * gap) : int(x + 0.4 * gap)]
+        count += int((box.min(axis=2) > 235).sum())
+    return count
+
+
+@pytest.mark.parametrize("name", list(PROCEDURAL_STYLES))
+def test_contract_and_determinism(name: str, face: tuple[np.ndarray, np.ndarray]) -> None:
+    crop, marks = face
+    style = procedural_style(name, input_size=SIZE)
+    assert isinstance(style, Style) and style.name == name and style.input_size == SIZE
+    batch = np.stack([crop, crop[:, ::-1].copy()])
+    points = np.stack([marks, marks])
+    out = style.stylize(batch, landmarks=points)
+    assert out.shape == batch.shape and out.dtype == np.uint8
+    assert np.array_equal(out, style.stylize(batch, landmarks=points))
+    assert np.array_equal(out[1], style.stylize(batch[1:], landmarks=points[1:])[0])  # a batch is its crops
+    # Without landmarks the canonical template is used.
+    assert np.array_equal(
+        style.stylize(crop[None]), style.stylize(crop[None], landmarks=template(SIZE)[None])
+    )
+    assert np.abs(out[0].astype(np.int16) - crop).mean() > 15.0  # drawn, not filtered
+
+
+def test_anime_is_the_default_and_the_protocol_takes_landmarks() -> None:
+    assert DEFAULT_STYLE == "anime" and {"anime", "shoujo", "manga"} <= set(PROCEDURAL_STYLES)
+    assert "landmarks" in inspect.signature(Style.stylize).parameters
+    assert "landmarks" in inspect.signature(PackStyle.stylize).parameters
+
+
+def test_looks_differ(face: tuple[np.ndarray, np.ndarray]) -> None:
+    crop, marks = face
+    outs = {
+        n: procedural_style(n, SIZE).stylize(crop[None], marks[None])[0].astype(np.int16)
+        for n in PROCEDURAL_STYLES
+    }
+    for a, b in itertools.combinations(outs, 2):
+        assert np.abs(outs[a] - outs[b]).mean() > 6.0, (a, b)
+
+
+def test_manga_is_black_and_white_with_screentone(face: tuple[np.ndarray, np.ndarray]) -> None:
+    crop, marks = face
+    out = procedural_style("manga", SIZE).stylize(crop[None], marks[None])[0].astype(np.int16)
+    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+    grey = out[..., 0]
+    assert (grey > 240).mean() > 0.2 and (grey < 15).mean() > 0.05  # paper and ink
+    # Screentone: mid areas alternate between ink and paper within a few pixels.
+    assert np.abs(np.diff(grey, axis=1)).mean() > 10.0
+
+
+def test_a_blink_closes_the_drawn_eye(photo: np.ndarray) -> None:
+    style = procedural_style("anime", SIZE)
+    crop, marks = _crop(photo)
+    closed, _ = _crop(_closed_eyes(photo))
+    frame = FaceFrame.from_landmarks(marks)
+    opened = [measure_eye(light_plane(crop), crop, frame, i).openness for i in (0, 1)]
+    shut = [measure_eye(light_plane(closed), closed, frame, i).openness for i in (0, 1)]
+    assert min(opened) > 0.6 and max(shut) < 0.2
+    assert _sclera(style.stylize(crop[None], marks[None])[0], marks) > 30
+    assert _sclera(style.stylize(closed[None], marks[None])[0], marks) < 5
+
+
+def test_glasses_are_drawn_as_frames(photo: np.ndarray) -> None:
+    size = 256  # the rims need the full crop to be found reliably
+    plain, marks = _crop(photo, size)
+    glasses, _ = _crop(_with_glasses(photo), size)
+    frame = FaceFrame.from_landmarks(marks)
+    ink = InkParams()
+    assert glasses_frames(xdog(light_plane(plain), ink, ink.face_threshold, 1.0), frame) is None
+    style = procedural_style("anime", size)
+    with_rims = style.stylize(glasses[None], marks[None])[0]
+    without = style.stylize(plain[None], marks[None])[0]
+
+    def ring_ink(image: np.ndarray) -> int:
+        # Dark pixels on a ring around each eye, where a frame runs and the drawn eye does not.
+        mask = np.zeros((size, size), np.uint8)
+        for x, y in marks[:2].astype(int):
+            cv2.ellipse(mask, (x, y), (int(0.42 * 64), int(0.32 * 64)), 0, 0, 360, 1, 5)
+        return int(((image.max(axis=2) < 90) & (mask > 0)).sum())
+
+    assert ring_ink(with_rims) > 2 * ring_ink(without) + 40
+
+
+@pytest.mark.parametrize("variant", ["grey", "dark"])
+def test_grey_and_dark_cameras_still_give_a_drawn_face(
+    variant: str, face: tuple[np.ndarray, np.ndarray]
+) -> None:
+    crop, marks = face
+    if variant == "grey":
+        crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    else:
+        noise = np.random.default_rng(0).normal(0, 3, crop.shape)
+        crop = np.clip(crop * 0.25 + noise, 0, 255).astype(np.uint8)
+    out = procedural_style("anime", SIZE).stylize(crop[None], marks[None])[0]
+    x, y = marks[:2].mean(axis=0).astype(int)
+    bridge = out[y + 6 : y + 11, x - 3 : x + 4]  # between the eyes, above the nose: plain skin
+    assert bridge.mean() > 140  # the face is drawn light, whatever the room
+    assert bridge.std() < 12  # and flat, not the photo's noise
+    assert _sclera(out, marks) > 30  # with drawn eyes
+
+
+def test_a_still_face_is_a_still_drawing(face: tuple[np.ndarray, np.ndarray]) -> None:
+    crop, marks = face
+    style = procedural_style("anime", SIZE)
+    jitter = marks + np.random.default_rng(1).uniform(-0.25, 0.25, marks.shape)  # smoothed landmarks' noise
+    a = style.stylize(crop[None], marks[None])[0].astype(np.int16)
+    b = style.stylize(crop[None], jitter[None])[0].astype(np.int16)
+    assert np.abs(a - b).mean() < 3.0
+
+
+def test_bad_input_is_refused(face: tuple[np.ndarray, np.ndarray]) -> None:
+    crop, marks = face
+    with pytest.raises(UserError, match="unknown built-in style"):
+        procedural_style("cel")
+    with pytest.raises(ValueError, match="uint8"):
+        procedural_style("anime", SIZE).stylize(crop[None, :64])
+    with pytest.raises(ValueError, match="landmarks"):
+        procedural_style("anime", SIZE).stylize(crop[None], marks)
+    with pytest.raises(UserError, match="too small"):
+        LookStyle(PROCEDURAL_STYLES["anime"], "anime", input_size=32)
