@@ -215,7 +215,7 @@ def write_sheet(face_id: FaceId, faces: list[Face], looks: list[str], path: Path
     ]
     by_name = {f.name: f for f in faces}
     rows = []
-    tile = 200
+    tile = 176
     for name in chosen:
         face = by_name.get(name)
         if face is None:

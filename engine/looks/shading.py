@@ -72,8 +72,9 @@ def hair_layer(
     inside = regions.hair > 0.5
     if inside.any():
         reference = float(np.median(light_plane[inside]))
-        strands = cv2.GaussianBlur(light_plane, (0, 0), 0.05 * unit)
-        clumps = _hard((strands < reference - 6.0).astype(np.float32), 0.07 * unit) * regions.hair
+        # Blurred more along the fall of the hair than across it, so clumps are locks, not spots.
+        strands = cv2.GaussianBlur(light_plane, (0, 0), sigmaX=0.04 * unit, sigmaY=0.16 * unit)
+        clumps = _hard((strands < reference - 7.0).astype(np.float32), 0.05 * unit) * regions.hair
     else:
         clumps = np.zeros_like(regions.hair)
     tone = clumps[..., None] * (lab_to_bgr(shade) - lab_to_bgr(base)) + lab_to_bgr(base)

@@ -91,8 +91,11 @@ class LookStyle:
         if p.photo_detail > 0:
             # The photo's fine shading (high-pass lightness) over the face: SFace, and people,
             # recognise a face by it; at low amounts it reads as drawn shading.
+            # Only around the eyes, nose and mouth: a textured forehead or jaw reads as a photo.
             detail = photo_light - cv2.GaussianBlur(photo_light, (0, 0), 3.0 * unit_px)
-            gain = 1.0 + (p.photo_detail / 40.0) * np.clip(detail, -30.0, 30.0) * face_full
+            fx, fy = frame.grid(size, 1.0)
+            centre = np.clip(1.6 - (fx / 0.85) ** 2 - ((fy - 0.55) / 0.8) ** 2, 0.0, 1.0)
+            gain = 1.0 + (p.photo_detail / 40.0) * np.clip(detail, -30.0, 30.0) * (face_full * centre)
             canvas *= gain[..., None]
         ink_colour = np.float32(p.ink.colour)
         coverage = np.maximum(lines * 0.9, edges)[..., None]
