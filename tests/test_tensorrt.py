@@ -1,26 +1,33 @@
-"""TensorRT: API names checked against the real 11.4 bindings (always runs), the plan cache policy
-(always runs, with TensorRT faked), and the real backend on a GPU (skipped where there is none)."""
+"""TensorRT: API names checked against the real 10.12 and 11.4 bindings (always runs), and the plan
+builder and cache with TensorRT faked (always runs). The runtime is in test_tensorrt_runtime.py."""
 
 from __future__ import annotations
 
 import ast
-import ctypes
 import json
+from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
-import numpy as np
 import pytest
-from test_packs import SIZE, make_pack
+import tensorrt_fakes as fakes
+import tomllib
+from test_packs import SIZE, make_pack, tiny_model_files
 
-import animecam.engine.backends.tensorrt as trt_backend
 import animecam.engine.builder as builder
 from animecam.core.errors import UserError
-from animecam.engine.packs import StylePack, sha256_of
+from animecam.engine.backends import nvidia
+from animecam.engine.packs import StylePack, sha256_of, write_pack
 
 ROOT = Path(__file__).parents[1]
-NAMES_FILE = ROOT / "tests" / "data" / "tensorrt_api_names.txt"
-TRT_SOURCES = [ROOT / "engine" / "backends" / "tensorrt.py", ROOT / "engine" / "builder.py"]
+NAMES_FILES = {
+    "10.12": ROOT / "tests/data/tensorrt_api_names_10.12.txt",
+    "11.4": ROOT / "tests/data/tensorrt_api_names_11.4.txt",
+}
+TRT_SOURCES = [
+    ROOT / "engine/backends/tensorrt.py",
+    ROOT / "engine/builder.py",
+    ROOT / "engine/backends/nvidia.py",
+]
 # Variables holding TensorRT objects in those files: attributes read on them are TensorRT API.
 TRT_OBJECTS = {
     "trt",
@@ -30,10 +37,10 @@ TRT_OBJECTS = {
     "config",
     "profile",
     "tensor",
+    "engine",
     "_engine",
     "_context",
     "_runtime",
-    "_logger",
 }
 REQUIRED = {
     "build_serialized_network",
@@ -47,18 +54,24 @@ REQUIRED = {
     "STRONGLY_TYPED",
     "progress_monitor",
     "deserialize_cuda_engine",
+    "get_tensor_dtype",
+    "clear_flag",
+    "TF32",
+    "Runtime",
+    "Logger",
 }
-DEPRECATED_OR_REMOVED = {
+# Gone by TensorRT 10.0 (so absent from both releases): using one would fail on every supported release.
+REMOVED_IN_10 = {
     "execute_async_v2",
     "build_engine",
     "build_cuda_engine",
     "set_binding_shape",
     "max_workspace_size",
     "get_binding_index",
-    "EXPLICIT_BATCH",
-    "FP16",
     "num_bindings",
 }
+REAL_GPU_NAME = nvidia.gpu_name  # before any fixture replaces it
+REMOVED_IN_11 = {"FP16", "EXPLICIT_BATCH"}  # deprecated in 10.x, gone in 11
 
 
 def _root_and_chain(node: ast.Attribute) -> tuple[str | None, list[str]]:
@@ -74,14 +87,13 @@ def _root_and_chain(node: ast.Attribute) -> tuple[str | None, list[str]]:
 def used_tensorrt_names() -> set[str]:
     names: set[str] = set()
     for source in TRT_SOURCES:
-        tree = ast.parse(source.read_text())
-        for node in ast.walk(tree):
+        for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Attribute):
                 root, chain = _root_and_chain(node)
                 if root in TRT_OBJECTS:
                     names.update(chain)
-                elif root == "self" and chain[0] in TRT_OBJECTS:
-                    names.update(chain[1:])
+                elif root in ("self", "nvidia") and chain[0] in TRT_OBJECTS and len(chain) > 1:
+                    names.update(chain[1:])  # self._engine.x, nvidia.trt.x
             elif isinstance(node, ast.ClassDef) and any("trt" in ast.unparse(base) for base in node.bases):
                 names.update(
                     item.name
@@ -91,36 +103,67 @@ def used_tensorrt_names() -> set[str]:
     return names
 
 
-def bound_names() -> list[str]:
-    return [line for line in NAMES_FILE.read_text().splitlines() if line and not line.startswith("#")]
+def bound_names(release: str) -> list[str]:
+    lines = NAMES_FILES[release].read_text().splitlines()
+    return [line for line in lines if line and not line.startswith("#")]
 
 
-def test_every_tensorrt_name_used_exists_in_11_4() -> None:
+@pytest.mark.parametrize("release", NAMES_FILES)
+def test_every_tensorrt_name_used_exists_in_each_supported_release(release: str) -> None:
     """pybind11 keeps each bound name as a string; the linker may store a name as the tail of a longer
     one ("num_errors" inside "get_num_errors"), so a line ending in the name counts."""
-    names, used = bound_names(), used_tensorrt_names()
-    assert len(used) >= 25 and used >= REQUIRED, sorted(REQUIRED - used)
+    names, used = bound_names(release), used_tensorrt_names()
+    assert len(used) >= 30 and used >= REQUIRED, sorted(REQUIRED - used)
     missing = sorted(n for n in used if not any(line.endswith(n) for line in names))
-    assert not missing, f"not in TensorRT 11.4's bindings: {missing}"
-    assert not used & DEPRECATED_OR_REMOVED
+    assert not missing, f"not in TensorRT {release}'s bindings: {missing}"
+    assert not used & (REMOVED_IN_10 | REMOVED_IN_11)
 
 
-def test_names_file_can_tell_present_from_absent() -> None:
-    names = set(bound_names())
-    assert {"execute_async_v3", "build_serialized_network", "STRONGLY_TYPED"} <= names
-    removed = {"FP16", "execute_async_v2", "build_engine", "set_binding_shape", "max_workspace_size"}
-    assert not removed & names  # gone by TensorRT 11: the check has teeth
+@pytest.mark.parametrize("release", NAMES_FILES)
+def test_names_files_can_tell_present_from_absent(release: str) -> None:
+    names = set(bound_names(release))
+    assert {"execute_async_v3", "build_serialized_network", "STRONGLY_TYPED", "get_tensor_dtype"} <= names
+    assert not REMOVED_IN_10 & names  # the check has teeth in both files
+    assert (names >= REMOVED_IN_11) == (release == "10.12")
+
+
+def test_the_name_check_sees_the_backends_calls() -> None:
+    """The AST walk must see names reached through the shared module and `self`, or the check above
+    would pass on code it never read."""
+    used = used_tensorrt_names()
+    assert {"Runtime", "deserialize_cuda_engine", "create_execution_context", "get_tensor_shape"} <= used
+
+
+def test_tensorrt_extra_agrees_on_one_cuda_major() -> None:
+    """A bare `tensorrt` installs the CUDA 13 build; cuda-python must match the TensorRT wheel's CUDA."""
+    from packaging.requirements import Requirement
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+        "tensorrt"
+    ]
+    requirements = {r.name: r for r in map(Requirement, extra)}
+    trt_names = [n for n in requirements if n.startswith("tensorrt")]
+    assert len(trt_names) == 1 and trt_names[0].startswith("tensorrt-cu"), trt_names
+    major = int(trt_names[0].removeprefix("tensorrt-cu"))
+    assert requirements[trt_names[0]].specifier.contains("10.12.0.36")
+    assert not requirements[trt_names[0]].specifier.contains("10.11.0.33")  # full strong typing from 10.12
+    cuda = requirements["cuda-python"].specifier
+    assert cuda.contains(f"{major}.9.0") and not cuda.contains(f"{major + 1}.0.0")
+    assert not cuda.contains(f"{major - 1}.8.0")
 
 
 # -- plan cache policy (TensorRT faked: these run everywhere) ------------------------------------
 @pytest.fixture
 def fake_tensorrt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Path]:
     monkeypatch.setenv("ANIMECAM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(trt_backend, "trt", SimpleNamespace(__version__="11.4.0.106"))
-    monkeypatch.setattr(trt_backend, "gpu_name", lambda: "NVIDIA GeForce RTX 4090")
+    monkeypatch.setattr(nvidia, "trt", fakes.runtime_module())
+    monkeypatch.setattr(nvidia, "cudart", fakes.FakeCudart())
+    monkeypatch.setattr(nvidia, "gpu_name", lambda: fakes.GPU)
     built: list[Path] = []
 
-    def fake_build(onnx_path: Path, plan_file: Path, *, precision: str, progress: bool) -> Path:
+    def fake_build(
+        onnx_path: Path, plan_file: Path, settings: builder.BuildSettings, *, progress: bool
+    ) -> Path:
         plan_file.parent.mkdir(parents=True, exist_ok=True)
         plan_file.write_bytes(b"plan")
         built.append(plan_file)
@@ -139,8 +182,8 @@ def _pack_with_plan(tmp_path: Path) -> StylePack:
     manifest["trt_plans"] = {
         "rtx4090-11.4-fp16": {
             "file": "plans/4090.plan",
-            "gpu": "NVIDIA GeForce RTX 4090",
-            "tensorrt": "11.4.0.106",
+            "gpu": fakes.GPU,
+            "tensorrt": fakes.TRT_VERSION,
             "precision": "fp16",
         }
     }
@@ -151,12 +194,32 @@ def _pack_with_plan(tmp_path: Path) -> StylePack:
 def test_plans_are_built_locally_cached_and_keyed(tmp_path: Path, fake_tensorrt: list[Path]) -> None:
     pack = _pack_with_plan(tmp_path)
     plan = builder.ensure_plan(pack, precision="fp16")  # the shipped plan is ignored without opt-in
-    assert plan.name == "nvidia-geforce-rtx-4090-trt11.4.0.106-fp16.plan"
+    assert plan.name == f"nvidia-geforce-rtx-4090-trt11.4.0.106-fp16-s{SIZE}-k2-b2of4-ws1024m.plan"
     assert plan.parent.parent == tmp_path / "data" / "plans" and pack.model_id in str(plan)
     assert builder.ensure_plan(pack, precision="fp16") == plan and len(fake_tensorrt) == 1  # cached
     assert builder.ensure_plan(pack, precision="fp32") != plan and len(fake_tensorrt) == 2
     builder.ensure_plan(pack, precision="fp16", rebuild=True)
     assert len(fake_tensorrt) == 3
+
+
+def test_every_build_setting_is_in_the_plan_key() -> None:
+    """A plan tuned with other builder settings is another plan, not a stale cache hit."""
+    base = builder.BuildSettings(precision="fp16", input_size=SIZE, num_styles=2)
+    variants = [
+        base,
+        *(
+            replace(base, **{field: value})
+            for field, value in [
+                ("precision", "fp32"),
+                ("input_size", SIZE * 2),
+                ("num_styles", 3),
+                ("opt_batch", 1),
+                ("max_batch", 8),
+                ("workspace_bytes", 1 << 31),
+            ]
+        ),
+    ]
+    assert len({builder.plan_key(fakes.GPU, fakes.TRT_VERSION, s) for s in variants}) == len(variants)
 
 
 def test_pack_plans_only_with_explicit_trust(tmp_path: Path, fake_tensorrt: list[Path]) -> None:
@@ -167,165 +230,120 @@ def test_pack_plans_only_with_explicit_trust(tmp_path: Path, fake_tensorrt: list
     assert len(fake_tensorrt) == 1
 
 
-def test_clear_error_without_tensorrt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(trt_backend, "trt", None)
+@pytest.mark.parametrize("missing", ["trt", "cudart"])
+def test_clear_error_without_tensorrt_or_cuda_python(
+    tmp_path: Path, fake_tensorrt: list[Path], monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    """With TensorRT but no cuda-python, ensure_plan used to reach gpu_name() and raise AttributeError."""
+    monkeypatch.setattr(nvidia, missing, None)
+    monkeypatch.setattr(nvidia, "gpu_name", REAL_GPU_NAME.__wrapped__)  # uncached
     pack = StylePack.load(make_pack(tmp_path / "p"))
     with pytest.raises(UserError, match="TensorRT is not available here"):
         builder.ensure_plan(pack)
+    assert fake_tensorrt == []
+
+
+def test_build_plan_without_tensorrt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nvidia, "trt", None)
+    pack = StylePack.load(make_pack(tmp_path / "p"))
     with pytest.raises(UserError, match="TensorRT is not available here"):
-        builder.build_plan(pack.onnx_path, tmp_path / "x.plan")
+        builder.build_plan(pack.onnx_path, tmp_path / "x.plan", builder.BuildSettings.for_pack(pack, "fp32"))
 
 
-# -- the runtime's data plumbing, with TensorRT and CUDA faked ------------------------------------
-class _FakeCudart:
-    """cuda-python's runtime API over host memory: "device" buffers are numpy arrays."""
-
-    class cudaError_t:
-        cudaSuccess = 0
-
-    class cudaMemcpyKind:
-        cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost = 1, 2
-
-    def __init__(self) -> None:
-        self.buffers: dict[int, np.ndarray] = {}
-        self.copies: list[int] = []
-
-    def cudaMalloc(self, nbytes: int) -> tuple[int, int]:
-        buffer = np.zeros(nbytes, np.uint8)
-        self.buffers[buffer.ctypes.data] = buffer
-        return 0, buffer.ctypes.data
-
-    def cudaMemcpyAsync(self, dst: int, src: int, nbytes: int, kind: int, stream: object) -> tuple[int]:
-        ctypes.memmove(dst, src, nbytes)
-        self.copies.append(kind)
-        return (0,)
-
-    def cudaStreamCreate(self) -> tuple[int, int]:
-        return 0, 7
-
-    def cudaStreamSynchronize(self, stream: int) -> tuple[int]:
-        return (0,)
-
-    def cudaFree(self, pointer: int) -> tuple[int]:
-        del self.buffers[pointer]
-        return (0,)
-
-    def cudaStreamDestroy(self, stream: int) -> tuple[int]:
-        return (0,)
+# -- build_plan with TensorRT's builder faked ---------------------------------------------------
+@pytest.fixture
+def fake_builder(monkeypatch: pytest.MonkeyPatch) -> fakes.FakeBuilder:
+    pytest.importorskip("onnx")
+    fake = fakes.FakeBuilder()
+    monkeypatch.setattr(nvidia, "trt", fake.module())
+    monkeypatch.setattr(nvidia, "LOGGER", object())
+    return fake
 
 
-class _FakeContext:
-    """Runs the ONNX model (the fake "plan") with ORT on the tensors at the bound addresses."""
-
-    def __init__(self, engine: _FakeEngine) -> None:
-        self.engine, self.addresses, self.shapes = engine, {}, {}
-        self.calls: list[tuple[int, ...]] = []
-
-    def set_tensor_address(self, name: str, pointer: int) -> None:
-        self.addresses[name] = pointer
-
-    def set_input_shape(self, name: str, shape: tuple[int, ...]) -> bool:
-        self.shapes[name] = tuple(shape)
-        self.calls.append(tuple(shape))
-        return True
-
-    def _view(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        count = int(np.prod(shape))
-        memory = (ctypes.c_float * count).from_address(self.addresses[name])
-        return np.ctypeslib.as_array(memory).reshape(shape)
-
-    def execute_async_v3(self, stream: int) -> bool:
-        feeds = {name: self._view(name, shape).copy() for name, shape in self.shapes.items()}
-        result = self.engine.session.run(["output"], feeds)[0]
-        self._view("output", result.shape)[...] = result
-        return True
-
-
-class _FakeEngine:
-    def __init__(self, model_bytes: bytes) -> None:
-        import onnxruntime as ort
-
-        self.session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-        self.tensors = {t.name: t.shape for t in [*self.session.get_inputs(), *self.session.get_outputs()]}
-        self.num_io_tensors = len(self.tensors)
-
-    def get_tensor_name(self, index: int) -> str:
-        return list(self.tensors)[index]
-
-    def get_tensor_shape(self, name: str) -> tuple[int, ...]:
-        return tuple(d if isinstance(d, int) else -1 for d in self.tensors[name])
-
-    def create_execution_context(self) -> _FakeContext:
-        self.context = _FakeContext(self)
-        return self.context
-
-
-def test_runtime_plumbing_with_faked_tensorrt(tmp_path: Path, fake_tensorrt: list[Path],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Buffers, addresses, shapes, copies and batch chunking of TensorRTBackend, checked against ORT
-    with TensorRT and CUDA replaced by host-memory fakes (the fake "plan" is the ONNX model)."""
-    from animecam.engine.backends import create_backend
-
-    cuda = _FakeCudart()
-    fake_trt = SimpleNamespace(
-        __version__="11.4.0.106",
-        Logger=type("Logger", (), {"WARNING": 2, "__init__": lambda self, level: None}),
-        Runtime=lambda logger: SimpleNamespace(deserialize_cuda_engine=_FakeEngine),
+def _build(pack: StylePack, plan: Path, precision: str) -> Path:
+    return builder.build_plan(
+        pack.onnx_path, plan, builder.BuildSettings.for_pack(pack, precision), progress=False
     )
-    monkeypatch.setattr(trt_backend, "trt", fake_trt)
-    monkeypatch.setattr(trt_backend, "cudart", cuda)
-    monkeypatch.setattr(trt_backend.TensorRTBackend, "available", classmethod(lambda cls: True))
-
-    def plan_is_the_model(onnx_path: Path, plan_file: Path, *, precision: str, progress: bool) -> Path:
-        plan_file.parent.mkdir(parents=True, exist_ok=True)
-        plan_file.write_bytes(onnx_path.read_bytes())
-        return plan_file
-
-    monkeypatch.setattr(builder, "build_plan", plan_is_the_model)
-    pack = StylePack.load(make_pack(tmp_path / "p"))
-    reference = create_backend("onnxruntime", pack)
-    engine = create_backend("tensorrt", pack, precision="fp32")
-    assert engine.num_styles == 2 and len(cuda.buffers) == 3
-    rng = np.random.default_rng(0)
-    for batch in (1, 4, 6):
-        images = rng.uniform(-1, 1, (batch, 3, SIZE, SIZE)).astype(np.float32)
-        style = rng.dirichlet([1, 1], batch).astype(np.float32)
-        out = np.full(images.shape, np.nan, np.float32)
-        assert engine.run(images, style, out=out) is out
-        np.testing.assert_allclose(out, reference.run(images, style), rtol=1e-5, atol=1e-6)
-    shapes = [shape[0] for shape in engine._context.calls if len(shape) == 4]
-    assert shapes == [1, 4, 4, 2]  # batch 6 ran as 4 + 2 through the same buffers
-    assert cuda.copies == [1, 1, 2] * 4  # per run: image and style to the device, output back
-    engine.close()
-    assert cuda.buffers == {}
 
 
-# -- the real thing ------------------------------------------------------------------------------
-gpu = pytest.mark.skipif(
-    not trt_backend.TensorRTBackend.available(),
-    reason="needs an NVIDIA GPU with TensorRT 10+ and cuda-python (not installable on the build machines)",
-)
-
-
-@gpu
-@pytest.mark.gpu
-@pytest.mark.parametrize(("precision", "tolerance"), [("fp32", 1e-4), ("fp16", 1e-2)])
-def test_tensorrt_matches_onnxruntime(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, precision: str, tolerance: float
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_build_settings_reach_the_builder(
+    tmp_path: Path, fake_builder: fakes.FakeBuilder, precision: str
 ) -> None:
-    monkeypatch.setenv("ANIMECAM_DATA_DIR", str(tmp_path / "data"))
-    from animecam.engine.backends import create_backend
-
     pack = StylePack.load(make_pack(tmp_path / "p"))
-    reference = create_backend("onnxruntime", pack, precision="fp32")
-    engine = create_backend("tensorrt", pack, precision=precision)
-    rng = np.random.default_rng(0)
-    for batch in (1, 4, 6):  # 6 runs as 4 + 2 through the same buffers
-        images = rng.uniform(-1, 1, (batch, 3, SIZE, SIZE)).astype(np.float32)
-        style = rng.dirichlet([1, 1], batch).astype(np.float32)
-        expected = reference.run(images, style)
-        out = np.full(images.shape, np.nan, np.float32)
-        engine.run(images, style, out=out)
-        assert np.isfinite(out).all()
-        assert np.linalg.norm(out - expected) / np.linalg.norm(expected) <= tolerance
-    engine.close()
+    plan = _build(pack, tmp_path / "plans" / "x.plan", precision)
+    assert plan.read_bytes() == b"serialized plan" and list(plan.parent.iterdir()) == [plan]
+    # fp32 means fp32: TF32 (on by default) would miss onnxruntime's results by more than 1e-4.
+    assert fake_builder.cleared == (["TF32"] if precision == "fp32" else [])
+    assert fake_builder.pool == {"WORKSPACE": builder.WORKSPACE_BYTES}
+    assert fake_builder.profile == {
+        "image": ((1, 3, SIZE, SIZE), (2, 3, SIZE, SIZE), (4, 3, SIZE, SIZE)),
+        "style": ((1, 2), (2, 2), (4, 2)),
+    }
+    assert (
+        len(fake_builder.loggers) == 2 and fake_builder.loggers[0] is nvidia.LOGGER is fake_builder.loggers[1]
+    )
+
+
+def symbolic_size_pack(tmp_path: Path) -> StylePack:
+    """A pack whose model declares its height and width symbolic, as onnxruntime allows."""
+    onnx = pytest.importorskip("onnx")
+    onnx_path, weights, config = tiny_model_files("twingan", 2)
+    model = onnx.load(str(onnx_path))
+    for value in [*model.graph.input, *model.graph.output]:
+        if value.name in ("image", "output"):
+            dims = value.type.tensor_type.shape.dim
+            dims[2].dim_param, dims[3].dim_param = "height", "width"
+    del model.graph.value_info[:]
+    symbolic = tmp_path / "symbolic.onnx"
+    onnx.save(model, str(symbolic))
+    styles = [
+        {"name": f"s{i}", "license": "CC0-1.0", "data_source": "random weights (test)"} for i in range(2)
+    ]
+    folder = write_pack(
+        tmp_path / "sym",
+        name="sym",
+        version="1.0.0",
+        model_family="twingan",
+        input_size=SIZE,
+        styles=styles,
+        onnx_path=symbolic,
+        weights_path=weights,
+        model_config=config,
+    )
+    return StylePack.load(folder)
+
+
+def test_symbolic_size_pack_builds_at_the_packs_size(tmp_path: Path, fake_builder: fakes.FakeBuilder) -> None:
+    pack = symbolic_size_pack(tmp_path)
+    _build(pack, tmp_path / "x.plan", "fp32")
+    assert fake_builder.profile["image"] == ((1, 3, SIZE, SIZE), (2, 3, SIZE, SIZE), (4, 3, SIZE, SIZE))
+
+
+def test_a_model_whose_fixed_size_disagrees_with_style_json_is_refused(
+    tmp_path: Path, fake_builder: fakes.FakeBuilder
+) -> None:
+    pack = StylePack.load(make_pack(tmp_path / "p"))
+    settings = builder.BuildSettings(precision="fp32", input_size=SIZE * 2, num_styles=2)
+    with pytest.raises(
+        UserError, match=r"input 'image' is \(3, 32, 32\) per item; style.json needs \(3, 64, 64\)"
+    ):
+        builder.build_plan(pack.onnx_path, tmp_path / "x.plan", settings, progress=False)
+    assert not (tmp_path / "x.plan").exists()
+
+
+def test_a_failed_write_leaves_no_partial_plan(tmp_path: Path, fake_builder: fakes.FakeBuilder) -> None:
+    pack = StylePack.load(make_pack(tmp_path / "p"))
+    blocked = tmp_path / "plans" / "x.plan"
+    blocked.mkdir(parents=True)  # a folder where the plan should go: the final rename fails
+    with pytest.raises(UserError, match="cannot write the TensorRT plan"):
+        _build(pack, blocked, "fp32")
+    assert [p.name for p in blocked.parent.iterdir()] == ["x.plan"] and blocked.is_dir()
+
+
+def test_a_build_that_fails_says_so(tmp_path: Path, fake_builder: fakes.FakeBuilder) -> None:
+    fake_builder.serialized = None
+    pack = StylePack.load(make_pack(tmp_path / "p"))
+    with pytest.raises(UserError, match="could not build a fp16 plan"):
+        _build(pack, tmp_path / "x.plan", "fp16")
+    assert not (tmp_path / "x.plan").exists()

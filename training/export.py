@@ -23,13 +23,13 @@ import torch
 from torch import nn
 
 from animecam.core.errors import UserError
+from animecam.engine.backends import MAX_BATCH
 from animecam.training.config import TrainConfig
 from animecam.training.data import FaceAligner, centre_square, to_image, to_tensor
 from animecam.training.models import GanModel, build_model, save_generator
 from animecam.training.trainer import RUN_FILE, Checkpoints, unprefixed
 
 ONNX_OPSET = 18
-MAX_BATCH = 4
 PARITY_TOLERANCE = 1e-4
 
 
@@ -194,11 +194,13 @@ def export_pack(
 
 def build_tensorrt(pack_dir: Path) -> str:
     """Build the pack's TensorRT plan into the local plan cache, or say in one line why not."""
-    from animecam.engine.backends.tensorrt import trt
+    from animecam.engine.backends import BACKENDS
     from animecam.engine.builder import TENSORRT_MISSING, ensure_plan
     from animecam.engine.packs import StylePack
 
-    if trt is None or not torch.cuda.is_available():
+    # The backend's own check (TensorRT, cuda-python and a GPU), not torch's: the CPU torch build
+    # this project recommends says "no CUDA" on a machine that can build plans.
+    if not BACKENDS["tensorrt"].available():
         return f"TensorRT plan not built: {TENSORRT_MISSING}"
     return f"TensorRT plan: {ensure_plan(StylePack.load(pack_dir))}"
 
