@@ -1,12 +1,14 @@
 """Soak test: the live pipeline on a looping 1280x720 clip, as fast as it goes, for a long time.
 
 Styles are switched every few seconds (cycling through every style `animecam styles` lists). The
-clip plays like a camera exactly as fast as the filter: a sink that sees each delivered frame lets
-the clip decode the next one. With --record-dir frames also go to a Recorder that is replaced every
---rotate-minutes.
-It prints frames processed, fps per interval, resident memory, open descriptors and threads, and
-PASS/FAIL against the goals: memory growth < 5% after the warm-up, no growth in descriptors or
-threads, every interval's fps within 10% of the median.
+clip (videofilter's LoopingSource, live) plays like a camera exactly as fast as the filter: the
+pipeline reads a frame only when one has left it. With --record-dir frames also go to a Recorder
+that is replaced every --rotate-minutes.
+It prints frames processed, fps and the process's CPU milliseconds per delivered frame per interval,
+resident memory, open descriptors and threads, and PASS/FAIL against the goals: memory growth < 5%
+after the warm-up, no growth in descriptors or threads, every interval's CPU time per frame within
+10% of the median. CPU time per frame, unlike fps, hardly moves when other jobs share the cores
+(the fps of a fixed workload moved -9.5%..+5.5% per minute on a shared VM: bench/host_steadiness.py).
 
     python bench/soak.py [--minutes 10] [--interval 60] [--record-dir DIR --rotate-minutes 5] [--json]
 """
@@ -22,71 +24,22 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
-from animecam.core.frames import Frame, FrameSource, SourceInfo
+from animecam.core.frames import SourceInfo
 from animecam.engine.styles import list_styles, load_style
 from animecam.videofilter.demo import write_demo_clip
 from animecam.videofilter.pipeline import Pipeline, PipelineConfig
-from animecam.videofilter.sinks import CallbackSink, Recorder
-from animecam.videofilter.sources import VideoFileSource
+from animecam.videofilter.sinks import Recorder
+from animecam.videofilter.sources import LoopingSource, VideoFileSource
 
 MEMORY_GROWTH_LIMIT = 0.05
 # The progress bar's monitor thread would otherwise count as a thread the soak leaked.
 tqdm.monitor_interval = 0
-FPS_TOLERANCE = 0.10
-
-
-class LoopingClip(FrameSource):
-    """A video file played over and over as if it were a camera: reopened (decoder and all) at its end.
-
-    Reopening on every loop is deliberate: a leak in opening or closing files shows up in the soak.
-    With `camera_fps` 0 it is a camera that always has a fresh frame when the filter is ready for
-    one: `read` waits until the pipeline has delivered all but `in_flight` of the frames handed out
-    (`delivered()` is called per frame). Left free-running instead, it decoded 5x more frames than
-    were filtered and its thread fought the filter for the two cores, which set the fps.
-    """
-
-    def __init__(self, path: Path, camera_fps: float = 0.0, in_flight: int = 2) -> None:
-        self.path = path
-        self._period = 1.0 / camera_fps if camera_fps > 0 else 0.0
-        # Two in flight fill the pipeline's stages (the next frame is decoded while one is filtered)
-        # without ever filling its size-2 live queues, so no frame is decoded only to be dropped.
-        self._credits = threading.Semaphore(in_flight)
-        self._source = VideoFileSource(path)
-        clip = self._source.info
-        self.info = SourceInfo(f"{clip.name} (looped)", clip.width, clip.height, clip.fps, live=True)
-        self.loops = 0
-        self._index = 0
-        self._t0 = self._due = time.monotonic()
-
-    def delivered(self) -> None:
-        self._credits.release()
-
-    def read(self) -> Frame | None:
-        if self._period:
-            self._due += self._period
-            time.sleep(max(0.0, self._due - time.monotonic()))
-        else:
-            # The timeout only bites once the pipeline is stopping: read must not block its stop.
-            self._credits.acquire(timeout=0.25)
-        frame = self._source.read()
-        if frame is None:
-            self._source.close()
-            self._source = VideoFileSource(self.path)
-            self.loops += 1
-            frame = self._source.read()
-            if frame is None:
-                return None
-        # Wall-clock times, as a camera gives: the tracker's filters and a live recording use them.
-        looped = Frame(frame.image, self._index, time.monotonic() - self._t0)
-        self._index += 1
-        return looped
-
-    def close(self) -> None:
-        self._source.close()
+CPU_TOLERANCE = 0.10
 
 
 @dataclass
@@ -127,6 +80,7 @@ class Interval:
     and go, so a leak shows as the floor of a late interval rising above the first one's ceiling."""
 
     fps: float
+    cpu_ms_per_frame: float  # the process's CPU time (all threads) over the frames delivered
     rss_kb: int
     min_fds: int
     peak_fds: int
@@ -171,8 +125,8 @@ def _judge(report: SoakReport) -> None:
     warm, end = report.probes["warm"], report.probes["end"]
     before, stopped = report.probes["before"], report.probes["stopped"]
     growth = (end.rss_kb - warm.rss_kb) / warm.rss_kb
-    fps = [i.fps for i in report.intervals]
-    median = statistics.median(fps) if fps else 0.0
+    cpu = [i.cpu_ms_per_frame for i in report.intervals]
+    median = statistics.median(cpu) if cpu else 0.0
     first, last = (report.intervals[0], report.intervals[-1]) if report.intervals else (None, None)
     report.checks = {
         "memory growth < 5%": growth < MEMORY_GROWTH_LIMIT,
@@ -182,7 +136,8 @@ def _judge(report: SoakReport) -> None:
         and (first is None or last.min_threads_os <= first.peak_threads_os),  # type: ignore[union-attr]
         # Native pools (OpenCV, ONNX Runtime) outlive a pipeline by design; Python threads must not.
         "threads ended after stop": stopped.threads_python <= before.threads_python,
-        "fps steady within 10%": bool(fps) and all(abs(f - median) <= FPS_TOLERANCE * median for f in fps),
+        "CPU per frame steady within 10%": bool(cpu) and all(abs(c - median) <= CPU_TOLERANCE * median
+                                                             for c in cpu),
         "no pipeline errors": not report.errors,
     }
     report.passed = all(report.checks.values())
@@ -207,9 +162,9 @@ def run_soak(
     with tempfile.TemporaryDirectory(prefix="animecam-soak-") as tmp:
         clip = write_demo_clip(Path(tmp) / "soak-clip.mp4", seconds=clip_seconds, size=(1280, 720))
         report.probes["before"] = Probe.now(t0)
-        source = LoopingClip(clip, camera_fps)
-        on_delivery = CallbackSink(lambda _result: source.delivered())
-        pipeline = Pipeline(source, load_style(styles[0], backend), [on_delivery],
+        source = LoopingSource(VideoFileSource(clip), partial(VideoFileSource, clip), live=True,
+                               camera_fps=camera_fps)
+        pipeline = Pipeline(source, load_style(styles[0], backend), [],
                             PipelineConfig(), on_error=lambda err: report.errors.append(repr(err)))
         recorder = _new_recorder(record_dir, report, source.info)
         if recorder is not None:
@@ -218,7 +173,7 @@ def run_soak(
         start = time.monotonic()
         next_switch = start + switch_seconds
         next_rotation = start + rotate_minutes * 60 if recorder is not None and rotate_minutes > 0 else None
-        interval_start, interval_frames = start + warmup, None
+        interval_start, interval_frames, interval_cpu = start + warmup, None, 0.0
         fds_seen, threads_seen = _Range(), _Range()  # within the current interval
         # No rotation in the last moments: the end probe would land on a fresh recorder.
         quiet_end = start + duration - min(5.0, 0.1 * duration)
@@ -231,17 +186,19 @@ def run_soak(
                 bar.set_postfix(frames=pipeline.stats.frames, fps=f"{pipeline.stats.fps:.1f}", refresh=True)
                 if "warm" not in report.probes and now >= start + warmup:
                     report.probes["warm"] = Probe.now(t0)
-                    interval_frames = pipeline.stats.frames
+                    interval_frames, interval_cpu = pipeline.stats.frames, time.process_time()
                 if interval_frames is not None:
                     probe = Probe.now(t0)
                     fds_seen.add(probe.fds)
                     threads_seen.add(probe.threads_os)
                     if now - interval_start >= interval:
-                        frames = pipeline.stats.frames
+                        frames, cpu = pipeline.stats.frames, time.process_time()
+                        delivered = max(1, frames - interval_frames)
                         fps = round((frames - interval_frames) / (now - interval_start), 2)
-                        row = Interval(fps, probe.rss_kb, *fds_seen.take(), *threads_seen.take())
+                        cpu_ms = round(1e3 * (cpu - interval_cpu) / delivered, 3)
+                        row = Interval(fps, cpu_ms, probe.rss_kb, *fds_seen.take(), *threads_seen.take())
                         report.intervals.append(row)
-                        interval_start, interval_frames = now, frames
+                        interval_start, interval_frames, interval_cpu = now, frames, cpu
                 if now >= next_switch:
                     report.style_switches += 1
                     pipeline.set_style(load_style(styles[report.style_switches % len(styles)], backend))
@@ -282,15 +239,18 @@ def report_table(report: SoakReport) -> str:
         f"({report.dropped} dropped to stay live), {report.style_switches} style switches over "
         f"{len(report.styles)} styles, {report.clip_loops} clip loops, {report.recordings} recordings",
         "",
-        f"{'interval':<10}{'end s':>8}{'fps':>8}{'RSS MB':>9}{'fds':>9}{'os threads':>12}",
+        f"{'interval':<10}{'end s':>8}{'fps':>8}{'CPU ms/frame':>14}{'RSS MB':>9}{'fds':>9}"
+        f"{'os threads':>12}",
     ]
     warmup = report.warmup_seconds
     for i, row in enumerate(report.intervals):
         lines.append(f"{i + 1:<10}{warmup + (i + 1) * report.interval_seconds:>8.0f}{row.fps:>8.1f}"
-                     f"{row.rss_kb / 1024:>9.1f}{f'{row.min_fds}-{row.peak_fds}':>9}"
-                     f"{f'{row.min_threads_os}-{row.peak_threads_os}':>12}")
+                     f"{row.cpu_ms_per_frame:>14.2f}{row.rss_kb / 1024:>9.1f}"
+                     f"{f'{row.min_fds}-{row.peak_fds}':>9}{f'{row.min_threads_os}-{row.peak_threads_os}':>12}")
     if report.intervals:
-        lines.append(f"{'median':<10}{'':>8}{statistics.median(i.fps for i in report.intervals):>8.1f}")
+        fps = statistics.median(i.fps for i in report.intervals)
+        cpu = statistics.median(i.cpu_ms_per_frame for i in report.intervals)
+        lines.append(f"{'median':<10}{'':>8}{fps:>8.1f}{cpu:>14.2f}")
     lines += ["", f"{'probe':<9}{'time s':>8}{'RSS MB':>9}{'fds':>6}{'py thr':>8}{'os thr':>8}"]
     for name, p in probes.items():
         lines.append(f"{name:<9}{p.seconds:>8.1f}{p.rss_kb / 1024:>9.1f}{p.fds:>6}{p.threads_python:>8}"

@@ -27,6 +27,8 @@ def test_soak_smoke_run_reports_every_measure(tmp_path: Path) -> None:
     assert report["frames"] > 0 and report["style_switches"] >= 3 and not report["errors"]
     assert set(report["probes"]) == {"before", "warm", "end", "stopped"}
     assert report["intervals"] and all(row["fps"] > 0 for row in report["intervals"])
+    assert all(row["cpu_ms_per_frame"] > 0 for row in report["intervals"])
+    assert "CPU per frame steady within 10%" in report["checks"]
     assert report["passed"] == all(report["checks"].values())
     assert report["recordings"] >= 2
     for path in sorted(record_dir.glob("soak-*.mp4")):  # rotated recordings play
@@ -42,3 +44,30 @@ def test_host_steadiness_control_prints_rates_and_spread() -> None:
     rows = [line.split() for line in done.stdout.splitlines()[1:] if line.split()[0].isdigit()]
     assert len(rows) >= 2 and all(float(rate) > 0 for _, rate in rows)
     assert "of the median" in done.stdout.splitlines()[-1]
+
+
+def _soak_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("soak", ROOT / "bench" / "soak.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["soak"] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_soak_judges_steadiness_on_cpu_per_frame_not_on_fps() -> None:
+    soak = _soak_module()
+
+    def report(rows: list[tuple[float, float]]):
+        probe = soak.Probe(0.0, 100_000, 10, 4, 15)
+        result = soak.SoakReport(60, 60, ["cel"], frames=1000)
+        result.probes = {"before": probe, "warm": probe, "end": probe, "stopped": probe}
+        result.intervals = [soak.Interval(fps, cpu, 100_000, 10, 10, 15, 15) for fps, cpu in rows]
+        soak._judge(result)
+        return result.checks["CPU per frame steady within 10%"]
+
+    # The host's speed moved the fps by 30%, the work per frame did not change: steady.
+    assert report([(40.0, 30.0), (52.0, 30.5), (58.0, 29.6), (45.0, 31.0)])
+    # The same fps but one minute cost 20% more CPU per frame (a leak of work): not steady.
+    assert not report([(50.0, 30.0), (50.0, 30.2), (50.0, 36.0), (50.0, 29.9)])

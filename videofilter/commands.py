@@ -34,7 +34,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_demo)
 
     p = sub.add_parser("convert", help="convert a video file (audio kept)")
-    p.add_argument("input", type=Path)
+    p.add_argument("input", type=Path, help="a video file, or demo: the built-in clip")
     p.add_argument("output", type=Path)
     _add_style_options(p)
     p.set_defaults(handler=run_convert)
@@ -51,7 +51,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_live)
 
     p = sub.add_parser("bench", help="per-stage milliseconds and fps of the pipeline on a clip")
-    p.add_argument("--input", type=Path, default=None, metavar="CLIP", help="default: the demo clip")
+    p.add_argument("--input", default="demo", metavar="CLIP",
+                   help="a video file, or demo: the built-in clip (the default)")
     p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--style", default=None)
@@ -87,14 +88,18 @@ def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, stri
     from tqdm import tqdm
 
     from animecam.videofilter.pipeline import Pipeline
-    from animecam.videofilter.sinks import CallbackSink, Recorder
-    from animecam.videofilter.sources import VideoFileSource
-    from animecam.videofilter.strip import StripSink
+    from animecam.videofilter.sinks import CallbackSink, Recorder, StripSink
+    from animecam.videofilter.sources import open_source, source_kind
 
+    if source_kind(str(input_path))[0] not in ("file", "demo"):
+        raise UserError(
+            f"convert takes a video file or demo (the built-in clip), not {input_path}: "
+            "for a camera or a still use 'animecam live --camera SOURCE --record OUT'"
+        )
     if _same_file(input_path, output_path):
         raise UserError(f"the output {output_path} is the input: choose another output file name")
     style = _load_style(args.style, args.backend)
-    source = VideoFileSource(input_path)
+    source = open_source(str(input_path))
     with source:
         info = source.info
         bar = tqdm(
@@ -175,14 +180,8 @@ def run_live(args: argparse.Namespace) -> int:
 def run_bench(args: argparse.Namespace) -> int:
     from animecam.videofilter.bench import bench_pipeline
 
-    with tempfile.TemporaryDirectory(prefix="animecam-") as tmp:
-        clip = args.input
-        if clip is None:
-            from animecam.videofilter.demo import write_demo_clip
-
-            clip = write_demo_clip(Path(tmp) / "demo-input.mp4", seconds=5.0)
-        style = _load_style(args.style, args.backend)
-        report = bench_pipeline(clip, style, _backend_of(style.name, args.backend), max_frames=args.frames)
+    style = _load_style(args.style, args.backend)
+    report = bench_pipeline(args.input, style, _backend_of(style.name, args.backend), max_frames=args.frames)
     if args.json:
         print(json.dumps(report))
     else:
@@ -196,6 +195,8 @@ def report_table(report: dict) -> str:
         other = report["without_style"]["stages_ms"].get(stage)
         lines.append(f"{stage:<10}{ms:>12.2f}{(f'{other:.2f}' if other is not None else '-'):>14}")
     lines.append(f"{'fps':<10}{report['fps']:>12.1f}{report['without_style']['fps']:>14.1f}")
+    lines.append(f"{'CPU ms/fr':<10}{report['cpu_ms_per_frame']:>12.2f}"
+                 f"{report['without_style']['cpu_ms_per_frame']:>14.2f}")
     lines.append(
         f"style {report['style']} ({report['backend']}), {report['frames']} frames of {report['input']}"
     )

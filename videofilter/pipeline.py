@@ -43,6 +43,9 @@ class PipelineConfig:
     draw_faces: bool = False  # draw tracked boxes and landmarks on the output
     realtime: bool = False  # pace a file source at its own frame rate (previews of a clip)
     queue_size: int = 2  # frames held between threads in live mode (oldest dropped)
+    # Read a newest-on-read source (a camera) only when a frame has left the pipeline: a credit per
+    # frame, so no CPU goes into frames that would only be dropped (bench/pacing.py measures it).
+    pace_capture: bool = True
     stats_window: int = 120  # frames the per-stage medians are taken over
     max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -216,6 +219,10 @@ class Pipeline:
         self._frames_q: queue.Queue = queue.Queue(maxsize=size)
         self._results_q: queue.Queue = queue.Queue(maxsize=size)
         self._stop = threading.Event()
+        # queue_size credits fill the stages (the next frame is read while one is filtered) and
+        # never overfill a live queue, so a paced source loses no frame to a queue.
+        paced = source.newest_on_read and not self._lossless and self.config.pace_capture
+        self._credits = threading.Semaphore(self.config.queue_size) if paced else None
         self._times = _StageTimes(self.config.stats_window)
         self._frames = 0
         self._dropped = 0
@@ -250,7 +257,8 @@ class Pipeline:
     @property
     def stats(self) -> PipelineStats:
         fps, medians = self._times.snapshot()
-        return PipelineStats(self._frames, self._dropped, fps, medians, self.source.status)
+        dropped = self._dropped + self.source.skipped
+        return PipelineStats(self._frames, dropped, fps, medians, self.source.status)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -324,6 +332,7 @@ class Pipeline:
                     try:
                         q.get_nowait()
                         self._dropped += 1
+                        self._frame_left()
                     except queue.Empty:
                         pass
 
@@ -340,6 +349,9 @@ class Pipeline:
         first_pts: float | None = None
         try:
             while not self._stop.is_set():
+                # The timeout keeps stop() prompt while every credit is out.
+                if self._credits is not None and not self._credits.acquire(timeout=0.1):
+                    continue
                 t = time.perf_counter()
                 try:
                     frame = self.source.read()
@@ -391,6 +403,7 @@ class Pipeline:
                 self._times.add(result.stage_ms)  # type: ignore[union-attr]
                 self._times.delivered()
                 self._frames += 1
+                self._frame_left()
                 if self.config.max_frames is not None and self._frames >= self.config.max_frames:
                     self._stop.set()
                     break
@@ -399,6 +412,11 @@ class Pipeline:
                 sinks, self._sinks = self._sinks, []
             for sink in sinks:
                 self._close_sink(sink)
+
+    def _frame_left(self) -> None:
+        """A frame was delivered or dropped: the capture thread may read one more."""
+        if self._credits is not None:
+            self._credits.release()
 
     def _write(self, result: FrameResult) -> None:
         with self._writing:

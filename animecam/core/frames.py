@@ -38,6 +38,10 @@ class FrameSource(ABC):
     info: SourceInfo
     # A recoverable fault a person should see while it lasts ("camera lost, reconnecting").
     status: str | None = None
+    # True when read() hands over the newest frame whenever it is called and frames nobody asked
+    # for are passed over undecoded (a camera): the pipeline then reads one only when it has room.
+    newest_on_read: bool = False
+    skipped: int = 0  # frames such a source passed over because nobody was ready for them
 
     @abstractmethod
     def read(self) -> Frame | None: ...
