@@ -14,7 +14,9 @@ pytest.importorskip("onnxscript")
 
 from test_trainer import write_dataset  # noqa: E402
 
+import animecam.engine.builder as builder  # noqa: E402
 from animecam.cli import main  # noqa: E402
+from animecam.engine.backends.tensorrt import TensorRTBackend  # noqa: E402
 from animecam.engine.packs import StylePack  # noqa: E402
 from animecam.training.config import preset  # noqa: E402
 from animecam.training.models import load_generator  # noqa: E402
@@ -32,7 +34,11 @@ def two_style_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_export_writes_a_pack_matching_torch(two_style_run: Path, tmp_path: Path, capsys) -> None:
+def test_export_writes_a_pack_matching_torch(
+    two_style_run: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The "not built" line is the answer wherever TensorRT is missing; on a GPU machine it is faked so.
+    monkeypatch.setattr(TensorRTBackend, "available", classmethod(lambda cls: False))
     out = tmp_path / "pack"
     assert (
         main(["train", "export", str(two_style_run), "--out", str(out), "--name", "Toy Pack", "--tensorrt"])
@@ -58,6 +64,51 @@ def test_export_writes_a_pack_matching_torch(two_style_run: Path, tmp_path: Path
     with torch.no_grad():
         want = generator(images, styles).numpy()
     assert np.abs(got - want).max() / np.abs(want).max() <= 1e-4
+
+
+def test_export_refuses_an_onnx_model_that_differs_from_torch(
+    two_style_run: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parity check guards the pack: an ONNX model computing something else writes no pack."""
+    import copy
+
+    import animecam.training.export as export
+
+    real_export = export.export_onnx
+
+    def export_a_perturbed_copy(generator: torch.nn.Module, styles: int, size: int, path: Path) -> list[str]:
+        other = copy.deepcopy(generator)
+        with torch.no_grad():
+            weight = next(other.parameters())  # noise, not a scale (a norm after it would undo that)
+            weight.add_(torch.randn(weight.shape, generator=torch.Generator().manual_seed(0)) * 0.01)
+        return real_export(other, styles, size, path)
+
+    monkeypatch.setattr(export, "export_onnx", export_a_perturbed_copy)
+    out = tmp_path / "pack"
+    assert main(["train", "export", str(two_style_run), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "differs from the torch generator (relative error" in err[0]
+    assert not out.exists()
+
+
+def test_export_builds_a_plan_where_the_tensorrt_backend_is_available(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether to build is the backend's question (TensorRT + cuda-python + a GPU), not torch's: with
+    the CPU torch this project recommends, torch.cuda.is_available() is False even where plans build."""
+    from test_packs import make_pack
+
+    from animecam.training.export import build_tensorrt
+
+    pack_dir = make_pack(tmp_path / "p")
+    built: list[Path] = []
+    monkeypatch.setattr(TensorRTBackend, "available", classmethod(lambda cls: True))
+    monkeypatch.setattr(builder, "ensure_plan", lambda pack: built.append(pack.root) or tmp_path / "x.plan")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the CPU torch build
+    assert build_tensorrt(pack_dir) == f"TensorRT plan: {tmp_path / 'x.plan'}"
+    assert built == [pack_dir]
+    monkeypatch.setattr(TensorRTBackend, "available", classmethod(lambda cls: False))
+    assert build_tensorrt(pack_dir).startswith("TensorRT plan not built: TensorRT is not available here")
 
 
 def test_export_refuses_a_run_without_checkpoint(tmp_path: Path, capsys) -> None:
