@@ -60,7 +60,8 @@ def footprint(result: FrameResult, size: int = Invert.input_size, grow: int = 3)
 
 
 def run(frames: list[np.ndarray], **config: float) -> list[FrameResult]:
-    face_filter = FaceFilter(Invert(), PipelineConfig(**config))
+    # Face only: the footprint check is about where faces are pasted (the scene draws everywhere).
+    face_filter = FaceFilter(Invert(), PipelineConfig(scene=False, **config))
     results = [face_filter.process(Frame(image, i, i / 30)) for i, image in enumerate(frames)]
     for result, image in zip(results, frames, strict=True):
         out = result.output.image

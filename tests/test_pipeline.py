@@ -66,16 +66,16 @@ class Keep:
         return crops.copy()
 
 
-def test_no_face_passes_frame_through() -> None:
+def test_face_only_without_a_face_passes_the_frame_through() -> None:
     image = np.full((120, 160, 3), 40, np.uint8)
-    result = FaceFilter(Invert()).process(Frame(image, 0, 0.0))
+    result = FaceFilter(Invert(), PipelineConfig(scene=False)).process(Frame(image, 0, 0.0))
     assert result.faces == []
     assert np.array_equal(result.output.image, image)
 
 
-def test_face_region_changes_and_far_pixels_do_not() -> None:
+def test_face_only_changes_the_face_region_and_not_far_pixels() -> None:
     image = _portrait()
-    result = FaceFilter(Invert(), PipelineConfig(smoothing=0.0)).process(Frame(image, 0, 0.0))
+    result = FaceFilter(Invert(), PipelineConfig(smoothing=0.0, scene=False)).process(Frame(image, 0, 0.0))
     assert len(result.faces) == 1
     x0, y0, x1, y1 = (round(v) for v in result.faces[0].box)
     out = result.output.image.astype(int)
@@ -150,7 +150,7 @@ def test_source_error_reaches_the_caller_and_sinks_are_closed() -> None:
 def test_style_switch_while_running_changes_output() -> None:
     source = FakeSource(cv2.resize(_portrait(), (320, 240)), 400, delay=0.002)
     sink = ListSink()
-    pipeline = Pipeline(source, Keep(), [sink], PipelineConfig(smoothing=0.0))
+    pipeline = Pipeline(source, Keep(), [sink], PipelineConfig(smoothing=0.0, scene=False))
     pipeline.start()
     while len(sink.results) < 5:
         time.sleep(0.01)

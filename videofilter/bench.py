@@ -31,11 +31,11 @@ class _IdentityStyle:
         return crops.copy()
 
 
-def _run(clip: str, style: Style, max_frames: int | None) -> dict:
+def _run(clip: str, style: Style, max_frames: int | None, scene: bool) -> dict:
     """fps (frames over wall time), cpu_ms_per_frame (the process's CPU time, all threads, over the
     frames delivered: what other jobs on the cores move far less than fps) and the stage medians."""
     with open_source(clip) as source:
-        pipeline = Pipeline(source, style, [_NullSink()], PipelineConfig(max_frames=max_frames))
+        pipeline = Pipeline(source, style, [_NullSink()], PipelineConfig(max_frames=max_frames, scene=scene))
         started, cpu_started = time.perf_counter(), time.process_time()
         stats = pipeline.run()
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
@@ -48,10 +48,13 @@ def _run(clip: str, style: Style, max_frames: int | None) -> dict:
     }
 
 
-def bench_pipeline(clip: str, style: Style, backend: str, max_frames: int | None = None) -> dict:
+def bench_pipeline(
+    clip: str, style: Style, backend: str, max_frames: int | None = None, scene: bool = True
+) -> dict:
     """Runs the clip twice (the style, then an identity stand-in). `clip` is anything
-    `open_source` opens (`demo`: the built-in clip) and is reported as given."""
-    report = _run(clip, style, max_frames)
-    plain = _run(clip, _IdentityStyle(style.input_size), max_frames)
+    `open_source` opens (`demo`: the built-in clip) and is reported as given; `scene` False = face only."""
+    report = _run(clip, style, max_frames, scene)
+    plain = _run(clip, _IdentityStyle(style.input_size), max_frames, scene)
     del plain["frames"]
-    return {**report, "input": clip, "style": style.name, "backend": backend, "without_style": plain}
+    extra = {"input": clip, "style": style.name, "backend": backend, "scene": scene, "without_style": plain}
+    return {**report, **extra}

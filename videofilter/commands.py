@@ -24,6 +24,13 @@ def _add_style_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="auto", help="auto | onnxruntime | tensorrt | torch")
     parser.add_argument("--strength", type=unit_interval, default=1.0, help="look strength, 0..1")
     parser.add_argument("--smoothing", type=unit_interval, default=0.6, help="temporal smoothing, 0..1")
+    _add_face_only(parser)
+
+
+def _add_face_only(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--face-only", action="store_true", help="draw only the faces; the rest of the frame stays the photo"
+    )
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +64,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--style", default=None)
     p.add_argument("--backend", default="auto")
+    _add_face_only(p)
     p.set_defaults(handler=run_bench)
 
 
@@ -76,7 +84,7 @@ def _backend_of(name: str, backend: str) -> str:
 def _config(args: argparse.Namespace, **extra):
     from animecam.videofilter.pipeline import PipelineConfig
 
-    return PipelineConfig(strength=args.strength, smoothing=args.smoothing, **extra)
+    return PipelineConfig(strength=args.strength, smoothing=args.smoothing, scene=not args.face_only, **extra)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -181,7 +189,8 @@ def run_bench(args: argparse.Namespace) -> int:
     from animecam.videofilter.bench import bench_pipeline
 
     style = _load_style(args.style, args.backend)
-    report = bench_pipeline(args.input, style, _backend_of(style.name, args.backend), max_frames=args.frames)
+    backend = _backend_of(style.name, args.backend)
+    report = bench_pipeline(args.input, style, backend, max_frames=args.frames, scene=not args.face_only)
     if args.json:
         print(json.dumps(report))
     else:

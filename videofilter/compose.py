@@ -49,6 +49,16 @@ def feather_mask(size: int, feather: float, shape: str) -> np.ndarray:
     return mask
 
 
+def mix_with_photo(drawn: np.ndarray, photo: np.ndarray, strength: float) -> np.ndarray:
+    """The drawn frame mixed with the photo: `strength` 0 is the photo exactly, 1 the drawing."""
+    strength = float(np.clip(strength, 0.0, 1.0))
+    if strength == 0.0:
+        return photo.copy()
+    if strength == 1.0:
+        return drawn
+    return cv2.addWeighted(drawn, strength, photo, 1.0 - strength, 0.0)
+
+
 class Compositor:
     def __init__(self, config: CompositorConfig | None = None) -> None:
         self.config = config or CompositorConfig()

@@ -1,4 +1,5 @@
-"""Wiring of the stages: FaceFilter (one frame, one thread) and Pipeline (threads and queues).
+"""Wiring of the stages: Pipeline (threads and queues) around FaceFilter (one frame, one thread;
+videofilter/frame_filter.py).
 
     source --capture thread--> [queue] --process thread (FaceFilter)--> [queue] --output thread--> sinks
 
@@ -18,39 +19,18 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import cv2
-import numpy as np
-
-from animecam.core.align import crop_transform, warp_to_crop
-from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource
+from animecam.core.frames import FrameResult, FrameSink, FrameSource
 from animecam.core.style import Style
-from animecam.videofilter.compose import Compositor, CompositorConfig
-from animecam.videofilter.faces import FaceTracker, TrackerConfig
-from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
+from animecam.videofilter.frame_filter import FaceFilter, PipelineConfig, draw_faces, style_thumbnail
+
+# FaceFilter, PipelineConfig and the helpers live in frame_filter.py; importers know them from here.
+__all__ = [
+    "STAGES", "FaceFilter", "Pipeline", "PipelineConfig", "PipelineStats", "draw_faces", "style_thumbnail",
+]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("read", "track", "align", "style", "smooth", "compose", "write")
-
-
-@dataclass
-class PipelineConfig:
-    """Every knob of the running filter, with its default."""
-
-    strength: float = 1.0  # blend weight of the stylised face over the original
-    smoothing: float = 0.6  # 0 = none, 1 = strongest temporal smoothing
-    mirror: bool = False  # flip horizontally before anything else (a selfie view)
-    draw_faces: bool = False  # draw tracked boxes and landmarks on the output
-    realtime: bool = False  # pace a file source at its own frame rate (previews of a clip)
-    queue_size: int = 2  # frames held between threads in live mode (oldest dropped)
-    # Read a newest-on-read source (a camera) only when a frame has left the pipeline: a credit per
-    # frame, so no CPU goes into frames that would only be dropped (bench/pacing.py measures it).
-    pace_capture: bool = True
-    stats_window: int = 120  # frames the per-stage medians are taken over
-    max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    smoother: SmootherConfig = field(default_factory=SmootherConfig)
-    compositor: CompositorConfig = field(default_factory=CompositorConfig)
+STAGES = ("read", "track", "scene", "align", "style", "smooth", "compose", "write")
 
 
 @dataclass(frozen=True)
@@ -60,104 +40,6 @@ class PipelineStats:
     fps: float = 0.0  # delivered frames per second over the last couple of seconds
     stage_ms: dict[str, float] = field(default_factory=dict)  # stage -> median ms
     notice: str | None = None  # a recoverable fault, while it lasts
-
-
-class FaceFilter:
-    """Turns one frame into its stylised version. Not thread-safe: one processing thread owns it."""
-
-    def __init__(self, style: Style, config: PipelineConfig | None = None) -> None:
-        self.config = config or PipelineConfig()
-        self.tracker = FaceTracker(self.config.tracker)
-        self.smoother = TemporalSmoother(self.config.smoother)
-        self.compositor = Compositor(self.config.compositor)
-        self._style = style
-        self._crop_size = style.input_size
-
-    @property
-    def style(self) -> Style:
-        return self._style
-
-    def set_style(self, style: Style) -> None:
-        # Reference assignment is atomic; the next frame picks the new style up. Keeping the
-        # smoother's state gives a short cross-fade instead of a jump (process() resets it only
-        # when the crop size changes, on its own thread).
-        self._style = style
-
-    def process(self, frame: Frame) -> FrameResult:
-        cfg = self.config
-        style = self._style
-        ms: dict[str, float] = {}
-        clock = time.perf_counter
-        image = cv2.flip(frame.image, 1) if cfg.mirror else frame.image
-        original = Frame(image, frame.index, frame.pts) if cfg.mirror else frame
-
-        t = clock()
-        faces = self.tracker.update(image, frame.pts)
-        ms["track"] = (clock() - t) * 1e3
-        canvas = image
-        if style.input_size != self._crop_size:
-            self.smoother.reset()
-            self._crop_size = style.input_size
-        if faces:
-            size = style.input_size
-            t = clock()
-            matrices = [crop_transform(face.landmarks, size) for face in faces]
-            crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
-            ms["align"] = (clock() - t) * 1e3
-            t = clock()
-            stylised = style.stylize(crops)
-            ms["style"] = (clock() - t) * 1e3
-            t = clock()
-            smoothed = [
-                self.smoother.smooth(face.id, out, crop, m, cfg.smoothing)
-                for face, out, crop, m in zip(faces, stylised, crops, matrices, strict=True)
-            ]
-            ms["smooth"] = (clock() - t) * 1e3
-            t = clock()
-            canvas = image.copy()
-            for out, m in zip(smoothed, matrices, strict=True):
-                self.compositor.paste(canvas, out, m, cfg.strength)
-            ms["compose"] = (clock() - t) * 1e3
-        self.smoother.forget({face.id for face in faces})
-        if cfg.draw_faces and faces:
-            canvas = canvas.copy() if canvas is image else canvas
-            draw_faces(canvas, faces)
-        return FrameResult(
-            original=original, output=Frame(canvas, frame.index, frame.pts), faces=faces, stage_ms=ms
-        )
-
-
-def draw_faces(canvas: np.ndarray, faces: Sequence) -> None:
-    """Overlay of tracked boxes, ids and landmarks (the face-box toggle of the app)."""
-    for face in faces:
-        x0, y0, x1, y1 = (round(v) for v in face.box)
-        cv2.rectangle(canvas, (x0, y0), (x1, y1), (80, 220, 120), 2, cv2.LINE_AA)
-        cv2.putText(
-            canvas,
-            f"#{face.id}",
-            (x0, max(12, y0 - 6)),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.5,
-            (80, 220, 120),
-            1,
-            cv2.LINE_AA,
-        )
-        for x, y in face.landmarks:
-            cv2.circle(canvas, (round(x), round(y)), 2, (60, 200, 255), -1, cv2.LINE_AA)
-
-
-def style_thumbnail(style: Style, size: int = 96) -> np.ndarray:
-    """A BGR size x size picture of `style` applied to a reference face (the style gallery's icons)."""
-    from skimage.data import astronaut  # the demo's public-domain photo
-
-    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
-    faces = FaceTracker(TrackerConfig()).update(photo, 0.0)
-    if not faces:
-        raise RuntimeError("the face detector found no face in the reference photo")
-    matrix = crop_transform(faces[0].landmarks, style.input_size)
-    crop = warp_to_crop(photo, matrix, style.input_size)
-    out = style.stylize(crop[None])[0]
-    return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
 
 
 class _StageTimes:
@@ -234,7 +116,7 @@ class Pipeline:
 
     def configure(self, **changes: float | bool) -> None:
         for name, value in changes.items():
-            if name not in ("strength", "smoothing", "mirror", "draw_faces"):
+            if name not in ("strength", "smoothing", "scene", "mirror", "draw_faces"):
                 raise ValueError(f"unknown pipeline setting {name!r}")
             setattr(self.config, name, value)
 

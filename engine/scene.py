@@ -1,0 +1,183 @@
+"""The scene: everything outside the faces (background, body, clothes) drawn in the face's look.
+
+Cheap by design, so the face keeps the frame's CPU budget: the colour is flattened at a quarter of
+the frame's size (edge-preserving, like the looks' own crop background), its lightness posterised
+into a few flat tones and its colour pushed to the look's saturation at half size; the ink is XDoG
+at half size, thresholded into solid lines of constant width with specks removed; one resize brings
+the picture to the frame's size. The manga scene is monochrome: paper, ink and round screentone.
+
+A camera's sensor noise would make tone borders and thin lines shimmer on a still background, so
+the half-size input is smoothed over time where the picture did not change (a recursive filter
+whose weight rises to 1 wherever the frame moved: no ghosting). With no change it converges, and
+a still scene is a still drawing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SceneLook:
+    """One look's palette and ink for the scene. Values follow engine/looks/params.py's look of the
+    same name (its background and ink), so the face's drawn edge meets the same drawing."""
+
+    levels: int = 4  # posterised lightness levels
+    saturation: float = 1.25  # colour gain around grey (anime backgrounds are vivid)
+    lift: float = 0.05  # lightness added, as a fraction of white
+    ink_colour: tuple[int, int, int] = (40, 28, 34)  # BGR
+    ink_threshold: float = 3.0  # DoG response (grey levels 0..255) where ink starts
+    line_sigma: float = 1.1  # XDoG inner Gaussian in half-size pixels (sets the line width)
+    paper_tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # BGR gain of the finished picture
+    monochrome: bool = False  # black-and-white page with screentone mid tones
+    screentone_period: float = 4.0  # dot grid period in frame pixels (monochrome only)
+
+
+SCENE_LOOKS: dict[str, SceneLook] = {
+    "anime": SceneLook(),
+    "shoujo": SceneLook(
+        levels=6, saturation=0.85, lift=0.08, ink_colour=(60, 60, 100), ink_threshold=3.8,
+        line_sigma=0.9, paper_tint=(0.97, 1.0, 1.03),
+    ),
+    "manga": SceneLook(levels=3, ink_colour=(20, 20, 20), ink_threshold=2.6, monochrome=True),
+}
+DEFAULT_SCENE_LOOK = "anime"
+
+
+def scene_look_for(style_name: str) -> SceneLook:
+    """The scene look matching a style: a built-in look by its name, a pack's style by its last
+    part ("twingan-anime/shoujo" -> shoujo); anything else (a mix, an unknown model) -> anime."""
+    return SCENE_LOOKS.get(style_name.rsplit("/", 1)[-1], SCENE_LOOKS[DEFAULT_SCENE_LOOK])
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """How the scene is steadied over time (see the module docstring)."""
+
+    still_weight: float = 0.2  # weight of the new frame where the picture did not change
+    change_low: float = 4.0  # grey-level change still taken for noise (3x3 mean of the pixel's change)
+    change_high: float = 14.0  # change at and above which the new frame is taken as it is
+    look: SceneLook = field(default_factory=SceneLook)
+
+
+@lru_cache(maxsize=16)
+def _tables(look: SceneLook) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lookup tables of a look: YCrCb (Y posterised like the looks' background, Cr/Cb scaled
+    around grey), the BGR paper tint, and the manga tone (lights to paper, darks to ink)."""
+    value = np.arange(256, dtype=np.float32) / 255.0
+    # Each band's centre (never pure white or black, where colour would be lost), with a fifth of
+    # the original lightness kept so a band is not dead flat.
+    levels = max(look.levels, 2)
+    band = (np.minimum(np.floor(value * levels), levels - 1) + 0.5) / levels
+    light = band * 0.8 + 0.2 * value + look.lift
+    colour = (value - 0.5) * look.saturation + 0.5
+    tint = value[:, None] * np.asarray(look.paper_tint, np.float32)
+    # As the manga look's halftone: only the middle of the tone range is screened.
+    tone = (light - 0.25) / 0.55
+    return tuple(
+        np.clip(table * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(1, 256, -1)
+        for table in (np.stack([light, colour, colour], axis=-1), tint, tone[:, None])
+    )  # type: ignore[return-value]
+
+
+class _Steadier:
+    """A recursive filter over one picture: strong where it did not change, none where it did."""
+
+    def __init__(self, config: SceneConfig) -> None:
+        span = max(config.change_high - config.change_low, 1e-3)
+        ramp = np.clip((np.arange(256, dtype=np.float32) - config.change_low) / span, 0.0, 1.0)
+        weight = config.still_weight + (1.0 - config.still_weight) * ramp
+        self._weight = np.round(weight * 255.0).astype(np.uint8)  # change (grey levels) -> weight
+        self._state: np.ndarray | None = None  # float32, what was returned last time
+
+    def update(self, picture: np.ndarray) -> np.ndarray:
+        current = picture.astype(np.float32)
+        if self._state is None or self._state.shape != current.shape:
+            self._state = current
+            return picture
+        change = cv2.absdiff(picture, cv2.convertScaleAbs(self._state))
+        if change.ndim == 3:
+            change = cv2.cvtColor(change, cv2.COLOR_BGR2GRAY)
+        change = cv2.blur(change, (3, 3))  # a single noisy pixel is not a change
+        weight = np.multiply(cv2.LUT(change, self._weight), np.float32(1 / 255), dtype=np.float32)
+        self._state = cv2.blendLinear(current, self._state, weight, 1.0 - weight)
+        return cv2.convertScaleAbs(self._state)
+
+
+class SceneRenderer:
+    """Draws whole frames in a `SceneLook`. Keeps the previous frame's state: one thread owns it."""
+
+    def __init__(self, config: SceneConfig | None = None) -> None:
+        self.config = config or SceneConfig()
+        self.look = self.config.look  # may be replaced between frames (a style switch)
+        self.reset()
+        self._dots: dict[tuple[int, int, float], np.ndarray] = {}
+        self._ink_colour: dict[tuple[tuple[int, int, int], tuple[int, ...]], np.ndarray] = {}
+
+    def reset(self) -> None:
+        self._grey = _Steadier(self.config)  # half size, for the ink
+        self._colour = _Steadier(self.config)  # quarter size, for the flat colour
+
+    def draw(self, image: np.ndarray) -> np.ndarray:
+        """The frame (H, W, 3) uint8 BGR drawn as a scene, same shape; a new array."""
+        look = self.look
+        height, width = image.shape[:2]
+        half_size = (max(width // 2, 1), max(height // 2, 1))
+        half = cv2.resize(image, half_size, interpolation=cv2.INTER_AREA)
+        quarter = cv2.resize(half, (max(width // 4, 1), max(height // 4, 1)), interpolation=cv2.INTER_AREA)
+        ink = self._ink(self._grey.update(cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)), look)
+        # The looks' own crop-background filter, at about the same scale relative to a face.
+        flat = cv2.medianBlur(cv2.bilateralFilter(self._colour.update(quarter), 5, 40.0, 3.0), 5)
+        flat = cv2.resize(flat, half_size, interpolation=cv2.INTER_LINEAR)
+        colour_lut, tint_lut, tone_lut = _tables(look)
+        if look.monochrome:
+            return self._page(cv2.LUT(cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY), tone_lut), ink, look)
+        # Posterising after the upsampling keeps the tone borders crisp.
+        tones = cv2.LUT(cv2.cvtColor(flat, cv2.COLOR_BGR2YCrCb), colour_lut)
+        tones = cv2.cvtColor(tones, cv2.COLOR_YCrCb2BGR)
+        coverage = np.multiply(ink, np.float32(1 / 255), dtype=np.float32)
+        drawn = cv2.blendLinear(self._solid(look.ink_colour, tones.shape), tones, coverage, 1.0 - coverage)
+        if look.paper_tint != (1.0, 1.0, 1.0):
+            drawn = cv2.LUT(drawn, tint_lut)
+        return cv2.resize(drawn, (width, height), interpolation=cv2.INTER_LINEAR)
+
+    @staticmethod
+    def _ink(grey: np.ndarray, look: SceneLook) -> np.ndarray:
+        """Half-size ink coverage (uint8, 255 = solid): XDoG stepped into solid lines, no specks."""
+        inner = cv2.GaussianBlur(grey, (0, 0), look.line_sigma)
+        outer = cv2.GaussianBlur(grey, (0, 0), 1.6 * look.line_sigma)
+        # (outer - inner) is positive on the dark side of an edge; past the threshold it ramps to
+        # solid ink within about three grey levels, saturating in uint8 (one pass, no floats).
+        gain = 80.0
+        solid = cv2.addWeighted(outer, gain, inner, -gain, -gain * look.ink_threshold)
+        return cv2.medianBlur(solid, 3)  # drops one- and two-pixel specks (texture, noise), keeps lines
+
+    def _solid(self, colour: tuple[int, int, int], shape: tuple[int, ...]) -> np.ndarray:
+        key = (colour, shape)
+        if key not in self._ink_colour:
+            self._ink_colour = {key: np.full(shape, colour, np.uint8)}  # one frame size at a time
+        return self._ink_colour[key]
+
+    def _page(self, tone: np.ndarray, ink: np.ndarray, look: SceneLook) -> np.ndarray:
+        """Black and white at full size: paper, solid ink, and screentone dots for the mid tones."""
+        size = (tone.shape[1] * 2, tone.shape[0] * 2)
+        tone = cv2.resize(tone, size, interpolation=cv2.INTER_LINEAR)
+        # 8 * (tone - dots) + 128, saturated: a dot's edge is two pixels of grey; 0 and 255 stay solid.
+        page = cv2.addWeighted(tone, 8.0, self._screen(size, look.screentone_period), -8.0, 128.0)
+        ink_full = cv2.resize(ink, size, interpolation=cv2.INTER_LINEAR)
+        page = cv2.subtract(page, cv2.multiply(ink_full, 1.0 - look.ink_colour[0] / 255.0))
+        return cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+
+    def _screen(self, size: tuple[int, int], period: float) -> np.ndarray:
+        """Threshold map of round dots on a 45 degree grid, 20..235 so tones 0 and 255 stay solid."""
+        key = (*size, period)
+        if key not in self._dots:
+            ys, xs = np.mgrid[0 : size[1], 0 : size[0]].astype(np.float32)
+            u, v = (xs + ys) / period, (xs - ys) / period
+            dots = 0.5 + 0.25 * (np.cos(2 * np.pi * u) + np.cos(2 * np.pi * v))
+            self._dots = {key: (20.0 + 215.0 * dots).astype(np.uint8)}  # one frame size at a time
+        return self._dots[key]

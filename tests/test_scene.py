@@ -1,0 +1,176 @@
+"""The scene stage: the whole frame drawn in the look (engine/scene.py) and how the filter uses it."""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+from skimage.data import astronaut
+
+from animecam.core.align import template
+from animecam.core.frames import Frame
+from animecam.engine.scene import SCENE_LOOKS, SceneConfig, SceneRenderer, scene_look_for
+from animecam.videofilter.compose import CompositorConfig
+from animecam.videofilter.pipeline import FaceFilter, PipelineConfig
+
+
+def _portrait() -> np.ndarray:
+    """The astronaut's face on a 480x360 canvas whose left part is a second, textured picture."""
+    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+    canvas = cv2.resize(photo[300:512, 0:280], (480, 360), interpolation=cv2.INTER_AREA)  # suit, flag
+    canvas[30:330, 115:365] = photo[0:300, 100:350]
+    return canvas
+
+
+def _squares(noise: float = 0.0, seed: int = 0, shift: int = 0) -> np.ndarray:
+    """A light square on a darker ground, optionally with sensor-like noise."""
+    image = np.full((240, 320, 3), (90, 110, 120), np.float32)
+    image[60:180, 80 + shift : 200 + shift] = (200, 190, 170)
+    if noise:
+        image += np.random.default_rng(seed).normal(0, noise, image.shape)
+    return np.clip(image + 0.5, 0, 255).astype(np.uint8)
+
+
+class Recorder:
+    """A style that keeps what it was given, and returns the crops unchanged."""
+
+    name, input_size = "anime", 128
+
+    def __init__(self) -> None:
+        self.landmarks: list[np.ndarray | None] = []
+
+    def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        self.landmarks.append(landmarks)
+        return crops.copy()
+
+
+class Invert:
+    name, input_size = "invert", 128
+
+    def stylize(self, crops: np.ndarray) -> np.ndarray:
+        return 255 - crops
+
+
+@pytest.mark.parametrize(
+    ("style", "look"),
+    [("anime", "anime"), ("shoujo", "shoujo"), ("manga", "manga"), ("twingan-anime/shoujo", "shoujo"),
+     ("twingan-anime/manga", "manga"), ("gan-pastel", "anime"), ("anime 50% + manga 50%", "anime")],
+)  # fmt: skip
+def test_the_scene_look_follows_the_style_name(style: str, look: str) -> None:
+    assert scene_look_for(style) == SCENE_LOOKS[look]
+
+
+def test_edges_are_inked_and_areas_flat() -> None:
+    image = _squares(noise=6.0)
+    out = SceneRenderer().draw(image)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    # The dark side of the square's left edge is ink (near the look's dark line colour).
+    assert grey[100:140, 74:80].min() < 70
+    # Inside the square and on the ground: flat tones, the photo's noise gone.
+    assert grey[80:160, 100:180].std() < 1.5 and grey[190:230, 230:300].std() < 1.5
+    assert cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[80:160, 100:180].std() > 4
+
+
+def test_each_look_has_its_palette_anime_vivid_shoujo_soft_manga_black_and_white() -> None:
+    image = _portrait()
+    anime, shoujo, manga = (SceneRenderer(SceneConfig(look=SCENE_LOOKS[name])).draw(image)
+                            for name in ("anime", "shoujo", "manga"))  # fmt: skip
+
+    def colourfulness(picture: np.ndarray) -> float:  # mean CIELAB chroma
+        lab = cv2.cvtColor(picture, cv2.COLOR_BGR2Lab).astype(np.float32) - 128.0
+        return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+
+    # The photo's colours survive the flat tones and the ink; shoujo's palette is softer.
+    assert colourfulness(anime) > 0.95 * colourfulness(image)
+    assert colourfulness(shoujo) < 0.9 * colourfulness(anime)
+    assert np.array_equal(manga[..., 0], manga[..., 1]) and np.array_equal(manga[..., 1], manga[..., 2])
+    # Paper, ink and screentone: most pixels are near white or near black.
+    grey = manga[..., 0]
+    assert np.mean((grey > 200) | (grey < 60)) > 0.6
+
+
+def test_a_still_noisy_scene_is_a_still_drawing() -> None:
+    def shimmer(config: SceneConfig) -> float:
+        renderer = SceneRenderer(config)
+        outs = [renderer.draw(_squares(noise=4.0, seed=seed)).astype(np.float32) for seed in range(12)]
+        return float(np.mean([np.abs(a - b).mean() for a, b in itertools.pairwise(outs[6:])]))
+
+    steadied, per_frame = shimmer(SceneConfig()), shimmer(SceneConfig(still_weight=1.0))
+    assert per_frame > 0.2  # noise does make a per-frame drawing shimmer
+    assert steadied < 0.4 * per_frame
+
+
+def test_moving_content_is_drawn_where_it_is_now_without_a_ghost() -> None:
+    renderer = SceneRenderer()
+    for _ in range(5):
+        renderer.draw(_squares())
+    moved = renderer.draw(_squares(shift=60))
+    fresh = SceneRenderer().draw(_squares(shift=60))
+    # Where the square was and where it is now: the same as drawing the new frame from scratch.
+    assert np.abs(moved.astype(int) - fresh)[60:180, 80:260].mean() < 1.0
+
+
+def test_the_same_frames_give_the_same_drawing() -> None:
+    frames = [_squares(noise=4.0, seed=seed) for seed in range(4)]
+    first, second = SceneRenderer(), SceneRenderer()
+    for frame in frames:
+        assert np.array_equal(first.draw(frame), second.draw(frame))
+
+
+# -- the scene inside the frame filter ------------------------------------------------------------
+def _process(style: object, **config: object) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    image = _portrait()
+    result = FaceFilter(style, PipelineConfig(smoothing=0.0, **config)).process(Frame(image, 0, 0.0))  # type: ignore[arg-type]
+    assert len(result.faces) == 1
+    box = tuple(round(v) for v in result.faces[0].box)
+    return image, result.output.image, box
+
+
+def test_scene_on_draws_outside_the_face_and_leaves_the_face_to_the_style() -> None:
+    exact = CompositorConfig(colour_match=False)  # the seam colour match would differ with the canvas
+    image, with_scene, (x0, y0, x1, y1) = _process(Invert(), compositor=exact)
+    _, face_only, _ = _process(Invert(), compositor=exact, scene=False)
+    assert np.array_equal(face_only[:, :60], image[:, :60])  # face only: the background is the photo
+    assert np.abs(with_scene[:, :60].astype(int) - image[:, :60]).mean() > 8  # scene: drawn
+    cx, cy, r = (x0 + x1) // 2, (y0 + y1) // 2, (x1 - x0) // 5
+    centre = (slice(cy - r, cy + r), slice(cx - r, cx + r))
+    assert np.abs(with_scene[centre].astype(int) - face_only[centre]).max() <= 1  # the face is the style's
+
+
+@pytest.mark.parametrize("scene", [True, False])
+def test_strength_goes_steadily_from_the_photo_to_the_look(scene: bool) -> None:
+    distances = []
+    for strength in (0.0, 0.25, 0.5, 0.75, 1.0):
+        image, out, _ = _process(Invert(), strength=strength, scene=scene)
+        distances.append(float(np.abs(out.astype(np.float32) - image).mean()))
+    assert distances[0] == 0.0  # strength 0 is the photo exactly
+    steps = np.diff(distances)
+    assert np.all(steps > 0)
+    # Equal steps of the slider are equal steps of the picture: no pop anywhere along the way.
+    assert steps.max() < 1.25 * steps.min()
+
+
+def test_strength_zero_with_the_scene_is_the_photo_exactly() -> None:
+    image, out, _ = _process(Invert(), strength=0.0)
+    assert np.array_equal(out, image)
+
+
+def test_the_style_gets_each_crops_landmarks_in_crop_pixels() -> None:
+    style = Recorder()
+    _process(style)
+    (points,) = style.landmarks
+    assert points is not None and points.shape == (1, 5, 2)
+    # The crop is aligned on these very landmarks, so they sit near the canonical template.
+    assert np.abs(points[0] - template(style.input_size)).max() < 0.08 * style.input_size
+    assert np.abs(points[0] - template(style.input_size)).max() > 0  # the face's own, not the template
+
+
+def test_the_scene_stage_is_timed() -> None:
+    image = _portrait()
+    result = FaceFilter(Invert()).process(Frame(image, 0, 0.0))
+    assert "scene" in result.stage_ms
+    result = FaceFilter(Invert(), PipelineConfig(scene=False)).process(Frame(image, 0, 0.0))
+    assert "scene" not in result.stage_ms

@@ -1,0 +1,179 @@
+"""One frame through the filter, on one thread: track -> align -> look -> smooth, the scene, compose.
+
+    faces: tracker -> aligned crops (+ their landmarks) -> style.stylize -> TemporalSmoother ─┐
+    scene: SceneRenderer draws the whole frame in the style's look ──────────────────────────┴─▶
+           Compositor pastes each face over the drawn scene -> blend with the photo by strength
+
+`strength` mixes the finished drawing with the photo (the drawn layers of face and scene alike),
+so 0 is the photo exactly, 1 the full look, and every step between is a steady mix, never a pop.
+With the scene off (face only) the faces are pasted over the photo with `strength` as their weight,
+which is the same mix restricted to the faces' regions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from animecam.core.align import apply, crop_transform, warp_to_crop
+from animecam.core.frames import Frame, FrameResult
+from animecam.core.style import Style
+from animecam.engine.scene import SceneConfig, SceneRenderer, scene_look_for
+from animecam.videofilter.compose import Compositor, CompositorConfig, mix_with_photo
+from animecam.videofilter.faces import FaceTracker, TrackerConfig
+from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
+
+
+@dataclass
+class PipelineConfig:
+    """Every knob of the running filter, with its default."""
+
+    strength: float = 1.0  # 0 = the photo, 1 = the full look (face and scene alike)
+    smoothing: float = 0.6  # 0 = none, 1 = strongest temporal smoothing
+    scene: bool = True  # draw the whole picture in the look; False = faces only, over the photo
+    mirror: bool = False  # flip horizontally before anything else (a selfie view)
+    draw_faces: bool = False  # draw tracked boxes and landmarks on the output
+    realtime: bool = False  # pace a file source at its own frame rate (previews of a clip)
+    queue_size: int = 2  # frames held between threads in live mode (oldest dropped)
+    # Read a newest-on-read source (a camera) only when a frame has left the pipeline: a credit per
+    # frame, so no CPU goes into frames that would only be dropped (bench/pacing.py measures it).
+    pace_capture: bool = True
+    stats_window: int = 120  # frames the per-stage medians are taken over
+    max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    smoother: SmootherConfig = field(default_factory=SmootherConfig)
+    compositor: CompositorConfig = field(default_factory=CompositorConfig)
+    scene_renderer: SceneConfig = field(default_factory=SceneConfig)
+
+
+@lru_cache(maxsize=64)
+def _takes_landmarks(style_type: type) -> bool:
+    """Whether a style class's `stylize` accepts the crops' landmarks (checked once per class)."""
+    try:
+        return "landmarks" in inspect.signature(style_type.stylize).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def stylize(style: Style, crops: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """`style.stylize` with the crops' (N, 5, 2) landmarks when the style takes them."""
+    if _takes_landmarks(type(style)):
+        return style.stylize(crops, landmarks=landmarks)
+    return style.stylize(crops)
+
+
+class FaceFilter:
+    """Turns one frame into its stylised version. Not thread-safe: one processing thread owns it."""
+
+    def __init__(self, style: Style, config: PipelineConfig | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.tracker = FaceTracker(self.config.tracker)
+        self.smoother = TemporalSmoother(self.config.smoother)
+        self.compositor = Compositor(self.config.compositor)
+        self.scene = SceneRenderer(self.config.scene_renderer)
+        self._style = style
+        self._crop_size = style.input_size
+
+    @property
+    def style(self) -> Style:
+        return self._style
+
+    def set_style(self, style: Style) -> None:
+        # Reference assignment is atomic; the next frame picks the new style up. Keeping the
+        # smoother's state gives a short cross-fade instead of a jump (process() resets it only
+        # when the crop size changes, on its own thread).
+        self._style = style
+
+    def process(self, frame: Frame) -> FrameResult:
+        cfg = self.config
+        style = self._style
+        ms: dict[str, float] = {}
+        clock = time.perf_counter
+        image = cv2.flip(frame.image, 1) if cfg.mirror else frame.image
+        original = Frame(image, frame.index, frame.pts) if cfg.mirror else frame
+        strength = float(np.clip(cfg.strength, 0.0, 1.0))
+
+        t = clock()
+        faces = self.tracker.update(image, frame.pts)
+        ms["track"] = (clock() - t) * 1e3
+        canvas = image
+        drawn = cfg.scene and strength > 0.0  # the whole frame is drawn, then mixed with the photo
+        if drawn:
+            t = clock()
+            self.scene.look = scene_look_for(style.name)
+            canvas = self.scene.draw(image)
+            ms["scene"] = (clock() - t) * 1e3
+        if style.input_size != self._crop_size:
+            self.smoother.reset()
+            self._crop_size = style.input_size
+        if faces:
+            size = style.input_size
+            t = clock()
+            matrices = [crop_transform(face.landmarks, size) for face in faces]
+            crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
+            points = np.stack([apply(m, face.landmarks) for face, m in zip(faces, matrices, strict=True)])
+            ms["align"] = (clock() - t) * 1e3
+            t = clock()
+            stylised = stylize(style, crops, points)
+            ms["style"] = (clock() - t) * 1e3
+            t = clock()
+            smoothed = [
+                self.smoother.smooth(face.id, out, crop, m, cfg.smoothing)
+                for face, out, crop, m in zip(faces, stylised, crops, matrices, strict=True)
+            ]
+            ms["smooth"] = (clock() - t) * 1e3
+            t = clock()
+            canvas = canvas if drawn else image.copy()
+            for out, m in zip(smoothed, matrices, strict=True):
+                self.compositor.paste(canvas, out, m, 1.0 if drawn else strength)
+            ms["compose"] = (clock() - t) * 1e3
+        if drawn and strength < 1.0:
+            t = clock()
+            canvas = mix_with_photo(canvas, image, strength)
+            ms["compose"] = ms.get("compose", 0.0) + (clock() - t) * 1e3
+        self.smoother.forget({face.id for face in faces})
+        if cfg.draw_faces and faces:
+            canvas = canvas.copy() if canvas is image else canvas
+            draw_faces(canvas, faces)
+        return FrameResult(
+            original=original, output=Frame(canvas, frame.index, frame.pts), faces=faces, stage_ms=ms
+        )
+
+
+def draw_faces(canvas: np.ndarray, faces: Sequence) -> None:
+    """Overlay of tracked boxes, ids and landmarks (the face-box toggle of the app)."""
+    for face in faces:
+        x0, y0, x1, y1 = (round(v) for v in face.box)
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), (80, 220, 120), 2, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            f"#{face.id}",
+            (x0, max(12, y0 - 6)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5,
+            (80, 220, 120),
+            1,
+            cv2.LINE_AA,
+        )
+        for x, y in face.landmarks:
+            cv2.circle(canvas, (round(x), round(y)), 2, (60, 200, 255), -1, cv2.LINE_AA)
+
+
+def style_thumbnail(style: Style, size: int = 96) -> np.ndarray:
+    """A BGR size x size picture of `style` applied to a reference face (the style gallery's icons)."""
+    from skimage.data import astronaut  # the demo's public-domain photo
+
+    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+    faces = FaceTracker(TrackerConfig()).update(photo, 0.0)
+    if not faces:
+        raise RuntimeError("the face detector found no face in the reference photo")
+    matrix = crop_transform(faces[0].landmarks, style.input_size)
+    crop = warp_to_crop(photo, matrix, style.input_size)
+    out = stylize(style, crop[None], apply(matrix, faces[0].landmarks)[None])[0]
+    return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
