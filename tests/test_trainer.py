@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import cv2
@@ -69,9 +70,16 @@ def test_run_writes_checkpoint_samples_events_and_config(dataset: Path, tmp_path
     assert config["model"] == "twingan" and config["model_options"]["twingan"]["num_styles"] == 1
     summary = json.loads((run / "run.json").read_text())
     assert summary["steps"] == 4 and summary["losses"].keys() == losses.keys()
-    # Checkpoints are safetensors + JSON only: nothing a pickle loader could read.
-    head = (run / "checkpoints" / "step_0000004.safetensors").read_bytes()[:2]
-    assert head[0] != 0x80
+    # Checkpoints are safetensors + JSON only: nothing a pickle loader could read. A safetensors file is
+    # an 8-byte header length, a JSON header, then exactly the raw tensor bytes it lists: nothing else.
+    data = (run / "checkpoints" / "step_0000004.safetensors").read_bytes()
+    header_length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + header_length])
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    assert {k.split("/")[0] for k in tensors} >= {"model", "ema", "optim"}
+    assert 8 + header_length + max(t["data_offsets"][1] for t in tensors.values()) == len(data)
+    with pytest.raises(pickle.UnpicklingError):
+        pickle.loads(data)
 
 
 @pytest.mark.parametrize("model", ["twingan", "cyclegan"])
