@@ -96,7 +96,7 @@ def measure(
     wait_until(lambda: window.panel.gallery.count() > 0, 30)
     if record:
         window.panel.record_button.click()
-        wait_until(lambda: window.session.recorder is not None, 10)
+        wait_until(lambda: "recorder" in window.session.outputs, 10)
     switcher = QTimer(interval=100)
     switches = iter(range(10**9))
     switcher.timeout.connect(lambda: window.pick_style(next(switches) % max(1, window.panel.gallery.count())))

@@ -15,11 +15,12 @@ from animecam.core.errors import UserError
 from animecam.gui.main_window import MainWindow
 from animecam.gui.services import Services, default_services
 from animecam.gui.session import Session
-from animecam.gui.settings import open_store
+from animecam.gui.settings import load_settings, open_store
 from animecam.gui.theme import apply_theme
 from animecam.videofilter.pipeline import PipelineConfig
 
-SCREENSHOT_TIMEOUT_S = 120.0
+SCREENSHOT_TIMEOUT_S = 120.0  # for the first stylised frames of a source that opened
+THUMBNAILS_TIMEOUT_S = 20.0
 SCREENSHOT_FRAMES = 8  # frames shown before a screenshot, so smoothing has settled
 
 
@@ -44,10 +45,17 @@ def create_window(
     style: str | None = None,
     config: PipelineConfig | None = None,
 ) -> MainWindow:
-    """A window with its own Session; `store` defaults to the platform's settings location."""
+    """A window with its own Session; `store` defaults to the platform's settings location, `config`
+    gives the pipeline fields the app does not remember (by default a clip plays at its own rate)."""
     application()
-    session = Session(services or default_services(), config or PipelineConfig(realtime=True))
-    window = MainWindow(session, store if store is not None else open_store(), source=source, style=style)
+    store = store if store is not None else open_store()
+    settings = load_settings(store, config)
+    if source is not None:
+        settings.camera = source
+    if style is not None:
+        settings.style = style
+    session = Session(services or default_services(), settings)
+    window = MainWindow(session, store)
     session.setParent(window)
     return window
 
@@ -68,15 +76,20 @@ def thumbnails_done(window: MainWindow) -> bool:
 
 
 def save_screenshot(window: MainWindow, path: Path, frames: int = SCREENSHOT_FRAMES) -> None:
-    """Waits for stylised frames (and the gallery's thumbnails, briefly), then saves the window."""
+    """Waits for stylised frames, or for the no-source state when the source cannot be opened (no
+    camera), and the gallery's thumbnails (briefly); then saves the window."""
     start = window.preview.frames_shown
-    if not wait_until(lambda: window.preview.frames_shown >= start + frames, SCREENSHOT_TIMEOUT_S):
+    if not wait_until(
+        lambda: window.preview.frames_shown >= start + frames or window.source_missing is not None,
+        SCREENSHOT_TIMEOUT_S,
+    ):
         raise UserError(
             f"no picture arrived within {SCREENSHOT_TIMEOUT_S:.0f} s: check the source and the banner "
             f"({window.banner.text.text() or 'no message'})"
         )
-    wait_until(lambda: thumbnails_done(window), 20.0)
-    wait_until(lambda: window.last_stats is not None and window.last_stats.fps > 0, 5.0)
+    wait_until(lambda: thumbnails_done(window), THUMBNAILS_TIMEOUT_S)
+    if window.source_missing is None:
+        wait_until(lambda: window.last_stats is not None and window.last_stats.fps > 0, 5.0)
     QCoreApplication.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):

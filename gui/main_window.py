@@ -1,6 +1,7 @@
 """The main window: a large preview, a compact side panel, a banner for faults and a status line.
 
-It only wires widgets to the Session; nothing here waits on a frame or touches pixels.
+It only wires the panels' signals to the Session and the Session's signals back to the panels;
+nothing here waits on a frame or touches pixels. The settings object is the Session's own.
 """
 
 from __future__ import annotations
@@ -10,32 +11,28 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
-from PyQt6.QtWidgets import (
-    QButtonGroup,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from animecam.core.frames import SourceInfo
 from animecam.engine.styles import DEFAULT_STYLE
 from animecam.gui import theme
-from animecam.gui.panels import SidePanel, _button
+from animecam.gui.outputs import OutputKind
+from animecam.gui.panels import SidePanel, TopBar
 from animecam.gui.session import Session
-from animecam.gui.settings import VIEWS, load_settings, save_settings
+from animecam.gui.settings import save_settings
 from animecam.gui.widgets import Banner, PreviewWidget
 from animecam.videofilter.pipeline import PipelineStats
 
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm);;All files (*)"
 DEMO_SOURCE = "demo"  # open_source()'s built-in clip, for trying the app without a camera
 VCAM_OFF = "Off. Turn it on, then pick it as the camera in your call app."
-VIEW_LABELS = {"stylised": "Anime", "original": "Original", "side": "Compare"}  # compare: both at once
+NO_SOURCE_HINT = "Pick the demo clip or another camera under Source on the right,\nor open a video file."
+STATS_TIP = (
+    "Frames per second the filter delivers, and the milliseconds per frame it spends finding faces,\n"
+    "drawing them, drawing the rest of the picture and pasting the faces in. When the computer is\n"
+    "busy, the filter skips a camera frame rather than fall behind, so the picture stays live;\n"
+    "a few skipped frames are normal."
+)
 
 
 def _elapsed(seconds: float) -> str:
@@ -43,94 +40,55 @@ def _elapsed(seconds: float) -> str:
     return f"{minutes:02d}:{seconds:02d}"
 
 
+def _is_camera(spec: str) -> bool:
+    return spec.isdigit() or spec.startswith("/dev/")
+
+
 class MainWindow(QMainWindow):
-    def __init__(
-        self, session: Session, store: QSettings, source: str | None = None, style: str | None = None
-    ) -> None:
+    def __init__(self, session: Session, store: QSettings) -> None:
         super().__init__()
         self.session = session
         self.store = store
-        self.settings = load_settings(store)
-        if source is not None:
-            self.settings.camera = source
-        if style is not None:
-            self.settings.style = style
+        self.settings = session.settings  # one object: what the panel changes, the session runs with
         self.last_recording: Path | None = None
         self.thumbnails_shown = 0
         self.last_stats: PipelineStats | None = None
+        self.source_missing: str | None = None  # why no source runs (the no-camera state), else None
+        self._recording: str | None = None  # the file being recorded, until it is complete
         self.setWindowTitle("animecam")
         self._build()
         self._connect()
         self._shortcuts()
         if not self.settings.geometry or not self.restoreGeometry(self.settings.geometry):
             self.resize(1280, 800)
-        settings = self.settings
-        session.configure(
-            strength=settings.strength,
-            smoothing=settings.smoothing,
-            mirror=settings.mirror,
-            draw_faces=settings.draw_faces,
-        )
         self._fill_sources()
         session.refresh_styles()
-        session.select_style(settings.style)
-        session.open_source(settings.camera)
+        session.select_style(self.settings.style)
+        session.open_source(self.settings.camera)
         session.poll_cameras()
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
         root = QWidget()
         outer = QHBoxLayout(root)
-        outer.setContentsMargins(16, 14, 16, 12)
+        outer.setContentsMargins(16, 12, 16, 10)
         outer.setSpacing(16)
 
         left = QVBoxLayout()
         left.setSpacing(10)
-        self.top_bar = QWidget()
-        bar = QHBoxLayout(self.top_bar)
-        bar.setContentsMargins(2, 0, 0, 0)
-        bar.setSpacing(0)
-        title, accent = QLabel("anime"), QLabel("cam")
-        for label in (title, accent):
-            label.setObjectName("appTitle")
-        accent.setProperty("accent", True)
-        bar.addWidget(title)
-        bar.addWidget(accent)
-        bar.addSpacing(16)
-        segments = QFrame()
-        segments.setObjectName("segments")
-        segment_row = QHBoxLayout(segments)
-        segment_row.setContentsMargins(3, 3, 3, 3)
-        segment_row.setSpacing(2)
-        self.view_group = QButtonGroup(self)
-        self.view_buttons: dict[str, QPushButton] = {}
-        for view in VIEWS:
-            button = _button(VIEW_LABELS[view], "segment", checkable=True)
-            self.view_group.addButton(button)
-            self.view_buttons[view] = button
-            segment_row.addWidget(button)
-        bar.addWidget(segments)
-        bar.addStretch(1)
-        keys = QLabel("1–9 style · Space record · V virtual camera")
-        keys.setObjectName("muted")
-        bar.addWidget(keys)
-        bar.addSpacing(12)
-        self.fullscreen_button = _button("Full screen  F", tip="Full-screen preview (Esc leaves)")
-        bar.addWidget(self.fullscreen_button)
+        self.top_bar = TopBar(self.settings.view)
         left.addWidget(self.top_bar)
-
         self.banner = Banner()
         left.addWidget(self.banner)
         self.preview = PreviewWidget()
         self.preview.set_view(self.settings.view)
-        self.view_buttons[self.settings.view].setChecked(True)
         left.addWidget(self.preview, 1)
         outer.addLayout(left, 1)
 
-        self.panel = SidePanel(self.settings)
+        self.panel = SidePanel(self.settings.pipeline)
         self.panel.set_folder(self.settings.output_folder)
-        self.panel.set_blend_names([])
-        self.panel.vcam_state.setText(VCAM_OFF)
+        self.panel.show_output("vcam", False, VCAM_OFF)
+        # Scrolls only in windows smaller than the smallest laptop screens the layout is sized for.
         self.panel_scroll = QScrollArea()
         self.panel_scroll.setWidget(self.panel)
         self.panel_scroll.setWidgetResizable(True)
@@ -140,7 +98,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(root)
 
         self.stats_label = QLabel("starting…")
+        self.stats_label.setToolTip(STATS_TIP)
         self.source_label = QLabel()
+        self.source_label.setToolTip("The source: its name, picture size and frame rate")
         self.statusBar().addWidget(self.stats_label, 1)
         self.statusBar().addPermanentWidget(self.source_label)
         self.statusBar().setSizeGripEnabled(False)
@@ -154,41 +114,36 @@ class MainWindow(QMainWindow):
         session.style_failed.connect(self._style_failed)
         session.thumbnail_ready.connect(self._thumbnail_ready)
         session.source_changed.connect(self._source_changed)
+        session.source_failed.connect(self._source_failed)
         session.cameras_changed.connect(lambda _cameras: self._fill_sources())
         session.notice.connect(self.banner.post)
         session.stats_changed.connect(self._show_stats)
-        session.recording_changed.connect(self._recording_changed)
-        session.recording_finished.connect(self._recording_finished)
-        session.vcam_changed.connect(self._vcam_changed)
+        session.output_changed.connect(self._output_changed)
+        session.output_closed.connect(self._output_closed)
 
-        panel.gallery.style_clicked.connect(session.select_style)
-        panel.camera_combo.activated.connect(self._source_picked)
-        panel.open_file_button.clicked.connect(self._open_file)
-        panel.strength.changed.connect(lambda v: self._configure(strength=v))
-        panel.smoothing.changed.connect(lambda v: self._configure(smoothing=v))
-        panel.mirror_button.toggled.connect(lambda on: self._configure(mirror=on))
-        panel.faces_button.toggled.connect(lambda on: self._configure(draw_faces=on))
-        panel.blend_slider.valueChanged.connect(self._blend)
-        panel.blend_first.currentIndexChanged.connect(self._blend)
-        panel.blend_second.currentIndexChanged.connect(self._blend)
-        panel.vcam_button.clicked.connect(self.session.set_vcam)
-        panel.record_button.clicked.connect(self._record_clicked)
-        panel.open_folder_button.clicked.connect(self.open_recording_folder)
-        panel.change_folder_button.clicked.connect(self._choose_folder)
-        self.view_group.buttonClicked.connect(self._view_clicked)
-        self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
+        panel.style_clicked.connect(session.select_style)
+        panel.source_picked.connect(self._source_picked)
+        panel.open_file_requested.connect(self._open_file)
+        panel.knob_changed.connect(lambda name, value: session.configure(**{name: value}))
+        panel.blend_changed.connect(session.set_blend)
+        panel.output_toggled.connect(session.set_output)
+        panel.open_folder_requested.connect(self.open_recording_folder)
+        panel.change_folder_requested.connect(self._choose_folder)
+        self.top_bar.view_picked.connect(self._view_picked)
+        self.top_bar.fullscreen_clicked.connect(self.toggle_fullscreen)
 
     def _shortcuts(self) -> None:
         for number in range(1, 10):
             QShortcut(QKeySequence(str(number)), self, activated=lambda n=number: self.pick_style(n - 1))
-        QShortcut(QKeySequence(Qt.Key.Key_Space), self, activated=self.panel.record_button.click)
-        QShortcut(QKeySequence(Qt.Key.Key_V), self, activated=self.panel.vcam_button.click)
+        shortcuts: dict[Qt.Key, OutputKind] = {Qt.Key.Key_Space: "recorder", Qt.Key.Key_V: "vcam"}
+        for key, kind in shortcuts.items():
+            QShortcut(QKeySequence(key), self, activated=lambda k=kind: self.panel.toggle_output(k))
         QShortcut(QKeySequence(Qt.Key.Key_F), self, activated=self.toggle_fullscreen)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.leave_fullscreen)
 
     # -- actions -----------------------------------------------------------------------------------
     def pick_style(self, position: int) -> None:
-        names = self.panel.gallery.names()
+        names = self.panel.style_names()
         if 0 <= position < len(names):
             self.session.select_style(names[position])
 
@@ -211,40 +166,17 @@ class MainWindow(QMainWindow):
         if self.last_recording is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_recording.parent)))
 
-    def _configure(self, **changes: float | bool) -> None:
-        for key, value in changes.items():
-            setattr(self.settings, key, value)
-        self.session.configure(**changes)
-
-    def _blend(self, *_args: object) -> None:
-        panel = self.panel
-        first, second = panel.blend_first.currentIndex(), panel.blend_second.currentIndex()
-        self.session.set_blend(first, second, panel.blend_slider.value() / 100)
-
-    def _view_clicked(self, button: QPushButton) -> None:
-        view = next(v for v, b in self.view_buttons.items() if b is button)
+    def _view_picked(self, view: str) -> None:
         self.settings.view = view
         self.preview.set_view(view)
 
-    def _record_clicked(self, checked: bool) -> None:
-        if checked:
-            self.panel.record_button.setText("Starting…")
-            self.session.start_recording(Path(self.settings.output_folder).expanduser())
-        else:
-            self.session.stop_recording()
-
-    def _source_picked(self, index: int) -> None:
-        spec = self.panel.camera_combo.itemData(index)
-        if spec is not None and spec != self.session.spec:
-            self.settings.camera = spec
+    def _source_picked(self, spec: str) -> None:
+        if spec != self.session.spec:
             self.session.open_source(spec)
 
     def _open_file(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(
-            self, "Open a video file", str(Path.home()), VIDEO_FILTER
-        )
+        path, _filter = QFileDialog.getOpenFileName(self, "Open a video file", str(Path.home()), VIDEO_FILTER)
         if path:
-            self.settings.camera = path
             self.session.open_source(path)
 
     def _choose_folder(self) -> None:
@@ -261,105 +193,90 @@ class MainWindow(QMainWindow):
 
     def _styles_listed(self, infos: list) -> None:
         names = [info.name for info in infos]
-        self.panel.gallery.set_styles(names)
-        if self.session.style_name:
-            self.panel.gallery.mark_current(self.session.style_name)
+        self.panel.set_styles(names, self.session.style_name)
         self.session.request_thumbnails(names)
 
     def _thumbnail_ready(self, name: str, image: object) -> None:
-        self.panel.gallery.set_thumbnail(name, image)  # type: ignore[arg-type]
+        self.panel.set_thumbnail(name, image)  # type: ignore[arg-type]
         self.thumbnails_shown += 1
 
     def _style_changed(self, name: str, _style: object) -> None:
-        self.settings.style = name
-        self.panel.gallery.mark_current(name)
+        self.panel.mark_style(name)
         self.panel.set_blend_names(self.session.blendable())
 
     def _style_failed(self, name: str) -> None:
         if self.session.style is None and name != DEFAULT_STYLE:
             self.session.select_style(DEFAULT_STYLE)  # a remembered style that is gone
         elif self.session.style_name:
-            self.panel.gallery.mark_current(self.session.style_name)
+            self.panel.mark_style(self.session.style_name)
 
     def _source_changed(self, spec: str, info: SourceInfo) -> None:
-        self.settings.camera = spec
-        self.preview.placeholder = "Waiting for the first frame…"
+        self.source_missing = None
+        self.preview.show_placeholder("Waiting for the first frame…")
         self.source_label.setText(f"{info.name} · {info.width}×{info.height} · {info.fps:.0f} fps")
         self._fill_sources()
 
+    def _source_failed(self, spec: str, why: str) -> None:
+        if self.session.pipeline is not None:  # the previous source is still running
+            return
+        self.source_missing = why
+        headline = f"No picture from camera {spec}" if _is_camera(spec) else f"Cannot play {Path(spec).name}"
+        self.preview.show_placeholder(f"{headline}\n\n{NO_SOURCE_HINT}")
+        self.source_label.setText("no source")
+        self._fill_sources()
+
     def _fill_sources(self) -> None:
-        combo, spec = self.panel.camera_combo, self.settings.camera
-        combo.blockSignals(True)
-        combo.clear()
-        if not self.session.cameras:
-            combo.addItem("No camera found")
-            combo.model().item(0).setEnabled(False)
-        for camera in self.session.cameras:
-            combo.addItem(camera.name, str(camera.path or camera.index))
-        combo.addItem("Demo clip (built in)", DEMO_SOURCE)
-        if combo.findData(spec) < 0:
-            is_camera = spec.isdigit() or spec.startswith("/dev/")
-            label = f"Camera {spec} (not found)" if is_camera else f"Video file: {Path(spec).name}"
-            combo.addItem(label, spec)
-        combo.setCurrentIndex(combo.findData(spec))
-        combo.blockSignals(False)
+        cameras, spec = self.session.cameras, self.settings.camera
+        entries: list[tuple[str, str | None]] = [] if cameras else [("No camera found", None)]
+        entries += [(camera.name, str(camera.path or camera.index)) for camera in cameras]
+        entries.append(("Demo clip (built in)", DEMO_SOURCE))
+        if spec not in [entry_spec for _label, entry_spec in entries]:
+            label = f"Camera {spec} (not found)" if _is_camera(spec) else f"Video file: {Path(spec).name}"
+            entries.append((label, spec))
+        self.panel.set_sources(entries, spec)
 
     def _show_stats(self, stats: PipelineStats) -> None:
         self.last_stats = stats
-        stages = " · ".join(
-            f"{name} {ms:.1f}" for name, ms in stats.stage_ms.items() if name in ("track", "style", "compose")
-        )
+        names = {"track": "face", "style": "draw", "scene": "scene", "compose": "paste"}
+        stages = " · ".join(f"{names[name]} {ms:.1f}" for name, ms in stats.stage_ms.items() if name in names)
         stages = f"{stages} ms" if stages else ""
-        dropped = f" · {stats.dropped} dropped" if stats.dropped else ""
+        skipped = f" · {stats.dropped} skipped to stay live" if stats.dropped else ""
         dot = theme.LIVE if stats.fps > 0 else theme.MUTED
         self.stats_label.setText(
-            f"<span style='color:{dot}'>●</span>&nbsp; {stats.fps:.1f} fps &nbsp; {stages}{dropped}"
+            f"<span style='color:{dot}'>●</span>&nbsp; {stats.fps:.1f} fps &nbsp; {stages}{skipped}"
         )
 
-    def _recording_changed(self, on: bool, path: str) -> None:
-        button = self.panel.record_button
-        button.setChecked(on)
-        if on:
+    def _output_changed(self, kind: OutputKind, on: bool, detail: str) -> None:
+        if kind == "vcam":
+            text = f"Live on {detail}: pick it as the camera in your call app" if on else detail or VCAM_OFF
+            self.panel.show_output(kind, on, text)
+        elif on:
+            self._recording = detail
             self._record_timer.start()
-            self.panel.recording_label.setText(f"Recording {Path(path).name}")
-            self.panel.recording_label.setToolTip(path)
-            self.panel.recording_label.show()
-            self.panel.open_folder_button.hide()
+            self.panel.show_output(kind, True, f"Recording {Path(detail).name}", detail)
+        elif detail or self._recording is None:  # why it stopped or could not start, or nothing
+            self.panel.show_output(kind, False, detail)
         else:
-            button.setText("●  Record")
-            if not path:
-                self.panel.recording_label.hide()
+            self.panel.show_output(kind, False, f"Finishing {Path(self._recording).name}…", self._recording)
         self._update_outputs()
 
-    def _recording_finished(self, path: str, frames: int) -> None:
-        self.last_recording = Path(path)
-        self.panel.recording_label.setText(f"Saved {frames} frames: {Path(path).name}")
-        self.panel.recording_label.setToolTip(path)
-        self.panel.recording_label.show()
-        self.panel.open_folder_button.show()
-
-    def _vcam_changed(self, on: bool, text: str) -> None:
-        panel = self.panel
-        panel.vcam_button.setChecked(on)
-        panel.vcam_button.setText("◉  Camera on" if on else "Virtual camera")
-        if on:
-            panel.vcam_state.setText(f"Live on {text}: pick it as the camera in your call app")
-        elif text != "off":
-            panel.vcam_state.setText(text)
-        else:
-            panel.vcam_state.setText(VCAM_OFF)
-        self._update_outputs()
+    def _output_closed(self, kind: OutputKind, name: str, frames: int) -> None:
+        if kind != "recorder":
+            return
+        self._recording = None
+        self.last_recording = Path(name)
+        self.panel.show_saved(f"Saved {frames} frames: {Path(name).name}", name)
 
     def _update_outputs(self) -> None:
         badges = []
-        recorder = self.session.recorder
+        recorder = self.session.outputs.get("recorder")
         if recorder is not None:
             elapsed = _elapsed(time.monotonic() - recorder.started)
-            self.panel.record_button.setText(f"■  Stop  {elapsed}")
+            self.panel.show_recording_time(elapsed)
             badges.append((f"● REC {elapsed}", theme.RECORD))
         else:
             self._record_timer.stop()
-        if self.session.vcam is not None:
+        if "vcam" in self.session.outputs:
             badges.append(("LIVE · virtual camera", "#15803d"))
         self.preview.set_badges(badges)
 

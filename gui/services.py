@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from animecam.core.frames import FrameSink, FrameSource, SourceInfo
+from animecam.core.frames import FrameSink, FrameSource
 from animecam.core.style import Style, StyleInfo
+from animecam.gui.outputs import OutputKind
 
 
 @dataclass
@@ -21,8 +22,9 @@ class Services:
     load_style: Callable[[str], Style]
     open_source: Callable[[str], FrameSource]  # camera index, device path or video file
     list_cameras: Callable[[], Sequence]  # [CameraDevice(index, name, path)]
-    make_vcam: Callable[[], FrameSink]  # raises UserError saying why there is none
-    make_recorder: Callable[[Path, SourceInfo], FrameSink]
+    # open_sink("recorder", path=Path, info=SourceInfo) or open_sink("vcam"); raises UserError saying
+    # why an output cannot open (no loopback device, a folder that cannot be written).
+    open_sink: Callable[..., FrameSink]
     thumbnail: Callable[[Style], np.ndarray]  # BGR picture of the style on a reference face
 
 
@@ -54,19 +56,16 @@ def default_services(
 
         return videofilter_list_cameras()
 
-    def make_vcam() -> FrameSink:
-        from animecam.videofilter.sinks import VirtualCameraSink
+    def open_sink(kind: OutputKind, **opts: Any) -> FrameSink:
+        from animecam.videofilter.sinks import open_sink as videofilter_open_sink
 
-        return VirtualCameraSink(size=size, fps=fps, backend=vcam_backend)
-
-    def make_recorder(path: Path, info: SourceInfo) -> FrameSink:
-        from animecam.videofilter.sinks import Recorder
-
-        return Recorder(path, info)
+        if kind == "vcam":  # the app's picture size and rate, whatever the source's
+            opts = {"size": size, "fps": fps, "backend": vcam_backend, **opts}
+        return videofilter_open_sink(kind, **opts)
 
     def thumbnail(style: Style) -> np.ndarray:
         from animecam.videofilter.pipeline import style_thumbnail
 
         return style_thumbnail(style, size=112)
 
-    return Services(list_styles, load_style, open_source, list_cameras, make_vcam, make_recorder, thumbnail)
+    return Services(list_styles, load_style, open_source, list_cameras, open_sink, thumbnail)

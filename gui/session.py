@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from animecam.core.errors import UserError
-from animecam.core.frames import FrameSink, FrameSource
+from animecam.core.frames import FrameSource, SourceInfo
 from animecam.core.style import MultiStyle, Style
+from animecam.gui.outputs import OUTPUT_KINDS, OUTPUT_RULES, OutputKind, new_recording_path
 from animecam.gui.services import Services
-from animecam.gui.workers import Background, LoopingSource, ManagedSink, PreviewSink, describe
-from animecam.videofilter.pipeline import Pipeline, PipelineConfig
+from animecam.gui.settings import KNOBS, AppSettings
+from animecam.gui.workers import Background, ManagedSink, PreviewSink, describe
+from animecam.videofilter.pipeline import Pipeline
+from animecam.videofilter.sources import LoopingSource
 
 log = logging.getLogger(__name__)
 
@@ -34,32 +36,35 @@ class Session(QObject):
     style_failed = pyqtSignal(str)  # name that could not be loaded (the banner says why)
     thumbnail_ready = pyqtSignal(str, object)  # style name, BGR ndarray
     source_changed = pyqtSignal(str, object)  # spec, SourceInfo
+    source_failed = pyqtSignal(str, str)  # spec that could not be opened, why
     cameras_changed = pyqtSignal(list)  # [CameraDevice]
     notice = pyqtSignal(str, str, str)  # key, level ("warning" | "error"), message; "" clears the key
     stats_changed = pyqtSignal(object)  # PipelineStats
-    recording_changed = pyqtSignal(bool, str)  # recording?, file path
-    recording_finished = pyqtSignal(str, int)  # file path, frames written
-    vcam_changed = pyqtSignal(bool, str)  # on?, device name or why not
+    # kind, on?, detail: the file or device when on; when off why it stopped or could not start
+    # ("" when the person switched it off)
+    output_changed = pyqtSignal(str, bool, str)
+    output_closed = pyqtSignal(str, str, int)  # kind, file or device, frames written: complete now
     _sink_failed = pyqtSignal(object, object)  # ManagedSink, exception (from the output thread)
 
     def __init__(
         self,
         services: Services,
-        config: PipelineConfig | None = None,
+        settings: AppSettings | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
-        self.config = replace(config) if config else PipelineConfig(realtime=True)
+        # Shared with the window: what the panel changes is what the next pipeline starts with.
+        self.settings = settings if settings is not None else AppSettings()
         self.preview = PreviewSink()
         self.pipeline: Pipeline | None = None
         self.source: FrameSource | None = None
         self.spec: str | None = None
         self.style: Style | None = None
         self.style_name: str | None = None
-        self.recorder: ManagedSink | None = None
-        self.vcam: ManagedSink | None = None
-        self._vcam_wanted = False
+        self.outputs: dict[OutputKind, ManagedSink] = {}  # the outputs open now
+        self._wanted: set[OutputKind] = set()  # switched on by the person (maybe still opening)
+        self._opening: set[OutputKind] = set()
         self._wanted_style: str | None = None
         self._styles: dict[str, Style] = {}
         self._pending_source: tuple[str, FrameSource] | None = None
@@ -116,6 +121,7 @@ class Session(QObject):
 
     def _apply_style(self, name: str, style: Style) -> None:
         self.style, self.style_name = style, name
+        self.settings.style = name
         self.notice.emit("style", "", "")
         if self.pipeline is not None:
             self.pipeline.set_style(style)
@@ -151,12 +157,17 @@ class Session(QObject):
     # -- settings that apply at the next frame -----------------------------------------------------
     def configure(self, **changes: float | bool) -> None:
         for key, value in changes.items():
-            setattr(self.config, key, value)
-        if self.pipeline is not None:
+            if key not in KNOBS:
+                raise ValueError(f"unknown setting {key!r}: one of {', '.join(KNOBS)}")
+            setattr(self.settings.pipeline, key, value)
+        if self.pipeline is not None:  # it keeps its own copy of the configuration
             self.pipeline.configure(**changes)
 
     # -- sources -----------------------------------------------------------------------------------
     def open_source(self, spec: str) -> None:
+        """Opens `spec` and runs it once it is open; it is remembered even when it cannot be opened,
+        so an unplugged camera is tried again at the next start."""
+        self.settings.camera = spec
         self._source_generation += 1
         generation = self._source_generation
 
@@ -187,24 +198,26 @@ class Session(QObject):
     def _source_failed(self, spec: str, generation: int, err: BaseException) -> None:
         if generation == self._source_generation:
             self.notice.emit("source", "error", f"cannot open {spec}: {describe(err)}")
+            self.source_failed.emit(spec, describe(err))
 
     def _start_pipeline(self, spec: str, source: FrameSource) -> None:
         assert self.style is not None
         self._pending_source = None
         self._retire_pipeline()
         self.spec, self.source = spec, source
-        self.pipeline = Pipeline(source, self.style, [self.preview], self.config)
+        self.pipeline = Pipeline(source, self.style, [self.preview], self.settings.pipeline)
         self.pipeline.start()
         self.source_changed.emit(spec, source.info)
-        if self._vcam_wanted:
-            self.set_vcam(True)
+        for kind in sorted(self._wanted):
+            self.set_output(kind, True)
 
     def _retire_pipeline(self) -> None:
         """Stops the running pipeline on a worker thread (its sinks are finalised as it stops)."""
-        if self.recorder is not None:
-            self.stop_recording()
-        if self.vcam is not None:
-            self.vcam = None  # closed by the pipeline's stop; reopened by the next pipeline
+        for kind in list(self.outputs):
+            if OUTPUT_RULES[kind].follows_source:
+                del self.outputs[kind]  # closed by the pipeline's stop; reopened by the next pipeline
+            else:
+                self.set_output(kind, False)
         if self._source_status is not None:  # the old source's fault is not the next one's
             self._source_status = None
             self.notice.emit("camera", "", "")
@@ -256,111 +269,94 @@ class Session(QObject):
             self.notice.emit("source", "warning", f"{spec} stopped sending pictures: pick a source again")
 
     # -- outputs -----------------------------------------------------------------------------------
-    def _managed(self, sink: FrameSink, name: str) -> ManagedSink:
-        return ManagedSink(sink, lambda managed, err: self._sink_failed.emit(managed, err), name)
-
-    def start_recording(self, folder: Path) -> None:
+    def set_output(self, kind: OutputKind, on: bool) -> None:
+        """Switches the recording or the virtual camera on or off (opening happens on a worker
+        thread); `output_changed` says how it went, `output_closed` when a closed one is complete."""
+        if kind not in OUTPUT_KINDS:
+            raise ValueError(f"unknown output {kind!r}: one of {', '.join(OUTPUT_KINDS)}")
+        if not on:
+            self._wanted.discard(kind)
+            self._close_output(kind)
+            return
+        self._wanted.add(kind)
+        if kind in self.outputs or kind in self._opening:
+            return
         pipeline, source = self.pipeline, self.source
-        if self.recorder is not None:
-            return
         if pipeline is None or source is None:
-            self.notice.emit("record", "warning", "nothing to record yet: pick a camera or a video file")
-            self.recording_changed.emit(False, "")
+            if OUTPUT_RULES[kind].follows_source:  # _start_pipeline opens it with the next source
+                self.output_changed.emit(kind, False, "waiting for a picture: starts with the next source")
+            else:
+                self._wanted.discard(kind)
+                self.notice.emit(kind, "warning", "nothing to record yet: pick a camera or a video file")
+                self.output_changed.emit(kind, False, "")
             return
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = folder / f"animecam-{stamp}.mp4"
-        for n in range(2, 100):
-            if not path.exists():
-                break
-            path = folder / f"animecam-{stamp}-{n}.mp4"
+        self._opening.add(kind)
+        self._io_bg.submit(
+            partial(self._open_output, kind, source.info, Path(self.settings.output_folder).expanduser()),
+            partial(self._output_opened, kind, pipeline),
+            partial(self._output_failed, kind),
+        )
 
-        def open_recorder() -> ManagedSink:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise UserError(f"cannot create the output folder {folder}: {err.strerror}") from None
+    def _open_output(self, kind: OutputKind, info: SourceInfo, folder: Path) -> ManagedSink:
+        """Runs on the io thread: creating folders and opening devices can take a while."""
+        if kind == "recorder":
+            path = new_recording_path(folder)
             # A recording starts mid-stream (and a file source loops): the file's own audio track and
             # length do not apply to it.
-            info = replace(source.info, audio_path=None, frame_count=None)
-            return self._managed(self.services.make_recorder(path, info), str(path))
+            info = replace(info, audio_path=None, frame_count=None)
+            sink = self.services.open_sink(kind, path=path, info=info)
+            name = str(path)
+        else:
+            sink = self.services.open_sink(kind)
+            name = str(getattr(sink, "device", "virtual camera"))
+        return ManagedSink(sink, lambda managed, err: self._sink_failed.emit(managed, err), name)
 
-        def opened(recorder: ManagedSink) -> None:
-            if pipeline is not self.pipeline:
-                self._io_bg.submit(recorder.close)
-                return
-            self.recorder = recorder
-            recorder.started = time.monotonic()
-            pipeline.add_sink(recorder)
-            self.notice.emit("record", "", "")
-            self.recording_changed.emit(True, str(path))
-
-        def failed(err: BaseException) -> None:
-            self.notice.emit("record", "error", f"cannot record: {describe(err)}")
-            self.recording_changed.emit(False, "")
-
-        self._io_bg.submit(open_recorder, opened, failed)
-
-    def stop_recording(self) -> None:
-        recorder, pipeline = self.recorder, self.pipeline
-        if recorder is None:
+    def _output_opened(self, kind: OutputKind, pipeline: Pipeline, sink: ManagedSink) -> None:
+        self._opening.discard(kind)
+        if pipeline is not self.pipeline or kind not in self._wanted:
+            self._io_bg.submit(sink.close)
+            if kind in self._wanted and self.pipeline is not None:  # the source changed meanwhile
+                self.set_output(kind, True)
             return
-        self.recorder = None
-        path = recorder.name
-        self.recording_changed.emit(False, path)
+        self.outputs[kind] = sink
+        sink.started = time.monotonic()
+        pipeline.add_sink(sink)
+        self.notice.emit(kind, "", "")
+        self.output_changed.emit(kind, True, sink.name)
+
+    def _output_failed(self, kind: OutputKind, err: BaseException) -> None:
+        self._opening.discard(kind)
+        self._wanted.discard(kind)
+        rules = OUTPUT_RULES[kind]
+        self.notice.emit(kind, rules.level, f"{rules.cannot}{describe(err)}")
+        self.output_changed.emit(kind, False, describe(err))
+
+    def _close_output(self, kind: OutputKind, why: str = "") -> None:
+        sink, pipeline = self.outputs.pop(kind, None), self.pipeline
+        self.output_changed.emit(kind, False, why)
+        if sink is None:
+            return
 
         def finalise() -> int:
             if pipeline is not None:
-                pipeline.remove_sink(recorder)  # closes it; a no-op when the pipeline already did
-            return recorder.count
+                pipeline.remove_sink(sink)  # closes it; a no-op when the pipeline already did
+            return sink.count
 
         self._io_bg.submit(
             finalise,
-            partial(self.recording_finished.emit, path),
-            lambda err: self.notice.emit("record", "error", f"the recording failed: {describe(err)}"),
+            partial(self.output_closed.emit, kind, sink.name),
+            lambda err: self.notice.emit(kind, "error", f"{OUTPUT_RULES[kind].name} failed: {describe(err)}"),
         )
 
-    def set_vcam(self, on: bool) -> None:
-        self._vcam_wanted = on
-        pipeline = self.pipeline
-        if not on:
-            vcam, self.vcam = self.vcam, None
-            if vcam is not None and pipeline is not None:
-                self._io_bg.submit(partial(pipeline.remove_sink, vcam))
-            self.vcam_changed.emit(False, "off")
-            return
-        if self.vcam is not None:
-            return
-        if pipeline is None:  # _start_pipeline opens it with the next source
-            self.vcam_changed.emit(False, "waiting for a picture: starts once a source is running")
-            return
-
-        def opened(vcam: ManagedSink) -> None:
-            if pipeline is not self.pipeline or not self._vcam_wanted:
-                self._io_bg.submit(vcam.close)
-                return
-            self.vcam = vcam
-            pipeline.add_sink(vcam)
-            self.notice.emit("vcam", "", "")
-            self.vcam_changed.emit(True, vcam.name)
-
-        def failed(err: BaseException) -> None:
-            self._vcam_wanted = False
-            self.notice.emit("vcam", "warning", describe(err))
-            self.vcam_changed.emit(False, describe(err))
-
-        def open_vcam() -> ManagedSink:
-            sink = self.services.make_vcam()
-            return self._managed(sink, str(getattr(sink, "device", "virtual camera")))
-
-        self._io_bg.submit(open_vcam, opened, failed)
-
     def _on_sink_failed(self, sink: ManagedSink, err: BaseException) -> None:
-        if sink is self.recorder:
-            self.notice.emit("record", "error", f"recording stopped: {describe(err)}")
-            self.stop_recording()
-        elif sink is self.vcam:
-            self.notice.emit("vcam", "warning", f"virtual camera stopped: {describe(err)}")
-            self.set_vcam(False)
+        kind = next((k for k, open_sink in self.outputs.items() if open_sink is sink), None)
+        if kind is None:
+            return
+        rules = OUTPUT_RULES[kind]
+        why = f"{rules.name} stopped: {describe(err)}"
+        self.notice.emit(kind, rules.level, why)
+        self._wanted.discard(kind)
+        self._close_output(kind, why)
 
     # -- shutdown ----------------------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -45,9 +45,9 @@ QPushButton:disabled {{ color: #555a70; }}
 QPushButton:checked {{ background: {ACCENT_SOFT}; border-color: {ACCENT}; }}
 QPushButton#primary {{ background: {ACCENT}; border: none; font-weight: 600; padding: 10px 14px; }}
 QPushButton#primary:hover {{ background: #9d74fa; }}
-QPushButton#record {{ background: {INPUT}; font-weight: 600; padding: 10px 14px; }}
+QPushButton#record {{ background: {INPUT}; font-weight: 600; padding: 8px 14px; }}
 QPushButton#record:checked {{ background: {RECORD}; border-color: {RECORD}; color: white; }}
-QPushButton#vcam {{ font-weight: 600; padding: 10px 14px; }}
+QPushButton#vcam {{ font-weight: 600; padding: 8px 14px; }}
 QPushButton#vcam:checked {{ background: #14532d; border-color: {LIVE}; color: #dcfce7; }}
 QPushButton#segment {{ border-radius: 8px; padding: 6px 14px; background: transparent; border: none; }}
 QPushButton#segment:checked {{ background: {ACCENT}; color: white; }}

@@ -21,7 +21,22 @@ from PyQt6.QtWidgets import (
 from animecam.core.frames import FrameResult
 from animecam.gui import theme
 
-THUMBNAIL = 84  # gallery icon size in pixels
+THUMBNAIL = 68  # gallery icon size in pixels
+GALLERY_COLUMNS = 3
+GALLERY_ROWS = 2  # rows shown at once; more styles scroll inside the gallery, not the whole panel
+
+
+def button(text: str, name: str = "", checkable: bool = False, tip: str = "") -> QPushButton:
+    """A push button in the app's style; `name` picks its stylesheet rule, `tip` says what it does."""
+    widget = QPushButton(text)
+    if name:
+        widget.setObjectName(name)
+    widget.setCheckable(checkable)
+    widget.setToolTip(tip)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    # Keys belong to the window's shortcuts (Space records), not to whichever button has focus.
+    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return widget
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
@@ -57,6 +72,12 @@ class PreviewWidget(QWidget):
 
     def set_view(self, view: str) -> None:
         self.view = view
+        self.update()
+
+    def show_placeholder(self, text: str) -> None:
+        """Drops the picture shown (it belongs to a source that is gone) and shows `text` instead."""
+        self.placeholder = text
+        self._result, self._images = None, None
         self.update()
 
     def set_badges(self, badges: list[tuple[str, str]]) -> None:
@@ -148,9 +169,7 @@ class Banner(QFrame):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("✕")
-        close.setObjectName("bannerClose")
-        close.setCursor(Qt.CursorShape.PointingHandCursor)
+        close = button("✕", "bannerClose", tip="Hide these messages")
         close.clicked.connect(self.dismiss)
         layout.addWidget(self.icon)
         layout.addWidget(self.text, 1)
@@ -225,15 +244,16 @@ class StyleGallery(QListWidget):
         self.setObjectName("gallery")
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
-        self.setGridSize(QSize(THUMBNAIL + 20, THUMBNAIL + 36))
+        self.setGridSize(QSize(THUMBNAIL + 32, THUMBNAIL + 34))
         self.setMovement(QListWidget.Movement.Static)
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setWrapping(True)
         self.setSpacing(4)
         self.setUniformItemSizes(True)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setToolTip("Click a style to draw with it; keys 1–9 pick the numbered ones")
         self.itemClicked.connect(lambda item: self.style_clicked.emit(item.data(Qt.ItemDataRole.UserRole)))
 
     def set_styles(self, names: list[str]) -> None:
@@ -245,8 +265,8 @@ class StyleGallery(QListWidget):
             item.setToolTip(f"{name} (key {number})" if number <= 9 else name)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
-        rows = -(-len(names) // 3)
-        self.setFixedHeight(max(1, rows) * self.gridSize().height() + 8)
+        rows = min(GALLERY_ROWS, max(1, -(-len(names) // GALLERY_COLUMNS)))
+        self.setFixedHeight(rows * self.gridSize().height())  # whole rows: row n + 1 starts right below
 
     def names(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
@@ -270,8 +290,8 @@ class Card(QFrame):
         super().__init__(parent)
         self.setObjectName("card")
         self.body = QVBoxLayout(self)
-        self.body.setContentsMargins(14, 12, 14, 14)
-        self.body.setSpacing(10)
+        self.body.setContentsMargins(14, 10, 14, 12)
+        self.body.setSpacing(8)
         heading = QLabel(title.upper())
         heading.setObjectName("cardTitle")
         self.body.addWidget(heading)
@@ -282,7 +302,7 @@ class LabelledSlider(QWidget):
 
     changed = pyqtSignal(float)
 
-    def __init__(self, name: str, value: float, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, value: float, tip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -291,6 +311,8 @@ class LabelledSlider(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for widget in (self, self.slider):
+            widget.setToolTip(tip)
         self.value_label = QLabel()
         self.value_label.setObjectName("value")
         self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

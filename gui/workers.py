@@ -6,7 +6,6 @@
 - `Background` runs slow calls (loading a style, opening a camera, finalising a recording) on its
   own worker thread and hands the result back to the UI thread through a queued signal.
 - `ManagedSink` wraps an optional output so its failure switches only that output off.
-- `LoopingSource` plays a video file as an endless stream.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from animecam.core.errors import UserError
-from animecam.core.frames import Frame, FrameResult, FrameSink, FrameSource
+from animecam.core.frames import FrameResult, FrameSink
 
 log = logging.getLogger(__name__)
 
@@ -92,42 +91,6 @@ class ManagedSink(FrameSink):
 
     def close(self) -> None:
         self.inner.close()
-
-
-class LoopingSource(FrameSource):
-    """Plays a video file over and over as one endless stream, the way a camera keeps going: the
-    pipeline, and the recording or virtual camera attached to it, carry on across the restart."""
-
-    def __init__(self, first: FrameSource, reopen: Callable[[], FrameSource]) -> None:
-        self._inner = first
-        self._reopen = reopen
-        self.info = first.info
-        self._index_offset = 0
-        self._pts_offset = 0.0
-        self._last: Frame | None = None
-
-    @property
-    def status(self) -> str | None:  # type: ignore[override]
-        return self._inner.status
-
-    def read(self) -> Frame | None:
-        frame = self._inner.read()
-        if frame is None:
-            if self._last is None:  # nothing was read since the last restart: an empty file
-                return None
-            self._inner.close()
-            self._inner = self._reopen()
-            frame = self._inner.read()
-            if frame is None:
-                return None
-            # Indices and timestamps continue from the previous pass, so they never go backwards.
-            self._index_offset = self._last.index + 1 - frame.index
-            self._pts_offset = self._last.pts + 1.0 / max(self.info.fps, 1.0) - frame.pts
-        self._last = Frame(frame.image, frame.index + self._index_offset, frame.pts + self._pts_offset)
-        return self._last
-
-    def close(self) -> None:
-        self._inner.close()
 
 
 class Background(QObject):
