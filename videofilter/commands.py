@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -140,9 +139,11 @@ def run_demo(args: argparse.Namespace) -> int:
             f"cannot create the output folder {out_dir}: {err.strerror}; choose another --out"
         ) from None
     video, strip = out_dir / f"{DEMO_NAME}.mp4", out_dir / f"{DEMO_NAME}.png"
-    with tempfile.TemporaryDirectory(prefix="animecam-") as tmp:
-        clip = write_demo_clip(Path(tmp) / "demo-input.mp4", seconds=args.seconds)
-        stats, seconds = _convert(clip, video, args, strip=strip)
+    # The original stays next to the result: it is the clip to try convert, bench and gui on
+    # (the result itself would be stylised twice).
+    clip = write_demo_clip(out_dir / f"{DEMO_NAME}-input.mp4", seconds=args.seconds)
+    stats, seconds = _convert(clip, video, args, strip=strip)
+    print(clip)
     print(video)
     print(strip)
     print(f"{stats.frames} frames in {seconds:.1f} s: {stats.frames / seconds:.1f} fps")
@@ -160,12 +161,26 @@ def run_live(args: argparse.Namespace) -> int:
     from animecam.videofilter.sinks import Recorder, VirtualCameraSink
     from animecam.videofilter.sources import open_source
 
+    if not args.vcam and args.record is None:
+        raise UserError(
+            "live sends the picture nowhere: add --vcam (a virtual camera) and/or --record OUT.mp4"
+        )
     style = _load_style(args.style, args.backend)
-    source = open_source(args.camera, size=args.size, fps=args.fps)
+    source, missing = None, []
+    try:
+        source = open_source(args.camera, size=args.size, fps=args.fps)
+    except UserError as err:
+        missing.append(str(err))
     sinks = []
     try:
         if args.vcam:
-            sinks.append(VirtualCameraSink(size=args.size, fps=args.fps))
+            try:
+                sinks.append(VirtualCameraSink(size=args.size, fps=args.fps))
+            except UserError as err:
+                missing.append(str(err))
+        if missing:  # without a camera there is often no virtual camera yet either: say both at once
+            raise UserError("; and ".join(missing))
+        if args.vcam:
             print(f"virtual camera: {sinks[-1].device}", file=sys.stderr)
         if args.record is not None:
             sinks.append(Recorder(args.record, source.info))
@@ -173,7 +188,8 @@ def run_live(args: argparse.Namespace) -> int:
     except BaseException:
         for sink in sinks:
             sink.close()
-        source.close()
+        if source is not None:
+            source.close()
         raise
     with source:
         stats = pipeline.run()

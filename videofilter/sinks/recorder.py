@@ -56,6 +56,18 @@ def _check_output_path(path: Path, input_path: Path | None) -> None:
         raise UserError(f"the output {path} is the input: choose another output file name")
 
 
+def _check_creatable(path: Path) -> None:
+    """FFmpeg opens the file only when it writes the header, at the first frame, so a path that can
+    never be written (/proc/x.mp4, a read-only mount) would otherwise fail as a recording cut short."""
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as err:
+        raise UserError(
+            f"the recording {path} could not be created ({err.strerror or err}): choose another output path"
+        ) from None
+
+
 def _playable_end(path: Path) -> int:
     """Where the last complete fragment of a fragmented MP4 ends (header boxes count as complete).
 
@@ -112,6 +124,7 @@ class Recorder(FrameSink):
         self.config = config or RecorderConfig()
         input_file = Path(input_path) if input_path is not None else info.audio_path
         _check_output_path(self.path, input_file)
+        _check_creatable(self.path)
         self._constant_rate = self.config.constant_rate
         self._size = _even_size(info.width, info.height)
         if self._size != (info.width, info.height):
