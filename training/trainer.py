@@ -93,7 +93,11 @@ class Checkpoints:
         partial = target.with_suffix(".partial")
         save_file({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}, str(partial))
         os.replace(partial, target)
-        target.with_suffix(".json").write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
+        # The sidecar marks the checkpoint complete, so it appears whole or not at all (a crash while
+        # writing it in place left half a JSON file that resume then failed to read).
+        sidecar_partial = target.with_suffix(".json.partial")
+        sidecar_partial.write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
+        os.replace(sidecar_partial, target.with_suffix(".json"))
         for old in self.steps()[: -self.keep]:
             self.path(old).unlink(missing_ok=True)
             self.path(old).with_suffix(".json").unlink(missing_ok=True)
