@@ -5,7 +5,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 -m pip wheel -q --no-deps -w "$work/dist" "$root"
+# Built from a copy of the files git tracks: a file that exists here but was never committed fails too.
+mkdir "$work/src"
+git -C "$root" ls-files -z | (cd "$root" && xargs -0 tar cf -) | tar xf - -C "$work/src"
+python3 -m pip wheel -q --no-deps -w "$work/dist" "$work/src"
 wheel=$(ls "$work"/dist/animecam-*.whl)
 python3 - "$wheel" <<'PY'
 import sys, zipfile
