@@ -40,6 +40,7 @@ class Clip:
     crops: list[np.ndarray]  # source crops (S, S, 3) uint8
     matrices: list[np.ndarray]  # frame -> crop, 3x3
     motions: list[np.ndarray]  # photo -> frame, 3x3 (exact)
+    landmarks: list[np.ndarray]  # (5, 2) in crop pixels: what the pipeline hands the look
 
 
 @dataclass
@@ -74,7 +75,7 @@ def load_clip(frames: int, size: int, use_tracker: bool) -> Clip:
         raise SystemExit("the face detector found no face in the demo photo")
     photo_landmarks = found[0].landmarks.astype(np.float64)
     tracker.reset()
-    clip = Clip([], [], [])
+    clip = Clip([], [], [], [])
     for index in tqdm(range(frames), desc="clip", unit="frame"):
         frame = source.read()
         if frame is None:
@@ -91,6 +92,7 @@ def load_clip(frames: int, size: int, use_tracker: bool) -> Clip:
         clip.crops.append(warp_to_crop(frame.image, matrix, size))
         clip.matrices.append(_square(matrix))
         clip.motions.append(motion)
+        clip.landmarks.append(apply(matrix, landmarks))
     source.close()
     return clip
 
@@ -137,7 +139,10 @@ def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.nda
 def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[str, dict[str, float]]:
     style = procedural_style(style_name)
     clip = load_clip(frames, style.input_size, use_tracker)
-    stylised = [style.stylize(crop[None])[0] for crop in tqdm(clip.crops, desc="stylise", unit="crop")]
+    stylised = [
+        style.stylize(crop[None], landmarks=points[None])[0]
+        for crop, points in tqdm(zip(clip.crops, clip.landmarks, strict=True), desc="stylise", unit="crop")
+    ]
 
     def ema() -> Callable[[int], np.ndarray]:
         state: list[np.ndarray] = []

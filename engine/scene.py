@@ -59,8 +59,8 @@ class SceneConfig:
     """How the scene is steadied over time (see the module docstring)."""
 
     still_weight: float = 0.2  # weight of the new frame where the picture did not change
-    change_low: float = 4.0  # grey-level change still taken for noise (3x3 mean of the pixel's change)
-    change_high: float = 14.0  # change at and above which the new frame is taken as it is
+    change_low: float = 1.5  # grey-level change still taken for noise (5x5 mean of the signed change)
+    change_high: float = 6.0  # change at and above which the new frame is taken as it is
     look: SceneLook = field(default_factory=SceneLook)
 
 
@@ -99,10 +99,13 @@ class _Steadier:
         if self._state is None or self._state.shape != current.shape:
             self._state = current
             return picture
-        change = cv2.absdiff(picture, cv2.convertScaleAbs(self._state))
-        if change.ndim == 3:
-            change = cv2.cvtColor(change, cv2.COLOR_BGR2GRAY)
-        change = cv2.blur(change, (3, 3))  # a single noisy pixel is not a change
+        now, before = picture, cv2.convertScaleAbs(self._state)
+        if picture.ndim == 3:
+            now, before = cv2.cvtColor(now, cv2.COLOR_BGR2GRAY), cv2.cvtColor(before, cv2.COLOR_BGR2GRAY)
+        # The signed change averaged over 5x5 pixels: noise cancels out (sigma / 5), while content
+        # that moved changes a whole neighbourhood the same way and keeps its size.
+        change = cv2.blur(cv2.subtract(now, before, dtype=cv2.CV_16S), (5, 5))
+        change = cv2.convertScaleAbs(change)
         weight = np.multiply(cv2.LUT(change, self._weight), np.float32(1 / 255), dtype=np.float32)
         self._state = cv2.blendLinear(current, self._state, weight, 1.0 - weight)
         return cv2.convertScaleAbs(self._state)
