@@ -1,9 +1,16 @@
-"""Anime eyes drawn from this person's eyes: measured in the crop (centre, width, tilt, openness,
-gaze, iris colour), then drawn bigger with a thick upper lash line, a tall glossy iris and catch
-lights. An eye measured closed is drawn as a closed lid, half open as a lowered lid over the iris.
+"""Anime eyes that stay this person's eyes.
+
+SFace, and people, recognise a face mostly by the tones in and around the eyes: a drawn template
+eye that is the same for everyone cost most of the identity (bench/look.py; FACTS.md), and hard
+cel quantisation of the eye area cost almost as much. So the eye area (eye, lids, socket, brow) is
+*toned*, not replaced: the photo's lightness relative to the cheek, smoothed and softly posterised,
+laid over the drawn skin colour. The anime part is drawn on top from measurements of this eye: a
+thick upper lash line traced along the real lid with a flick at the outer corner, the iris tinted
+with the person's iris hue, the white of the eye lifted to white, catch lights; a closed eye gets a
+closed lash line.
 
 Measurements are soft (darkness-weighted sums, no hard thresholds), so a still face gives still
-numbers and small sensor noise moves the drawing by a fraction of a pixel.
+numbers and small landmark noise moves the drawing by a fraction of a pixel.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from .regions import FaceFrame
 
 OPEN_HEIGHT = 0.15  # an open eye's dark band (lashes, iris) in face units, as measured
 CLOSED_HEIGHT = 0.085  # what a closed eye's lash line and lid crease measure
-DRAWN_HEIGHT = 0.17  # an open eye's drawn height before the look's scale
+_BOX = (0.62, 0.55)  # half size (face units) of the window the eye area is toned in
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class EyeShape:
     tilt: float  # radians; positive = outer corner higher
     iris_bgr: np.ndarray  # (3,) float32
     outer_side: float  # -1 when the outer corner is at smaller x (the subject's right eye)
+    lid: np.ndarray  # (3,) quadratic a, b, c: upper lid row = a t^2 + b t + c, t -1..1 across the eye
 
 
 def _darkness(patch: np.ndarray) -> np.ndarray:
@@ -50,7 +58,10 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     patch = light[y0 : cy + hh + 1, x0 : cx + hw + 1]
     outer_side = -1.0 if index == 0 else 1.0
     if patch.size < 16:
-        return EyeShape(centre, 0.5 * unit, 1.0, np.zeros(2), 0.0, np.float32([60, 50, 40]), outer_side)
+        flat_lid = np.array([0.0, 0.0, centre[1] - 0.06 * unit])
+        return EyeShape(
+            centre, 0.5 * unit, 1.0, np.zeros(2), 0.0, np.float32([60, 50, 40]), outer_side, flat_lid
+        )
     dark = _darkness(patch)
     ys, xs = np.mgrid[0 : patch.shape[0], 0 : patch.shape[1]].astype(np.float32)
     weight = dark**3 + 1e-6
@@ -71,6 +82,19 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     # Width: the spread of the dark mass across, about 4 standard deviations.
     spread = float(np.sqrt((w * (cols - iris_x) ** 2).sum() / w.sum()))
     width = float(np.clip(3.6 * spread, 0.42 * unit, 0.62 * unit))
+    # Upper lid: per column, the row where the dark band starts (soft: where the darkness summed
+    # from the top reaches a quarter of the column's), fitted by a smooth arch.
+    filled = np.cumsum(dark, axis=0)
+    start = (filled < 0.25 * filled[-1:] + 1e-3).sum(axis=0).astype(np.float64) + y0
+    t = (cols + x0 - centre[0]) / (0.5 * width)
+    keep = (np.abs(t) < 1.0) & (column_mass > 0.3 * column_mass.max())
+    lid = (
+        np.polyfit(t[keep], start[keep], 2, w=w[keep])
+        if keep.sum() >= 4
+        else np.array([0.0, 0.0, centre[1] - 0.06 * unit])
+    )
+    lid[0] = float(np.clip(lid[0], 0.0, 0.2 * unit))  # an arch, never a frown
+    lid[2] = float(np.clip(lid[2], centre[1] - 0.2 * unit, centre[1] + 0.05 * unit))
     iris_pixels = bgr[y0 : cy + hh + 1, x0 : cx + hw + 1][dark > 0.55]
     iris = (
         np.median(iris_pixels, axis=0).astype(np.float32)
@@ -80,118 +104,120 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     gaze = np.array(
         [(x0 + iris_x - centre[0]) / (0.5 * width), (y0 + iris_y - centre[1]) / (0.5 * OPEN_HEIGHT * unit)]
     )
-    return EyeShape(centre, width, openness, np.clip(gaze, -0.8, 0.8), tilt, iris, outer_side)
+    return EyeShape(centre, width, openness, np.clip(gaze, -0.8, 0.8), tilt, iris, outer_side, lid)
 
 
-def _vivid_iris(iris_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(dark top, light bottom) iris colours: the person's hue, saturated as anime irises are."""
+def _vivid(iris_bgr: np.ndarray) -> np.ndarray:
+    """The person's iris hue, saturated as anime irises are (float32 BGR)."""
     lab = cv2.cvtColor(np.clip(iris_bgr, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_BGR2Lab)
     lab = lab.astype(np.float32).reshape(3)
-    chroma = lab[1:] - 128.0
-    chroma = chroma * 2.2 + np.sign(chroma) * 4.0
-    light = np.array([lab[0] * 0.35 + 35.0, lab[0] * 0.6 + 95.0])
-    out = []
-    for value in light:
-        pixel = np.concatenate([[min(value, 200.0)], chroma + 128.0]).reshape(1, 1, 3)
-        out.append(
-            cv2.cvtColor(np.clip(pixel, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
-            .reshape(3)
-            .astype(np.float32)
-        )
-    return out[0], out[1]
+    chroma = (lab[1:] - 128.0) * 2.2
+    pixel = np.concatenate([[min(lab[0] * 0.6 + 60.0, 170.0)], chroma + 128.0]).reshape(1, 1, 3)
+    return (
+        cv2.cvtColor(np.clip(pixel, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3).astype(np.float32)
+    )
 
 
-def draw_eye(
-    canvas: np.ndarray,
-    photo_light: np.ndarray,
-    eye: EyeShape,
-    frame: FaceFrame,
-    params: EyeParams,
-    ink: np.ndarray,
-) -> None:
-    """Draws one anime eye into a float32 BGR full-resolution canvas, in place."""
+def _box(frame: FaceFrame, eye: EyeShape, size: int) -> tuple[int, int, int, int]:
+    half_x, half_y = _BOX[0] * frame.unit, _BOX[1] * frame.unit
+    top = eye.centre[1] - half_y - 0.1 * frame.unit  # the brow sits higher than the eye is low
+    x0, y0 = int(max(eye.centre[0] - half_x, 0)), int(max(top, 0))
+    x1, y1 = int(min(eye.centre[0] + half_x + 1, size)), int(min(eye.centre[1] + half_y + 1, size))
+    return x0, y0, x1, y1
+
+
+def tone_eye_area(
+    canvas: np.ndarray, photo_light: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyeParams,
+    skin_light: float, brow_colour: np.ndarray,
+) -> None:  # fmt: skip
+    """The photo's eye area as soft tones over the drawn skin (in place): lightness relative to the
+    cheek, edge-preservingly smoothed (no skin texture), posterised with a soft step; the brow
+    above the lid inked flat in its own shape (a stroke in a template place cost identity)."""
+    x0, y0, x1, y1 = _box(frame, eye, canvas.shape[0])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
     unit = frame.unit
-    half_w = 0.5 * eye.width * params.scale[0]
-    full_h = DRAWN_HEIGHT * unit * params.scale[1]
-    openness = eye.openness
-    across = frame.across * np.cos(eye.tilt) + frame.down * np.sin(eye.tilt) * -eye.outer_side
-    down = np.array([-across[1], across[0]])
-    t = np.linspace(-1.0, 1.0, 25)
-    # Local shape: x along the eye, outer corner at x = outer_side; the upper lid is a high arch
-    # peaking a little towards the inner corner, the lower lid a flat curve.
-    x = t * half_w
-    skew = 1.0 - 0.25 * t * eye.outer_side
-    upper = -full_h * (0.15 + 0.55 * openness) * np.sqrt(np.clip(1 - t * t, 0, 1)) * skew
-    lower = full_h * (0.05 + 0.3 * openness) * (1 - t * t) ** 0.8
-    centre = eye.centre + 0.1 * full_h * down
+    light = cv2.bilateralFilter(photo_light[y0:y1, x0:x1], 5, 12.0, 2.0)
+    relative = np.minimum(light - skin_light, 8.0)  # highlights do not shine through the drawn skin
+    step = params.tone_step
+    steps = np.round(relative / step) * step
+    toned = steps + params.tone_residual * (relative - steps)
+    # A soft oval over eye, lids, socket and brow; the rest of the face stays flat.
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    rel = np.stack([xs + 0.5 - eye.centre[0], ys + 0.5 - eye.centre[1] + 0.1 * unit], axis=-1)
+    u, v = (rel @ frame.across) / unit, (rel @ frame.down) / unit
+    radius = np.sqrt((u / params.zone[0]) ** 2 + (v / params.zone[1]) ** 2)
+    weight = np.clip((1.0 - radius) / 0.25, 0.0, 1.0)
+    gain = 1.0 + weight * toned / max(skin_light, 20.0)
+    region = canvas[y0:y1, x0:x1]
+    region *= np.clip(gain, 0.15, 1.2)[..., None]
+    above = np.clip((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
+    brow = np.clip((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
+    region += (params.brow_ink * brow)[..., None] * (brow_colour - region)
+    if eye.openness < 0.2:
+        return
+    # Inside the opening: the iris tinted with the person's hue, the white of the eye lifted to white.
+    t = (xs + 0.5 - eye.centre[0]) / (0.5 * eye.width)
+    lid_row = (eye.lid[0] * t + eye.lid[1]) * t + eye.lid[2]
+    bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(np.clip(1 - t * t, 0, 1))
+    opening = np.clip(np.minimum(ys - lid_row, bottom - ys) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
+    dark = np.clip(-relative / 30.0, 0.0, 1.0)
+    iris = _vivid(eye.iris_bgr)
+    tint = opening * dark * params.iris_colour
+    region += tint[..., None] * (iris * np.clip(gain, 0.2, 1.0)[..., None] - region)
+    sclera = opening * np.clip(1.0 - dark * 3.0, 0.0, 1.0) * params.sclera
+    region += sclera[..., None] * (np.float32([250, 248, 246]) - region)
 
-    def to_px(px: np.ndarray, py: np.ndarray) -> np.ndarray:
-        return centre + px[:, None] * across + py[:, None] * down
 
+def draw_eye(canvas: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyeParams, ink: np.ndarray) -> None:
+    """The drawn part of one eye (in place): lash line along the measured lid, flick, catch lights."""
+    unit = frame.unit
+    half_w = 0.5 * eye.width * params.lash_length
+    t = np.linspace(-1.0, 1.0, 17)
     lid_w = params.lid_width * unit / 64.0
-    if openness < 0.2:
-        # Closed: one lash line curving down (a sleeping or blinking anime eye) with a flick.
-        curve = to_px(x * 0.9, full_h * 0.12 * (1 - t * t))
+    xs = eye.centre[0] + t * half_w
+    tt = t * params.lash_length
+    lid = (eye.lid[0] * tt + eye.lid[1]) * tt + eye.lid[2]
+    if eye.openness < 0.2:
+        # Closed: one lash line curving down (a sleeping or blinking anime eye).
+        curve = np.column_stack([xs, eye.centre[1] + 0.04 * unit * (1 - t * t)])
         stroke(canvas, curve, lid_w * (0.35 + 0.65 * np.sqrt(np.clip(1 - t * t, 0, 1))) + 0.6, ink)
         return
-    eye_poly = np.vstack([to_px(x, upper), to_px(x[::-1], lower[::-1])])
-    paint(canvas, [eye_poly], np.float32([252, 248, 246]))
-    # Iris: tall ellipse, clipped by the lids, dark at the top, the person's colour below.
-    iris_rx = params.iris_width * half_w
-    iris_ry = 0.62 * full_h
-    gx = np.clip(eye.gaze[0], -0.6, 0.6) * (half_w - iris_rx)
-    iris_c = centre + gx * across + (0.08 * full_h) * down
-    box = np.vstack([eye_poly, iris_c - iris_ry - 2, iris_c + iris_ry + 2])
-    x0, y0 = np.maximum(np.floor(box.min(axis=0)).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(box.max(axis=0)).astype(int) + 1, canvas.shape[1])
-    if x1 <= x0 + 1 or y1 <= y0 + 1:
-        return
-    clip = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(clip, [np.round((eye_poly - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    rel_x, rel_y = xs + 0.5 - iris_c[0], ys + 0.5 - iris_c[1]
-    u, v = rel_x * across[0] + rel_y * across[1], rel_x * down[0] + rel_y * down[1]
-    r = np.sqrt((u / iris_rx) ** 2 + (v / iris_ry) ** 2)
-    inside = np.clip((1.0 - r) * iris_rx, 0.0, 1.0) * (clip / 255.0)
-    top, bottom = _vivid_iris(eye.iris_bgr)
-    mix = np.clip(0.5 + v / (1.6 * iris_ry), 0.0, 1.0)[..., None]
-    colour = top + mix * (bottom - top)
-    pupil = np.clip(
-        (0.5 - np.sqrt((u / (0.5 * iris_rx)) ** 2 + (v / (0.55 * iris_ry)) ** 2)) * iris_rx, 0.0, 1.0
+    # Thick in the middle and at the outer corner, thin at the inner one.
+    outer = np.clip(t * eye.outer_side, 0, 1)
+    lash = lid_w * (0.35 + 0.5 * np.sqrt(np.clip(1 - t * t, 0, 1)) + 0.6 * outer)
+    stroke(canvas, np.column_stack([xs, lid + params.lash_drop * lash]), lash, ink)
+    end = 0 if eye.outer_side < 0 else -1
+    f = np.linspace(0.0, 1.0, 6)
+    flick = np.column_stack(
+        [
+            xs[end] + eye.outer_side * f * 0.22 * half_w,
+            lid[end] + (params.lash_drop - 0.1) * lash[end] - f * 0.1 * unit,
+        ]
     )
-    colour = colour * (1.0 - 0.55 * pupil[..., None])
-    if params.photo > 0:
-        # The photo's own iris texture shows through a little (SFace keys on it).
-        detail = photo_light[y0:y1, x0:x1] - cv2.GaussianBlur(photo_light[y0:y1, x0:x1], (0, 0), 2.0)
-        colour = colour * (1.0 + params.photo * np.clip(detail, -25, 25)[..., None] / 25.0)
-    rim = np.clip((r - 0.82) * 6.0, 0.0, 1.0)[..., None] * 0.6  # a darker ring at the iris edge
-    colour = colour * (1.0 - rim)
-    region = canvas[y0:y1, x0:x1]
-    region += inside[..., None] * (colour - region)
-    # Catch lights: a big one up and outward, a small one low and inward (mirrored between eyes).
-    lights = [(0.45 * eye.outer_side, -0.42, 0.32), (-0.4 * eye.outer_side, 0.38, 0.14), (0.0, -0.05, 0.1)]
+    stroke(canvas, flick, lash[end] * (1.0 - 0.85 * f), ink)
+    if params.lower_lid:
+        low = t * eye.outer_side > 0.3
+        bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(np.clip(1 - t * t, 0, 1))
+        stroke(
+            canvas,
+            np.column_stack([xs[low], bottom[low] + 0.5]),
+            np.full(low.sum(), 0.4 * lid_w + 0.4),
+            ink,
+            0.7,
+        )
+    iris_c = eye.centre + np.array([eye.gaze[0] * 0.3 * eye.width, 0.0])
+    iris_top = float((eye.lid[0] * eye.gaze[0] * 0.6 + eye.lid[1]) * eye.gaze[0] * 0.6 + eye.lid[2])
+    r = 0.13 * unit
+    # Catch lights: a big one up and outward under the lid, a small one low and inward.
+    lights = [
+        (0.45 * eye.outer_side, iris_top + 0.55 * r, 0.32),
+        (-0.35 * eye.outer_side, eye.centre[1] + 0.5 * r, 0.16),
+        (0.0, iris_top + 1.2 * r, 0.12),
+    ]
     for lx, ly, lr in lights[: params.catch_lights]:
-        c = iris_c + lx * iris_rx * across + ly * iris_ry * down
+        c = (iris_c[0] + lx * r * 1.6, ly)
         disc = cv2.ellipse2Poly(
-            (int(c[0] * 16), int(c[1] * 16)),
-            (int(lr * iris_rx * 16), int(lr * iris_rx * 16 * 1.15)),
-            0,
-            0,
-            360,
-            20,
+            (int(c[0] * 16), int(c[1] * 16)), (int(lr * r * 16), int(lr * r * 18)), 0, 0, 360, 30
         )
         paint(canvas, [disc / 16.0], np.float32([255, 255, 255]), 0.95)
-    # Upper lash line: thick in the middle and at the outer corner, with a flick past it.
-    lash = lid_w * (0.4 + 0.6 * np.sqrt(np.clip(1 - t * t, 0, 1)) + 0.5 * np.clip(t * eye.outer_side, 0, 1))
-    stroke(canvas, to_px(x, upper - 0.3 * lash), lash, ink)
-    flick_t = np.linspace(0.0, 1.0, 6)
-    flick = to_px(
-        eye.outer_side * (half_w + flick_t * 0.18 * half_w),
-        upper[-1 if eye.outer_side > 0 else 0] - flick_t * 0.22 * full_h,
-    )
-    stroke(canvas, flick, lid_w * (1.1 - 0.9 * flick_t), ink)
-    if params.lower_lid:
-        outer = t * eye.outer_side > 0.2
-        stroke(
-            canvas, to_px(x[outer], lower[outer] + 0.6), np.full(outer.sum(), 0.45 * lid_w + 0.5), ink, 0.8
-        )

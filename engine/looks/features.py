@@ -1,5 +1,5 @@
-"""The small drawn parts: brows as strokes along the person's brow, a nose tick, a mouth drawn
-closed, smiling or open (with teeth) as measured, blush, and glasses as clean drawn frames.
+"""The small drawn parts: a nose tick, a mouth drawn closed, smiling or open (with teeth) as
+measured, blush, and glasses as clean drawn frames. (Brows are inked in engine/looks/eyes.py.)
 """
 
 from __future__ import annotations
@@ -17,35 +17,6 @@ def _window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) ->
     x0, y0 = int(max(centre[0] - half[0], 0)), int(max(centre[1] - half[1], 0))
     x1, y1 = int(min(centre[0] + half[0] + 1, w)), int(min(centre[1] + half[1] + 1, h))
     return light[y0:y1, x0:x1], x0, y0
-
-
-def draw_brows(
-    canvas: np.ndarray, light: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float
-) -> None:
-    """Each brow: where the dark band above the eye runs (soft per-column row), drawn as a tapered
-    stroke from the inner end outwards; the template's place when the photo shows no brow."""
-    unit = frame.unit
-    for index, outer in ((0, -1.0), (1, 1.0)):
-        eye = frame.landmarks[index]
-        centre = eye - 0.42 * unit * frame.down + 0.05 * unit * outer * frame.across
-        patch, x0, y0 = _window(light, centre, (0.32 * unit, 0.17 * unit))
-        t = np.linspace(-1.0, 1.0, 9)
-        xs = centre[0] + t * 0.3 * unit
-        ys = np.full_like(xs, centre[1])
-        if patch.size > 16:
-            dark = np.clip(np.percentile(patch, 85) - patch - 4.0, 0.0, None) ** 2
-            rows = np.arange(patch.shape[0], dtype=np.float32)[:, None]
-            cols = np.clip((xs - x0).astype(int), 0, patch.shape[1] - 1)
-            mass = dark[:, cols].sum(axis=0)
-            found = (dark[:, cols] * rows).sum(axis=0) / np.maximum(mass, 1e-6) + y0
-            trust = np.clip(mass / (mass.max() + 1e-6), 0.0, 1.0) * (mass.max() > 50.0)
-            ys = ys + trust * (found - ys)
-            # A brow is a smooth arch: fit a parabola, keep its arch within anime limits.
-            a, b, c = np.polyfit(t, ys, 2)
-            ys = np.clip(a, 0.0, 0.12 * unit) * t * t + b * t + c - 0.02 * unit * (1 - t * t)
-        # Inner end (towards the nose) is thick, the outer end thin.
-        widths = width * (1.6 - 0.9 * ((t * outer + 1) / 2))
-        stroke(canvas, np.column_stack([xs, ys]), widths, colour)
 
 
 def draw_nose(canvas: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float) -> None:

@@ -44,20 +44,27 @@ class HairParams:
 
 @dataclass(frozen=True)
 class EyeParams:
-    scale: tuple[float, float] = (1.25, 1.55)  # drawn eye vs the measured eye: width, height
-    lid_width: float = 3.4  # thickness of the upper lash line at its middle
-    iris_width: float = 0.5  # iris width as a fraction of the drawn eye's width
-    photo: float = 0.35  # 0..1: how much of the photo's iris texture shows through the drawn iris
+    zone: tuple[float, float] = (0.6, 0.45)  # toned oval around each eye and brow (face units)
+    tone_step: float = 12.0  # L units between the posterised tones of the eye area
+    tone_residual: float = 0.3  # 0..1 of the photo's tone kept between steps (identity lives there)
+    iris_colour: float = 0.6  # 0..1 tint of the iris with the person's own hue, saturated
+    sclera: float = 0.7  # 0..1 lift of the white of the eye towards white
+    brow_threshold: float = 10.0  # L units darker than the cheek where the brow is inked flat
+    brow_ink: float = 0.85  # 0..1 opacity of the inked brow
+    lid_width: float = 3.0  # thickness of the upper lash line at its middle
+    lash_length: float = 1.05  # the lash line's length vs the measured eye
+    lash_drop: float = 0.3  # lash line centre below the lid's top edge, in lash widths (on the lashes)
     catch_lights: int = 2
     lower_lid: bool = True
 
 
 @dataclass(frozen=True)
 class WarpParams:
-    eyes: float = 0.18  # radial growth of the eye regions (0 = off)
-    nose: float = 0.15  # shrink of the nose region
-    mouth: float = 0.18  # shrink of the mouth towards its centre
-    chin: float = 0.12  # narrowing of the jaw
+    # Anime proportions cost identity (SFace keys on face shape): the default warp is mild.
+    eyes: float = 0.06  # radial growth of the eye regions (0 = off)
+    nose: float = 0.06  # shrink of the nose region
+    mouth: float = 0.06  # shrink of the mouth towards its centre
+    chin: float = 0.05  # narrowing of the jaw
 
 
 @dataclass(frozen=True)
@@ -101,8 +108,8 @@ LOOKS: dict[str, LookParams] = {
             shadow_tint=(1.04, 0.95, 1.1),
         ),
         hair=replace(_BASE.hair, saturation=1.0, lightness=10.0, clump_depth=0.72, highlight=0.75),
-        eyes=replace(_BASE.eyes, scale=(1.35, 1.75), lid_width=2.8, catch_lights=3),
-        warp=replace(_BASE.warp, eyes=0.28, chin=0.16),
+        eyes=replace(_BASE.eyes, lid_width=2.6, catch_lights=3, sclera=0.8),
+        warp=replace(_BASE.warp, eyes=0.1, chin=0.08),
         background_levels=6,
         background_saturation=0.85,
         paper_tint=(0.97, 1.0, 1.03),
@@ -113,7 +120,6 @@ LOOKS: dict[str, LookParams] = {
         _BASE,
         ink=replace(_BASE.ink, colour=(20, 20, 20), outline_width=2.8, xdog_threshold=1.8),
         skin=replace(_BASE.skin, blush=0.5, blush_hatching=True),
-        eyes=replace(_BASE.eyes, photo=0.25),
         manga=MangaParams(enabled=True, hair_black=True),
         background_levels=3,
     ),

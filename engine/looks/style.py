@@ -15,8 +15,8 @@ import numpy as np
 from animecam.core.align import template
 from animecam.core.errors import UserError
 
-from .eyes import draw_eye, measure_eye
-from .features import draw_blush, draw_brows, draw_glasses, draw_mouth, draw_nose, glasses_frames
+from .eyes import draw_eye, measure_eye, tone_eye_area
+from .features import draw_blush, draw_glasses, draw_mouth, draw_nose, glasses_frames
 from .ink import outlines, xdog
 from .params import LookParams
 from .proportions import apply_warp
@@ -102,16 +102,17 @@ class LookStyle:
         canvas += coverage * (ink_colour - canvas)
 
         skin_light = skin_lightness(photo_light, frame)
+        # Brows in the ink lightened towards the hair's colour (blond brows stay warm).
+        brow_colour = 0.6 * ink_colour + 0.4 * lab_to_bgr(regions.hair_lab)
+        eyes = [measure_eye(photo_light, crop, frame, index) for index in (0, 1)]
+        for eye in eyes:  # first, so that lashes and the rest are drawn over the toned area
+            tone_eye_area(canvas, photo_light, eye, frame, p.eyes, skin_light, brow_colour)
         line_w = p.ink.line_width * frame.unit / 64.0
         draw_blush(canvas, frame, p, ink_colour)
-        # Brows in the ink darkened towards the hair's colour (blond brows stay warm).
-        brow_colour = 0.6 * ink_colour + 0.4 * lab_to_bgr(regions.hair_lab)
-        draw_brows(canvas, photo_light, frame, brow_colour, 1.6 * line_w)
         draw_nose(canvas, frame, ink_colour, line_w)
         draw_mouth(canvas, photo_light, frame, p, skin_light, ink_colour)
-        for index in (0, 1):
-            eye = measure_eye(photo_light, crop, frame, index)
-            draw_eye(canvas, photo_light, eye, frame, p.eyes, ink_colour)
+        for eye in eyes:
+            draw_eye(canvas, eye, frame, p.eyes, ink_colour)
         if rims is not None:
             draw_glasses(canvas, rims, 1.4 * line_w, ink_colour)
         if p.manga.enabled:
