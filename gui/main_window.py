@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         headline = f"No picture from camera {spec}" if _is_camera(spec) else f"Cannot play {Path(spec).name}"
         self.preview.show_placeholder(f"{headline}\n\n{NO_SOURCE_HINT}")
         self.source_label.setText("no source")
+        self.stats_label.setText("waiting for a source")
         self._fill_sources()
 
     def _fill_sources(self) -> None:
@@ -231,7 +232,7 @@ class MainWindow(QMainWindow):
         entries += [(camera.name, str(camera.path or camera.index)) for camera in cameras]
         entries.append(("Demo clip (built in)", DEMO_SOURCE))
         if spec not in [entry_spec for _label, entry_spec in entries]:
-            label = f"Camera {spec} (not found)" if _is_camera(spec) else f"Video file: {Path(spec).name}"
+            label = f"Camera {spec} (not found)" if _is_camera(spec) else f"File: {Path(spec).name}"
             entries.append((label, spec))
         self.panel.set_sources(entries, spec)
 

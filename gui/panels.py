@@ -253,10 +253,14 @@ class SidePanel(QWidget):
     def set_sources(self, entries: list[tuple[str, str | None]], current: str) -> None:
         """The source list: (label, spec) entries, spec None for a line that cannot be picked."""
         combo = self.camera_combo
+        # The combo shares its row with a button in the fixed-width panel: long file names are
+        # shortened in the middle to the width it has (the whole name is the entry's tooltip).
+        width = PANEL_WIDTH - 40 - self.open_file_button.sizeHint().width() - 44
         combo.blockSignals(True)
         combo.clear()
         for label, spec in entries:
-            combo.addItem(label, spec)
+            combo.addItem(combo.fontMetrics().elidedText(label, Qt.TextElideMode.ElideMiddle, width), spec)
+            combo.setItemData(combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
             if spec is None:
                 combo.model().item(combo.count() - 1).setEnabled(False)
         combo.setCurrentIndex(combo.findData(current))

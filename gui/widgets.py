@@ -94,8 +94,7 @@ class PreviewWidget(QWidget):
         frame.addRoundedRect(area, 16, 16)
         painter.fillPath(frame, QColor("#08090d"))
         if self._images is None:
-            painter.setPen(QColor(theme.MUTED))
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            self._draw_placeholder(painter, area)
             return
         original, output = self._images
         if self.view == "side":
@@ -115,6 +114,25 @@ class PreviewWidget(QWidget):
         else:
             picture = self._draw_fitted(painter, original if self.view == "original" else output, area)
         self._draw_badges(painter, picture)
+
+    def _draw_placeholder(self, painter: QPainter, area: QRectF) -> None:
+        """A one-line placeholder ("Starting…") quietly; one with a hint after a blank line as a
+        headline with what to do below it (the no-camera state)."""
+        headline, _gap, hint = self.placeholder.partition("\n\n")
+        painter.setPen(QColor(theme.MUTED))
+        if not hint:
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, headline)
+            return
+        centre, middle = Qt.AlignmentFlag.AlignHCenter, area.center().y()
+        below = QRectF(area.x(), middle + 6, area.width(), area.bottom() - middle - 6)
+        above = QRectF(area.x(), area.y(), area.width(), middle - area.y() - 6)
+        painter.drawText(below, centre | Qt.AlignmentFlag.AlignTop, hint)
+        font = QFont(painter.font())
+        font.setPixelSize(20)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor(theme.TEXT))
+        painter.drawText(above, centre | Qt.AlignmentFlag.AlignBottom, headline)
 
     @staticmethod
     def _draw_fitted(painter: QPainter, image: QImage, box: QRectF) -> QRectF:

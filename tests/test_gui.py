@@ -260,3 +260,16 @@ def test_window_fits_small_laptop_screens(qtbot, store_path: Path, clip: Path, s
         bottom = widget.mapTo(viewport, widget.rect().bottomLeft()).y()
         assert widget.isVisible() and bottom < viewport.height(), widget.objectName()
     assert window.preview.height() >= 0.8 * size[1]  # the picture keeps most of the height
+
+
+def test_a_long_source_name_is_shortened_to_fit_its_row(qtbot) -> None:
+    panel = SidePanel(PipelineConfig())
+    qtbot.addWidget(panel)
+    panel.show()
+    label = "File: a-recording-from-yesterday-evening-with-a-long-name.mp4"
+    panel.set_sources([("Demo clip (built in)", "demo"), (label, "/videos/long.mp4")], "/videos/long.mp4")
+    combo = panel.camera_combo
+    shown = combo.currentText()
+    assert "…" in shown and shown.endswith(".mp4") and combo.itemData(1, Qt.ItemDataRole.ToolTipRole) == label
+    assert combo.fontMetrics().horizontalAdvance(shown) < combo.width() - 30  # room for the arrow
+    assert combo.itemText(0) == "Demo clip (built in)"  # short names stay whole
