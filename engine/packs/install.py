@@ -159,7 +159,10 @@ def download(url: str, dest: Path, *, sha256: str | None = None, cap: int = MAX_
     digest = hashlib.sha256()
     try:
         with opener.open(request, timeout=DOWNLOAD_TIMEOUT_S) as response, dest.open("xb") as out:
-            length = int(response.headers.get("Content-Length") or 0)
+            # A missing or malformed length (http.client then reads to the end) only skips this early
+            # refusal: the bytes are capped as they arrive either way.
+            declared = response.headers.get("Content-Length", "").strip()
+            length = int(declared) if declared.isdigit() else 0
             if length > cap:
                 raise UserError(f"{url} is {length} bytes, over the {cap} byte download limit")
             with tqdm(total=length or None, unit="B", unit_scale=True, desc="download", disable=None) as bar:
