@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from animecam.core.errors import UserError
@@ -54,19 +55,35 @@ def run_styles(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    width = max(len(i.name) for i in infos) + 2
+    packs = _pack_names()
+    # A pack's name (what 'styles remove' takes) is shown where it is not also the style's name.
+    labels = [
+        i.name if packs.get(i.source, i.name) == i.name else f"{i.name} (pack {packs[i.source]})"
+        for i in infos
+    ]
+    width = max(len(label) for label in labels) + 2
     print(f"{'style':<{width}}{'size':>6}  {'backend':<12}source")
-    for info in infos:
-        print(f"{info.name:<{width}}{info.size:>6}  {info.backend:<12}{info.source}")
+    for label, info in zip(labels, infos, strict=True):
+        print(f"{label:<{width}}{info.size:>6}  {info.backend:<12}{info.source}")
     return 0
 
 
+def _pack_names() -> dict[str, str]:
+    """Pack folder -> pack name, for every bundled and installed pack."""
+    from animecam.engine.packs import bundled_packs, installed_packs
+
+    return {str(pack.root): pack.name for pack in [*bundled_packs(), *installed_packs()]}
+
+
 def run_styles_install(args: argparse.Namespace) -> int:
-    from animecam.engine.packs import install_pack
+    from animecam.engine.packs.install import install_pack, training_warning
 
     pack = install_pack(args.source, force=args.force, sha256=args.sha256)
     names = ", ".join(style.name for style in pack.styles)
     print(f"installed {pack.name} {pack.version} ({names}) into {pack.root}")
+    warning = training_warning(pack)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -148,6 +148,8 @@ def load_style(name: str, backend: str = "auto") -> Style:
         return procedural_style(name)
     entries = _catalogue()
     match = next((e for e in entries if e.name == name), None)
+    if match is None:  # a pack's name (what 'styles install' printed) means its first style
+        match = next((e for e in entries if e.pack.name == name and e.index == 0), None)
     if match is None:
         raise UserError(f"unknown style {name!r}: run 'animecam styles' to list them")
     listed = {e.index: e.name for e in entries if e.pack is match.pack}

@@ -199,9 +199,17 @@ def install_pack(source: str | Path, *, force: bool = False, sha256: str | None 
             _copy_folder(Path(text), staging)
         elif Path(text).is_file() and zipfile.is_zipfile(text):
             extract_zip(Path(text), staging)
+        elif Path(text).is_file() and _looks_like_zip(Path(text)):
+            raise UserError(
+                f"{text} is not a valid zip archive (damaged, or an incomplete download): get it again"
+            )
         else:
             raise UserError(f"{text} is not a pack folder, .zip or https URL; check the path")
-        pack = StylePack.load(staging)
+        try:
+            pack = StylePack.load(staging)
+        except UserError as err:
+            # Name the user's own folder or zip, not the staging folder it was copied into.
+            raise UserError(str(err).replace(str(staging), text)) from None
         target = root / pack.name
         if target.exists():
             if not force:
@@ -211,6 +219,30 @@ def install_pack(source: str | Path, *, force: bool = False, sha256: str | None 
             shutil.rmtree(target)
         os.replace(staging, target)
     return StylePack.load(target, verify_hashes=False)
+
+
+def _looks_like_zip(path: Path) -> bool:
+    """Named .zip, or starting as a zip does: a damaged archive rather than a wrong path."""
+    if path.suffix.lower() == ".zip":
+        return True
+    with path.open("rb") as file:
+        return file.read(4) == b"PK\x03\x04"
+
+
+# Below this many training steps a pack cannot have learnt a style (`train run --preset cpu-tiny`
+# runs 4 and draws a grey oval); installing one is allowed, but the person should know.
+FEW_TRAINING_STEPS = 1000
+
+
+def training_warning(pack: StylePack) -> str | None:
+    """A warning when the pack's manifest says it trained for very few steps, else None."""
+    steps = pack.manifest.get("training", {}).get("steps")
+    if not isinstance(steps, int) or steps >= FEW_TRAINING_STEPS:
+        return None
+    return (
+        f"{pack.name} trained for only {steps} steps: expect a blur or a grey oval, not a style "
+        f"(a real style trains for tens of thousands of steps)"
+    )
 
 
 def remove_pack(name: str) -> Path:
