@@ -43,7 +43,7 @@ SCENE_LOOKS: dict[str, SceneLook] = {
         levels=6, saturation=0.85, lift=0.08, ink_colour=(60, 60, 100), ink_threshold=3.8,
         line_sigma=0.9, paper_tint=(0.97, 1.0, 1.03),
     ),
-    "manga": SceneLook(levels=3, ink_colour=(20, 20, 20), ink_threshold=2.6, monochrome=True),
+    "manga": SceneLook(levels=3, lift=0.12, ink_colour=(20, 20, 20), ink_threshold=2.6, monochrome=True),
 }
 DEFAULT_SCENE_LOOK = "anime"
 

@@ -174,3 +174,27 @@ def test_the_scene_stage_is_timed() -> None:
     assert "scene" in result.stage_ms
     result = FaceFilter(Invert(), PipelineConfig(scene=False)).process(Frame(image, 0, 0.0))
     assert "scene" not in result.stage_ms
+
+
+class MixingLook:
+    """A look that mixes strength itself: it must get the slider's value and be pasted as it is."""
+
+    name, input_size = "anime", 128
+
+    def __init__(self) -> None:
+        self.strengths: list[float] = []
+
+    def stylize(
+        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+    ) -> np.ndarray:
+        self.strengths.append(strength)
+        return np.full_like(crops, 255)  # white whatever the strength: a second mix would grey it
+
+
+def test_a_look_that_mixes_strength_itself_is_not_mixed_again() -> None:
+    look = MixingLook()
+    exact = CompositorConfig(colour_match=False)
+    _, out, (x0, y0, x1, y1) = _process(look, strength=0.5, compositor=exact)
+    assert look.strengths == [0.5]
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    assert out[cy - 5 : cy + 5, cx - 5 : cx + 5].min() == 255

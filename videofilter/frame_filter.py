@@ -7,7 +7,10 @@
 `strength` mixes the finished drawing with the photo (the drawn layers of face and scene alike),
 so 0 is the photo exactly, 1 the full look, and every step between is a steady mix, never a pop.
 With the scene off (face only) the faces are pasted over the photo with `strength` as their weight,
-which is the same mix restricted to the faces' regions.
+which is the same mix restricted to the faces' regions. A look whose `stylize` takes `strength`
+does its own mix of drawn layers and photo before its proportion warp (a plain mix of a warped
+drawing with the unwarped photo shows two outlines of the eyes at half strength); then only the
+scene is mixed here and the faces are pasted as they come.
 """
 
 from __future__ import annotations
@@ -53,19 +56,30 @@ class PipelineConfig:
 
 
 @lru_cache(maxsize=64)
-def _takes_landmarks(style_type: type) -> bool:
-    """Whether a style class's `stylize` accepts the crops' landmarks (checked once per class)."""
+def _accepts(style_type: type, keyword: str) -> bool:
+    """Whether a style class's `stylize` takes `keyword` (checked once per class)."""
     try:
-        return "landmarks" in inspect.signature(style_type.stylize).parameters
+        return keyword in inspect.signature(style_type.stylize).parameters
     except (TypeError, ValueError, AttributeError):
         return False
 
 
-def stylize(style: Style, crops: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """`style.stylize` with the crops' (N, 5, 2) landmarks when the style takes them."""
-    if _takes_landmarks(type(style)):
-        return style.stylize(crops, landmarks=landmarks)
-    return style.stylize(crops)
+def mixes_strength(style: Style) -> bool:
+    """A look that takes `strength` mixes its drawn layers with the photo itself and scales its own
+    warp with it (no double contours at half strength); any other style is mixed over its output."""
+    return _accepts(type(style), "strength")
+
+
+def stylize(
+    style: Style, crops: np.ndarray, landmarks: np.ndarray, strength: float | None = None
+) -> np.ndarray:
+    """`style.stylize` with the crops' (N, 5, 2) landmarks (and `strength`) when the style takes them."""
+    options: dict[str, object] = {}
+    if _accepts(type(style), "landmarks"):
+        options["landmarks"] = landmarks
+    if strength is not None and mixes_strength(style):
+        options["strength"] = strength
+    return style.stylize(crops, **options)
 
 
 class FaceFilter:
@@ -104,15 +118,18 @@ class FaceFilter:
         ms["track"] = (clock() - t) * 1e3
         canvas = image
         drawn = cfg.scene and strength > 0.0  # the whole frame is drawn, then mixed with the photo
+        look_mixes = mixes_strength(style)
         if drawn:
             t = clock()
             self.scene.look = scene_look_for(style.name)
             canvas = self.scene.draw(image)
+            if look_mixes:  # the faces come mixed from the look; only the scene is mixed here
+                canvas = mix_with_photo(canvas, image, strength)
             ms["scene"] = (clock() - t) * 1e3
         if style.input_size != self._crop_size:
             self.smoother.reset()
             self._crop_size = style.input_size
-        if faces:
+        if faces and strength > 0.0:
             size = style.input_size
             t = clock()
             matrices = [crop_transform(face.landmarks, size) for face in faces]
@@ -120,7 +137,7 @@ class FaceFilter:
             points = np.stack([apply(m, face.landmarks) for face, m in zip(faces, matrices, strict=True)])
             ms["align"] = (clock() - t) * 1e3
             t = clock()
-            stylised = stylize(style, crops, points)
+            stylised = stylize(style, crops, points, strength)
             ms["style"] = (clock() - t) * 1e3
             t = clock()
             smoothed = [
@@ -130,10 +147,11 @@ class FaceFilter:
             ms["smooth"] = (clock() - t) * 1e3
             t = clock()
             canvas = canvas if drawn else image.copy()
+            weight = 1.0 if drawn or look_mixes else strength
             for out, m in zip(smoothed, matrices, strict=True):
-                self.compositor.paste(canvas, out, m, 1.0 if drawn else strength)
+                self.compositor.paste(canvas, out, m, weight)
             ms["compose"] = (clock() - t) * 1e3
-        if drawn and strength < 1.0:
+        if drawn and not look_mixes and strength < 1.0:
             t = clock()
             canvas = mix_with_photo(canvas, image, strength)
             ms["compose"] = ms.get("compose", 0.0) + (clock() - t) * 1e3
