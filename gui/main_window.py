@@ -232,7 +232,9 @@ class MainWindow(QMainWindow):
         entries += [(camera.name, str(camera.path or camera.index)) for camera in cameras]
         entries.append(("Demo clip (built in)", DEMO_SOURCE))
         if spec not in [entry_spec for _label, entry_spec in entries]:
-            label = f"Camera {spec} (not found)" if _is_camera(spec) else f"File: {Path(spec).name}"
+            # Short enough for the picker's row: a device path says it is a camera by itself.
+            camera = f"Camera {spec}" if spec.isdigit() else spec
+            label = f"{camera} (not found)" if _is_camera(spec) else f"File: {Path(spec).name}"
             entries.append((label, spec))
         self.panel.set_sources(entries, spec)
 

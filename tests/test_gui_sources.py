@@ -53,7 +53,7 @@ def test_missing_camera_shows_the_banner(
     window.pick_style(1)  # the rest of the window still works
     qtbot.waitUntil(lambda: window.session.style_name == window.panel.style_names()[1], timeout=WAIT_MS)
     combo = window.panel.camera_combo
-    assert combo.currentText() == "Camera /dev/video9 (not found)" and combo.findData("demo") >= 0
+    assert combo.currentText() == "/dev/video9 (not found)" and combo.findData("demo") >= 0
     # Another source can be picked: "Open video file…" (the file dialog answered by the test).
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(clip), ""))
     window.panel.open_file_button.click()
