@@ -115,9 +115,11 @@ class Pipeline:
         self.filter.set_style(style)
 
     def configure(self, **changes: float | bool) -> None:
-        for name, value in changes.items():
+        # Every name is checked before any is set: a refused call changes nothing.
+        for name in changes:
             if name not in ("strength", "smoothing", "scene", "mirror", "draw_faces"):
                 raise ValueError(f"unknown pipeline setting {name!r}")
+        for name, value in changes.items():
             setattr(self.config, name, value)
 
     def add_sink(self, sink: FrameSink) -> None:
