@@ -11,7 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from test_trainer import write_dataset  # noqa: E402
+# _keep_thread_count: test_trainer's autouse fixture, which restores torch's process-wide thread count.
+from test_trainer import _keep_thread_count, write_dataset  # noqa: E402, F401
 
 from animecam.training.config import preset  # noqa: E402
 from animecam.training.trainer import Trainer  # noqa: E402
@@ -21,13 +22,6 @@ RUN = {"steps": 6, "decay_steps": 3, "checkpoint_every": 2}  # checkpoints at st
 
 class Crash(BaseException):
     """The process dying (power cut, kill -9): nothing after it runs."""
-
-
-@pytest.fixture(autouse=True)
-def _keep_thread_count():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
