@@ -30,6 +30,8 @@ def _call(module: str, function: str, args: argparse.Namespace) -> int:
 
 
 def run_train_data(args: argparse.Namespace) -> int:
+    if args.teacher is not None:  # teacher pairs for paired distillation (training/distill.py)
+        return _call("animecam.training.distill", "run_distill_data", args)
     return _call("animecam.training.data", "run_data", args)
 
 
@@ -68,6 +70,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--test-fraction", type=float, default=0.1, help="share of images held out")
     data.add_argument("--whole-photos", action="store_true", help="centre-crop photos instead of aligning")
     data.add_argument("--seed", type=int, default=0)
+    distill = data.add_argument_group("teacher pairs (paired distillation, see training/distill.py)")
+    distill.add_argument(
+        "--teacher", default=None, metavar="LOOK[,LOOK...]",
+        help="draw each photo crop with these looks and write the pairs (no --anime needed)",
+    )
+    distill.add_argument("--video", type=Path, action="append", metavar="FILE",
+                         help="add the tracked, aligned faces of a clip (your own face; repeatable)")
+    distill.add_argument("--video-every", type=positive_int, default=5, help="keep every Nth frame's faces")
+    distill.add_argument("--variants", type=positive_int, default=12, help="crops per training face (1 plain)")
+    distill.add_argument("--holdout", type=int, default=20, help="LFW people never trained on (test split)")
+    distill.add_argument("--no-library", action="store_true", help="skip the astronaut and LFW faces")
     data.set_defaults(handler=run_train_data)
 
     run = actions.add_parser("run", help="train a model (torchrun for several GPUs or nodes)")

@@ -117,6 +117,7 @@ _TINY_MODELS: dict[str, dict[str, Any]] = {
     "cyclegan": {"ngf": 4, "ndf": 4, "n_blocks": 1, "n_layers_d": 1, "pool_size": 4},
     "twingan": {"channels": [4, 8, 8], "ndf": 4, "n_layers_d": 1},
     "twingan-rt": {"channels": [4, 8, 8], "ndf": 4, "n_layers_d": 1},
+    "twingan-rt-distill": {"channels": [4, 8, 8], "ndf": 4, "n_layers_d": 1},
 }
 
 PRESETS: dict[str, TrainConfig] = {
@@ -155,6 +156,26 @@ PRESETS: dict[str, TrainConfig] = {
         checkpoint_every=300,
         workers=0,
         threads=1,
+    ),
+    # The bundled twingan-anime engine: twingan-rt's generator fitted to teacher pairs at 256 px on a
+    # shared 2-core CPU (scripts/train_twingan_anime.sh). Few, costly steps: a high learning rate, a
+    # short EMA, checkpoints often (the recipe stops it by time and exports the latest).
+    "distill-256": TrainConfig(
+        model="twingan-rt-distill",
+        model_options={"twingan-rt-distill": {"lr": 2e-3}},
+        image_size=256,
+        batch_size=2,
+        steps=500,
+        decay_steps=250,
+        time_limit_minutes=100.0,
+        time_limit_cpu=True,
+        ema_decay=0.97,
+        log_every=10,
+        sample_every=100,
+        checkpoint_every=25,
+        keep_checkpoints=2,
+        workers=0,
+        threads=2,
     ),
     # Tests: a few steps of tiny networks.
     "cpu-tiny": TrainConfig(

@@ -27,13 +27,13 @@ from animecam.core.errors import UserError
 from animecam.training.config import TrainConfig, describe_presets, preset
 from animecam.training.data import (
     EpochBatches,
-    UnpairedDataset,
     dataset_files,
     read_image,
     to_image,
     to_tensor,
 )
 from animecam.training.models import GanModel, build_model
+from animecam.training.paired import training_dataset
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "run.json"
@@ -186,7 +186,7 @@ class Trainer:
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model.distribute(lambda net: DistributedDataParallel(net, device_ids=ids))
-        dataset = UnpairedDataset(self.files, config.image_size, config.augment, config.seed)
+        dataset = training_dataset(self.files, config.image_size, config.augment, config.seed)
         self.batches = EpochBatches(
             dataset, config.batch_size, config.workers, self.rank, self.world, config.seed
         )

@@ -35,6 +35,8 @@ NETS: dict[str, NetSpec] = {
         NetSpec("cyclegan", "resnet", "ResnetGenerator", takes_style=False),
         NetSpec("twingan", "twin", "TwinGenerator", takes_style=True),
         NetSpec("twingan-rt", "twin", "TwinGenerator", takes_style=True),
+        # twingan-rt's generator fitted to teacher pairs (training/models/distill.py)
+        NetSpec("twingan-rt-distill", "twin", "TwinGenerator", takes_style=True),
     )
 }
 

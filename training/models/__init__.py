@@ -13,11 +13,12 @@ from animecam.core.errors import UserError
 from animecam.engine.nets import build_generator
 from animecam.training.models.base import GanModel, ModelConfig
 from animecam.training.models.cyclegan import CycleGan, CycleGanConfig
+from animecam.training.models.distill import DistillConfig, TwinGanRtDistill
 from animecam.training.models.generator_file import load_generator, save_generator
 from animecam.training.models.realtime import TwinGanRt, TwinGanRtConfig
 from animecam.training.models.twingan import TwinGan, TwinGanConfig
 
-MODELS: dict[str, type[GanModel]] = {model.name: model for model in (CycleGan, TwinGan, TwinGanRt)}
+MODELS: dict[str, type[GanModel]] = {model.name: model for model in (CycleGan, TwinGan, TwinGanRt, TwinGanRtDistill)}
 
 
 def model_class(name: str) -> type[GanModel]:
@@ -36,12 +37,14 @@ __all__ = [
     "MODELS",
     "CycleGan",
     "CycleGanConfig",
+    "DistillConfig",
     "GanModel",
     "ModelConfig",
     "TwinGan",
     "TwinGanConfig",
     "TwinGanRt",
     "TwinGanRtConfig",
+    "TwinGanRtDistill",
     "build_generator",
     "build_model",
     "load_generator",
