@@ -92,14 +92,15 @@ class _Steadier:
         ramp = np.clip((np.arange(256, dtype=np.float32) - config.change_low) / span, 0.0, 1.0)
         weight = config.still_weight + (1.0 - config.still_weight) * ramp
         self._weight = np.round(weight * 255.0).astype(np.uint8)  # change (grey levels) -> weight
-        self._state: np.ndarray | None = None  # float32, what was returned last time
+        self._state: np.ndarray | None = None  # float32, the filter's state
+        self._shown: np.ndarray | None = None  # the state rounded: what was returned last time
 
     def update(self, picture: np.ndarray) -> np.ndarray:
         current = picture.astype(np.float32)
-        if self._state is None or self._state.shape != current.shape:
-            self._state = current
+        if self._state is None or self._shown is None or self._state.shape != current.shape:
+            self._state, self._shown = current, picture
             return picture
-        now, before = picture, cv2.convertScaleAbs(self._state)
+        now, before = picture, self._shown
         if picture.ndim == 3:
             now, before = cv2.cvtColor(now, cv2.COLOR_BGR2GRAY), cv2.cvtColor(before, cv2.COLOR_BGR2GRAY)
         # The signed change averaged over 5x5 pixels: noise cancels out (sigma / 5), while content
@@ -108,7 +109,8 @@ class _Steadier:
         change = cv2.convertScaleAbs(change)
         weight = np.multiply(cv2.LUT(change, self._weight), np.float32(1 / 255), dtype=np.float32)
         self._state = cv2.blendLinear(current, self._state, weight, 1.0 - weight)
-        return cv2.convertScaleAbs(self._state)
+        self._shown = cv2.convertScaleAbs(self._state)
+        return self._shown
 
 
 class SceneRenderer:
@@ -136,13 +138,15 @@ class SceneRenderer:
         # A bilateral filter first (the looks' crop background) changed nothing visible after the
         # median at this size, for twice the cost.
         flat = cv2.medianBlur(self._colour.update(quarter), 5)
-        flat = cv2.resize(flat, half_size, interpolation=cv2.INTER_LINEAR)
         colour_lut, tint_lut, tone_lut = _tables(look)
+        # Converted at quarter size (linear maps commute with the upsampling), posterised after it
+        # so the tone borders are crisp at half size.
         if look.monochrome:
-            return self._page(cv2.LUT(cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY), tone_lut), ink, look)
-        # Posterising after the upsampling keeps the tone borders crisp.
-        tones = cv2.LUT(cv2.cvtColor(flat, cv2.COLOR_BGR2YCrCb), colour_lut)
-        tones = cv2.cvtColor(tones, cv2.COLOR_YCrCb2BGR)
+            grey = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
+            grey = cv2.resize(grey, half_size, interpolation=cv2.INTER_LINEAR)
+            return self._page(cv2.LUT(grey, tone_lut), ink, look)
+        ycc = cv2.resize(cv2.cvtColor(flat, cv2.COLOR_BGR2YCrCb), half_size, interpolation=cv2.INTER_LINEAR)
+        tones = cv2.cvtColor(cv2.LUT(ycc, colour_lut), cv2.COLOR_YCrCb2BGR)
         # Dark ink over the tones as max(min(tones, 255 - ink), min(ink colour, ink)): solid ink is
         # the ink colour, no ink leaves the tones, and a line's soft rim is within a few grey levels
         # of a linear mix, in uint8 passes that cost a quarter of one (blendLinear and its weights).
