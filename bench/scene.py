@@ -27,7 +27,8 @@ from animecam.engine.scene import SCENE_LOOKS, SceneConfig, SceneLook, SceneRend
 from animecam.videofilter.demo import PHOTO_CROP, DemoSource
 
 
-def _still_frames(count: int, noise: float) -> list[np.ndarray]:
+def still_frames(count: int, noise: float) -> list[np.ndarray]:
+    """The demo's first frame `count` times, each with fresh noise of sigma `noise` (seeded)."""
     still = DemoSource(1.0).render(0)
     rng = np.random.default_rng(0)
     return [np.clip(still + rng.normal(0, noise, still.shape), 0, 255).astype(np.uint8) for _ in range(count)]
@@ -53,7 +54,7 @@ def _shimmer(drawings: list[np.ndarray]) -> float:
 
 
 def run(frames: int, noise: float) -> dict[str, dict[str, float]]:
-    still = _still_frames(frames, noise)
+    still = still_frames(frames, noise)
     source = DemoSource(frames / 30.0)
     clip = [source.render(i) for i in range(frames)]
     # The photo's footprint in each demo frame (where things move); the rest is still background.

@@ -21,11 +21,11 @@ import statistics
 
 import cv2
 import numpy as np
+from scene import still_frames  # bench/scene.py: this folder is on the path when run as a script
 
 from animecam.core.align import apply, crop_transform
 from animecam.core.frames import Frame
 from animecam.engine.styles import load_style
-from animecam.videofilter.demo import DemoSource
 from animecam.videofilter.pipeline import FaceFilter, PipelineConfig
 
 WARM_UP = 15  # frames for the tracker's filter and the smoother to settle
@@ -38,13 +38,10 @@ def _patch(image: np.ndarray, centre: np.ndarray, side: int) -> np.ndarray:
 
 
 def run(frames: int, noise: float, style_name: str, smoothing: float) -> dict[str, float]:
-    still = DemoSource(1.0).render(0)
-    rng = np.random.default_rng(0)
     style = load_style(style_name)
     face_filter = FaceFilter(style, PipelineConfig(smoothing=smoothing))
     frame_points, crop_points, outputs, eyes = [], [], [], None
-    for index in range(frames):
-        image = np.clip(still + rng.normal(0, noise, still.shape), 0, 255).astype(np.uint8)
+    for index, image in enumerate(still_frames(frames, noise)):
         result = face_filter.process(Frame(image, index, index / 30.0))
         if len(result.faces) != 1:
             raise SystemExit(f"expected one face in frame {index}, found {len(result.faces)}")
