@@ -57,3 +57,18 @@ def feature_distillation(student: list[Tensor], teacher: list[Tensor]) -> Tensor
     if len(student) != len(teacher) or not student:
         raise ValueError(f"need matching non-empty feature lists, got {len(student)} and {len(teacher)}")
     return torch.stack([l1(s, t) for s, t in zip(student, teacher, strict=True)]).mean()
+
+
+def patch_nce(query: Tensor, key: Tensor, tau: float = 0.07) -> Tensor:
+    """PatchNCE (Park et al. 2020, CUT): InfoNCE over patches. `query` and `key` are [N, P, C] unit
+    vectors of the same P patch positions of each image (the output's and the input's); each query's
+    positive is the key at its own position, its negatives the other P - 1 keys of the same image.
+    Keys are targets (detached), as in CUT."""
+    if query.shape != key.shape or query.dim() != 3:
+        shapes = f"{tuple(query.shape)} and {tuple(key.shape)}"
+        raise ValueError(f"need matching [N, P, C] queries and keys, got {shapes}")
+    q, k = query.float(), key.float().detach()
+    logits = torch.bmm(q, k.transpose(1, 2)) / tau  # [N, P, P]: the diagonal holds the positives
+    n, p = logits.shape[:2]
+    targets = torch.arange(p, device=logits.device).expand(n, p)
+    return F.cross_entropy(logits.reshape(n * p, p), targets.reshape(n * p))

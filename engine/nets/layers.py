@@ -5,6 +5,8 @@ TwinGAN's switch between photo and anime (and between several anime styles) is e
 normalisation: every conv weight is shared, while each domain owns one row of gamma/beta. A domain
 vector `w` [N, D] (one-hot, or a mix over the anime domains) selects `gamma = w @ gamma_table`, so
 mixing two styles interpolates their norm parameters (Dumoulin et al., conditional instance norm).
+`ConditionalAdaLIN` is the same with U-GAT-IT's adaptive mix of instance and layer norm (a learned
+per-domain, per-channel ratio rho); `CondConvBlock(norm="adalin")` uses it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+NORMS: tuple[str, ...] = ("in", "adalin")
 
 
 def init_normal(module: nn.Module, std: float = 0.02) -> None:
@@ -61,11 +65,54 @@ class ConditionalInstanceNorm(nn.Module):
         return x * gamma[:, :, None, None] + beta[:, :, None, None]
 
 
-class CondConvBlock(nn.Module):
-    """`convs` x (3x3 conv -> conditional instance norm -> [pixel norm] -> leaky ReLU), weights shared."""
+class ConditionalAdaLIN(ConditionalInstanceNorm):
+    """Adaptive layer-instance norm (Kim et al. 2020, U-GAT-IT) with per-domain rows:
+    rho * IN(x) + (1 - rho) * LN(x), then the domain's gamma/beta. rho [D, C] is mixed by the domain
+    weights like gamma and clipped to [0, 1]; it starts at `rho_init` (1.0: plain instance norm, so an
+    untrained AdaLIN generator computes what the instance-norm one does)."""
 
     def __init__(
-        self, in_ch: int, out_ch: int, convs: int, num_domains: int, style_dim: int, use_pixel_norm: bool
+        self, channels: int, num_domains: int, style_dim: int = 0, eps: float = 1e-5, rho_init: float = 1.0
+    ) -> None:
+        super().__init__(channels, num_domains, style_dim, eps)
+        self.rho = nn.Parameter(torch.full((num_domains, channels), float(rho_init)))
+
+    def forward(self, x: Tensor, domain: Tensor, embedding: Tensor | None = None) -> Tensor:
+        gamma = domain @ self.gamma
+        beta = domain @ self.beta
+        if embedding is not None and self.style_offset is not None:
+            d_gamma, d_beta = self.style_offset(embedding).chunk(2, dim=1)
+            gamma, beta = gamma + d_gamma, beta + d_beta
+        rho = (domain @ self.rho).clamp(0.0, 1.0)[:, :, None, None]
+        instance = F.instance_norm(x, eps=self.eps)
+        layer = F.layer_norm(x, x.shape[1:], eps=self.eps)
+        x = rho * instance + (1.0 - rho) * layer
+        return x * gamma[:, :, None, None] + beta[:, :, None, None]
+
+
+def conditional_norm(
+    kind: str, channels: int, num_domains: int, style_dim: int = 0
+) -> ConditionalInstanceNorm:
+    """The per-domain norm called `kind` (one of NORMS)."""
+    if kind == "in":
+        return ConditionalInstanceNorm(channels, num_domains, style_dim)
+    if kind == "adalin":
+        return ConditionalAdaLIN(channels, num_domains, style_dim)
+    raise ValueError(f"unknown norm {kind!r}; choose one of {', '.join(NORMS)}")
+
+
+class CondConvBlock(nn.Module):
+    """`convs` x (3x3 conv -> conditional norm -> [pixel norm] -> leaky ReLU), weights shared."""
+
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        convs: int,
+        num_domains: int,
+        style_dim: int,
+        use_pixel_norm: bool,
+        norm: str = "in",
     ) -> None:
         super().__init__()
         self.use_pixel_norm = use_pixel_norm
@@ -73,7 +120,7 @@ class CondConvBlock(nn.Module):
             nn.Conv2d(in_ch if i == 0 else out_ch, out_ch, 3, padding=1) for i in range(convs)
         )
         self.norms = nn.ModuleList(
-            ConditionalInstanceNorm(out_ch, num_domains, style_dim) for _ in range(convs)
+            conditional_norm(norm, out_ch, num_domains, style_dim) for _ in range(convs)
         )
 
     def forward(self, x: Tensor, domain: Tensor, embedding: Tensor | None = None) -> Tensor:

@@ -1,6 +1,7 @@
 """TwinGAN's generator (Jerry Li, 2018): an encoder and a PGGAN-style UNet decoder over K+1 domains
 (domain 0 photo, 1..K anime styles). Every conv weight is shared; each domain owns only its rows of
-the conditional instance norms, so a style mix interpolates norm parameters."""
+the conditional instance norms, so a style mix interpolates norm parameters. `norm="adalin"` makes
+those U-GAT-IT's adaptive layer-instance norms (per-domain rho too); the default is instance norm."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class TwinGenerator(nn.Module):
         skips: bool = True,
         style_dim: int = 0,
         embedding_drop: float = 0.0,
+        norm: str = "in",
     ) -> None:
         super().__init__()
         self.num_styles = num_styles
@@ -34,7 +36,7 @@ class TwinGenerator(nn.Module):
         self.size_multiple = 2 ** (len(chans) - 1)  # image sides must divide by this (UNet skips)
 
         def block(cin: int, cout: int, convs: int, embed_dim: int = 0) -> CondConvBlock:
-            return CondConvBlock(cin, cout, convs, self.num_domains, embed_dim, pixel_norm)
+            return CondConvBlock(cin, cout, convs, self.num_domains, embed_dim, pixel_norm, norm)
 
         self.stem = block(3, chans[0], 1)
         self.down = nn.ModuleList(

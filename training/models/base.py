@@ -59,6 +59,30 @@ class ModelConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
 
+@dataclass
+class UnpairedConfig(ModelConfig):
+    """Options shared by the unpaired models (cyclegan, twingan and its subclasses), all off by default.
+    PatchNCE (CUT) ties each output patch to the input patch at the same place in the generator's
+    encoder features; `d_steps` and `lr_d` set the discriminator's schedule (n_critic, TTUR)."""
+
+    lambda_nce: float = 0.0  # > 0: add PatchNCE with this weight to G's loss
+    nce_patches: int = 64  # patch positions sampled per tapped layer and image (CUT: 256)
+    nce_dim: int = 64  # width of the projection MLPs (CUT: 256)
+    nce_tau: float = 0.07  # InfoNCE temperature
+    d_steps: int = 1  # discriminator updates per generator update (on the same batch)
+    lr_d: float | None = None  # the discriminator's learning rate; None: the same as lr
+
+    def __post_init__(self) -> None:
+        if self.d_steps < 1:
+            raise ValueError("d_steps must be at least 1")
+        if self.lambda_nce < 0 or self.nce_patches < 2 or self.nce_dim < 1 or self.nce_tau <= 0:
+            raise ValueError("PatchNCE needs lambda_nce >= 0, nce_patches >= 2, nce_dim >= 1, nce_tau > 0")
+
+    @property
+    def discriminator_lr(self) -> float:
+        return self.lr if self.lr_d is None else self.lr_d
+
+
 def set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
     for module in modules:
         for param in module.parameters():

@@ -4,6 +4,10 @@ ResNet-9 generators (reflection padding, instance norm without affine, 2 down / 
 tanh; 11,378,179 parameters at 3->3 channels), 70x70 PatchGANs, least-squares GAN loss, cycle
 weight 10, identity weight 0.5 x cycle, a pool of 50 past fakes per discriminator, Adam 2e-4
 beta1 0.5 and N(0, 0.02) initialisation.
+
+Options, off by default (bench/unpaired.py measures them): PatchNCE (CUT) between the photo's and its
+translation's features in the photo->anime generator's encoder, and the discriminators' schedule
+(`d_steps`, `lr_d`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from torch import Tensor, nn
 from animecam.engine.nets.layers import init_normal
 from animecam.engine.nets.resnet import ResnetGenerator
 from animecam.training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
-from animecam.training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
+from animecam.training.models.base import GanModel, UnpairedConfig, optimise, set_requires_grad
+from animecam.training.models.patchnce import FeatureTap, PatchNCEHead, sequential_features
 
 
 @dataclass
-class CycleGanConfig(ModelConfig):
+class CycleGanConfig(UnpairedConfig):
     ngf: int = 64
     ndf: int = 64
     n_blocks: int = 9
@@ -31,9 +36,15 @@ class CycleGanConfig(ModelConfig):
     identity_ratio: float = 0.5  # identity weight = identity_ratio * lambda_cycle
     pool_size: int = 50
     gan_loss: GanLossKind = "lsgan"
+    # Layers of the ResNet generator's stack PatchNCE taps: 0 the padded input, 3 the stem, 6 and 9
+    # the two downsamplings, 10 the first residual block (CUT taps pixels, downsamplings, residuals).
+    nce_layers: tuple[int, ...] = (0, 3, 6, 9, 10)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_gan_loss(self.gan_loss)
+        if self.lambda_nce > 0 and not all(0 <= i < 10 + self.n_blocks for i in self.nce_layers):
+            raise ValueError(f"nce_layers must index the generator's encoder, 0..{9 + self.n_blocks}")
         if self.num_styles != 1:
             raise ValueError("cyclegan translates to one anime style: num_styles must be 1")
 
@@ -116,6 +127,12 @@ class CycleGan(GanModel):
             init_normal(net, config.init_std)
         self.pool_a = ImagePool(config.pool_size)
         self.pool_b = ImagePool(config.pool_size)
+        self.nce: PatchNCEHead | None = None
+        if config.lambda_nce > 0:
+            with torch.no_grad():
+                probe = sequential_features(self.G_A2B.model, torch.zeros(1, 3, 16, 16), config.nce_layers)
+            widths = [f.shape[1] for f in probe]
+            self.nce = PatchNCEHead(widths, config.nce_dim, config.nce_patches, config.nce_tau)
 
     @property
     def generator(self) -> nn.Module:
@@ -124,8 +141,18 @@ class CycleGan(GanModel):
     def generator_config(self) -> dict[str, Any]:
         return {"ngf": self.config.ngf, "n_blocks": self.config.n_blocks}
 
+    def networks(self) -> dict[str, nn.Module]:
+        nets = super().networks()
+        if self.nce is not None:
+            nets["nce"] = self.nce
+        return nets
+
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"G": self.adam([self.G_A2B, self.G_B2A]), "D": self.adam([self.D_A, self.D_B])}
+        heads = [self.nce] if self.nce is not None else []
+        return {
+            "G": self.adam([self.G_A2B, self.G_B2A, *heads]),
+            "D": self.adam([self.D_A, self.D_B], lr=self.config.discriminator_lr),
+        }
 
     def train_step(
         self,
@@ -138,8 +165,10 @@ class CycleGan(GanModel):
         cfg = self.config
         g_a2b, g_b2a, d_a, d_b = (self.net(n) for n in self.network_names)
         lambda_idt = cfg.identity_ratio * cfg.lambda_cycle
+        taps = [self.G_A2B.model[i] for i in cfg.nce_layers] if self.nce is not None else []
         with self.autocast(real_a.device, scaler):
-            fake_b = g_a2b(real_a)
+            with FeatureTap(taps) as photo_taps:
+                fake_b = g_a2b(real_a)
             fake_a = g_b2a(real_b)
             rec_a = g_b2a(fake_b)
             rec_b = g_a2b(fake_a)
@@ -154,21 +183,31 @@ class CycleGan(GanModel):
             if lambda_idt > 0:
                 idt = l1(g_a2b(real_b), real_b) + l1(g_b2a(real_a), real_a)
                 loss_g = loss_g + lambda_idt * idt
+            extra: dict[str, Tensor] = {}
+            if self.nce is not None:
+                # The translation through the same encoder (only as deep as the tapped layers).
+                queries = sequential_features(self.G_A2B.model, fake_b, cfg.nce_layers)
+                extra["nce"] = self.net("nce")(queries, photo_taps.last())
+                loss_g = loss_g + cfg.lambda_nce * extra["nce"]
         optimise(loss_g, optimizers["G"], scaler)
 
         set_requires_grad([self.D_A, self.D_B], True)
-        with self.autocast(real_a.device, scaler):
-            # Real and pooled fake go through D in one batch (instance norm is per sample), one DDP forward.
-            pooled_b, pooled_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
-            logits_b = d_b(torch.cat([real_b, pooled_b]))
-            logits_a = d_a(torch.cat([real_a, pooled_a]))
-            n_b, n_a = len(real_b), len(real_a)
-            loss_d_b = discriminator_loss(cfg.gan_loss, logits_b[:n_b], logits_b[n_b:])
-            loss_d_a = discriminator_loss(cfg.gan_loss, logits_a[:n_a], logits_a[n_a:])
-        optimise(loss_d_a + loss_d_b, optimizers["D"], scaler)
+        pooled_b, pooled_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
+        n_b, n_a = len(real_b), len(real_a)
+        for d_step in range(cfg.d_steps):
+            if scaler is not None and d_step > 0:
+                scaler.update()  # one scaler step per optimiser between updates
+            with self.autocast(real_a.device, scaler):
+                # Real and pooled fake through D in one batch (instance norm is per sample): one DDP forward.
+                logits_b = d_b(torch.cat([real_b, pooled_b]))
+                logits_a = d_a(torch.cat([real_a, pooled_a]))
+                loss_d_b = discriminator_loss(cfg.gan_loss, logits_b[:n_b], logits_b[n_b:])
+                loss_d_a = discriminator_loss(cfg.gan_loss, logits_a[:n_a], logits_a[n_a:])
+            optimise(loss_d_a + loss_d_b, optimizers["D"], scaler)
         if scaler is not None:
             scaler.update()
         return {
+            **{k: v.item() for k, v in extra.items()},
             "G_adv": g_adv.item(),
             "cycle": cycle.item(),
             "idt": idt.item(),

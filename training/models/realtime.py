@@ -87,7 +87,7 @@ class TwinGanRt(TwinGan):
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         optimizers = super().make_optimizers()
         if self.adapters is not None:
-            optimizers["G"] = self.adam([self.generator_net, self.adapters])
+            optimizers["G"] = self.adam([*self.generator_modules(), self.adapters])
         return optimizers
 
     def extra_generator_losses(

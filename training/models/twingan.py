@@ -7,6 +7,12 @@ is photo, 1..K the anime styles), so a style mix interpolates norm parameters. T
 spectral-norm PatchGAN with one output per anime style. Losses: photo reconstruction, anime
 reconstruction, photo->anime adversarial and photo->anime->photo cycle, each weighted 1.0 as the
 author does.
+
+Options, all off by default (bench/unpaired.py measures them; the `unpaired-fast` preset uses the
+ones that helped): CycleGAN's identity term (photo->anime of an anime image leaves it unchanged),
+PatchNCE between the photo's and its translation's encoder features (the cycle pass encodes the
+translation anyway, so it costs no extra generator pass), U-GAT-IT's AdaLIN in place of instance
+norm, and the discriminator's schedule (`d_steps`, `lr_d`).
 """
 
 from __future__ import annotations
@@ -20,14 +26,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from animecam.engine.nets.layers import init_normal
+from animecam.engine.nets.layers import NORMS, init_normal
 from animecam.engine.nets.twin import TwinGenerator
 from animecam.training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
-from animecam.training.models.base import GanModel, ModelConfig, optimise, set_requires_grad
+from animecam.training.models.base import GanModel, UnpairedConfig, optimise, set_requires_grad
+from animecam.training.models.patchnce import FeatureTap, PatchNCEHead
 
 
 @dataclass
-class TwinGanConfig(ModelConfig):
+class TwinGanConfig(UnpairedConfig):
     # Widths from full resolution down to the latent; each step halves the resolution.
     channels: tuple[int, ...] = (32, 64, 128, 256, 256, 256)
     convs_per_block: int = 2
@@ -42,10 +49,18 @@ class TwinGanConfig(ModelConfig):
     lambda_rec_photo: float = 1.0
     lambda_rec_anime: float = 1.0
     lambda_cycle: float = 1.0
-    lr_d: float = 2e-4
+    lr_d: float | None = 2e-4
+    norm: str = "in"  # the generator's per-domain norms: "in" (instance) or "adalin" (U-GAT-IT)
+    lambda_identity: float = 0.0  # > 0: L1 of photo->anime(anime image) to itself (CycleGAN's identity)
+    nce_layers: tuple[int, ...] = (0, 1, 2)  # encoder levels PatchNCE taps: 0 the stem, i the i-th down block
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_gan_loss(self.gan_loss)
+        if self.norm not in NORMS:
+            raise ValueError(f"unknown norm {self.norm!r}; choose one of {', '.join(NORMS)}")
+        if self.lambda_nce > 0 and not all(0 <= i < len(self.channels) for i in self.nce_layers):
+            raise ValueError(f"nce_layers must be encoder levels 0..{len(self.channels) - 1}")
         if len(self.channels) < 2:
             raise ValueError("twingan needs at least two widths (full resolution and one downsampled)")
         if self.num_styles < 1:
@@ -90,6 +105,10 @@ class TwinGan(GanModel):
         self.discriminator = SpectralPatchDiscriminator(config.num_styles, config.ndf, config.n_layers_d)
         init_normal(self.generator_net, config.init_std)
         init_normal(self.discriminator, config.init_std)
+        self.nce: PatchNCEHead | None = None
+        if config.lambda_nce > 0:
+            widths = [config.channels[i] for i in config.nce_layers]
+            self.nce = PatchNCEHead(widths, config.nce_dim, config.nce_patches, config.nce_tau)
 
     @property
     def generator(self) -> TwinGenerator:
@@ -104,13 +123,31 @@ class TwinGan(GanModel):
             "pixel_norm": cfg.pixel_norm,
             "skips": cfg.skips,
             "style_dim": cfg.style_dim,
+            # Only when set, so generators (and packs) without the option keep their exact config.
+            **({"norm": cfg.norm} if cfg.norm != "in" else {}),
         }
+
+    def networks(self) -> dict[str, nn.Module]:
+        nets = super().networks()
+        if self.nce is not None:
+            nets["nce"] = self.nce
+        return nets
+
+    def generator_modules(self) -> list[nn.Module]:
+        """What G's optimiser trains: the generator and, with PatchNCE, its projection MLPs."""
+        return [self.generator_net] + ([self.nce] if self.nce is not None else [])
 
     def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {
-            "G": self.adam([self.generator_net]),
-            "D": self.adam([self.discriminator], lr=self.config.lr_d),
+            "G": self.adam(self.generator_modules()),
+            "D": self.adam([self.discriminator], lr=self.config.discriminator_lr),
         }
+
+    def encoder_taps(self) -> FeatureTap:
+        """Records the encoder levels PatchNCE compares (no layers, so a no-op, when it is off)."""
+        gen = self.generator_net
+        levels = [gen.stem, *gen.down]
+        return FeatureTap([levels[i] for i in self.config.nce_layers] if self.nce is not None else [])
 
     def extra_generator_losses(
         self, real_a: Tensor, target_a: Tensor, fake_b: Tensor, features: list[Tensor]
@@ -136,18 +173,26 @@ class TwinGan(GanModel):
             gen.anime_domain(style_b),
         )
         reference = real_b[torch.arange(n_a, device=real_b.device) % n_b] if cfg.style_dim > 0 else None
+        identity = cfg.lambda_identity > 0
+        # Photo->anime, photo->photo, anime->anime and (identity term) photo->anime of the anime images.
+        inputs = [real_a, real_a, real_b, *([real_b] if identity else [])]
+        sources = [photo, photo, anime_b, *([gen.photo_domain(real_b)] if identity else [])]
+        targets = [anime_a, photo, anime_b, *([anime_b] if identity else [])]
+        references = None if reference is None else [reference, reference, real_b, *inputs[3:]]
         g_run = self.net("generator_net")
         with self.autocast(real_a.device, scaler):
-            # Instance norm is per sample, so the three translations share one batched forward.
-            out, features = g_run(
-                torch.cat([real_a, real_a, real_b]),
-                source=torch.cat([photo, photo, anime_b]),
-                target=torch.cat([anime_a, photo, anime_b]),
-                with_features=True,
-                reference=None if reference is None else torch.cat([reference, reference, real_b]),
-            )
-            fake_b, rec_a, rec_b = out.split([n_a, n_a, n_b])
-            cyc_a = g_run(fake_b, source=anime_a, target=photo)
+            # Instance norm is per sample, so the translations share one batched forward.
+            with self.encoder_taps() as photo_taps:
+                out, features = g_run(
+                    torch.cat(inputs),
+                    source=torch.cat(sources),
+                    target=torch.cat(targets),
+                    with_features=True,
+                    reference=None if references is None else torch.cat(references),
+                )
+            fake_b, rec_a, rec_b, *idt_b = out.split([len(x) for x in inputs])
+            with self.encoder_taps() as fake_taps:  # the cycle pass encodes the translation
+                cyc_a = g_run(fake_b, source=anime_a, target=photo)
             set_requires_grad([self.discriminator], False)
             losses = {
                 "G_adv": generator_loss(cfg.gan_loss, self.discriminator(fake_b, style_a)),
@@ -161,18 +206,28 @@ class TwinGan(GanModel):
                 + cfg.lambda_rec_anime * losses["rec_b"]
                 + cfg.lambda_cycle * losses["cycle"]
             )
+            if identity:
+                losses["idt"] = l1(idt_b[0], real_b)
+                loss_g = loss_g + cfg.lambda_identity * losses["idt"]
+            if self.nce is not None:
+                keys = [f[:n_a] for f in photo_taps.last()]
+                losses["nce"] = self.net("nce")(fake_taps.last(), keys)
+                loss_g = loss_g + cfg.lambda_nce * losses["nce"]
             extra = self.extra_generator_losses(real_a, anime_a, fake_b, [f[:n_a] for f in features])
             for value in extra.values():
                 loss_g = loss_g + value
         optimise(loss_g, optimizers["G"], scaler)
 
         set_requires_grad([self.discriminator], True)
-        with self.autocast(real_a.device, scaler):
-            logits = self.net("discriminator")(
-                torch.cat([real_b, fake_b.detach()]), torch.cat([style_b, style_a])
-            )
-            loss_d = discriminator_loss(cfg.gan_loss, logits[:n_b], logits[n_b:])
-        optimise(loss_d, optimizers["D"], scaler)
+        for d_step in range(cfg.d_steps):
+            if scaler is not None and d_step > 0:
+                scaler.update()  # one scaler step per optimiser between updates
+            with self.autocast(real_a.device, scaler):
+                logits = self.net("discriminator")(
+                    torch.cat([real_b, fake_b.detach()]), torch.cat([style_b, style_a])
+                )
+                loss_d = discriminator_loss(cfg.gan_loss, logits[:n_b], logits[n_b:])
+            optimise(loss_d, optimizers["D"], scaler)
         if scaler is not None:
             scaler.update()
         return {**{k: v.item() for k, v in {**losses, **extra}.items()}, "D": loss_d.item()}
