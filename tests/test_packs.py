@@ -327,7 +327,7 @@ def test_refuses_zip_symlink_entry(data_dir: Path, pack_dir: Path, tmp_path: Pat
 def test_refuses_zip_bomb(
     data_dir: Path, pack_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import animecam.engine.packs.install as pack_install
+    import animecam.engine.packs.archive as pack_install
 
     monkeypatch.setattr(pack_install, "MAX_PACK_BYTES", 1 << 20)
     bomb = _bad_zip(

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from test_packs import _zip, make_pack
 
+import animecam.engine.packs.archive as pack_archive
 import animecam.engine.packs.install as pack_install
 from animecam.core.errors import UserError
 from animecam.engine.packs import StylePack, install_pack, sha256_of
@@ -150,13 +151,13 @@ def test_a_zip_naming_a_file_twice_is_refused(pack_dir: Path, tmp_path: Path, da
 
 def test_a_zip_over_the_entry_limit_is_refused(pack_dir: Path, tmp_path: Path, data_dir: Path) -> None:
     count = sum(1 for p in pack_dir.rglob("*") if p.is_file())
-    extra = [(f"previews/{i}.txt", b"x") for i in range(pack_install.MAX_ENTRIES - count + 1)]
+    extra = [(f"previews/{i}.txt", b"x") for i in range(pack_archive.MAX_ENTRIES - count + 1)]
     archive = _zip_with(pack_dir, tmp_path, extra)
     with zipfile.ZipFile(archive) as zf:
-        assert len(zf.infolist()) == pack_install.MAX_ENTRIES + 1
+        assert len(zf.infolist()) == pack_archive.MAX_ENTRIES + 1
     _refused(
         archive,
-        rf"has {pack_install.MAX_ENTRIES + 1} entries, over the {pack_install.MAX_ENTRIES} limit",
+        rf"has {pack_archive.MAX_ENTRIES + 1} entries, over the {pack_archive.MAX_ENTRIES} limit",
         data_dir,
     )
 
@@ -165,7 +166,8 @@ def test_the_per_file_size_cap(
     pack_dir: Path, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each file is capped on its own (the pack total is checked separately), zipped or in a folder."""
-    monkeypatch.setattr(pack_install, "MAX_FILE_BYTES", 100_000)  # the tiny model is ~60 KB
+    for module in (pack_archive, pack_install):  # zip entries are checked on extraction, folders on copy
+        monkeypatch.setattr(module, "MAX_FILE_BYTES", 100_000)  # the tiny model is ~60 KB
     big = b"\x89PNG\r\n\x1a\n" + b"\0" * 150_000
     archive = _zip_with(pack_dir, tmp_path, [("previews/big.png", big)])
     _refused(archive, r"'previews/big.png' declares 150008 bytes, over the 100000 byte file limit", data_dir)

@@ -23,12 +23,17 @@ from typing import Any
 
 from animecam.core.errors import UserError
 from animecam.engine.nets import net_spec
-from animecam.engine.packs.schema import MAX_MANIFEST_BYTES, SCHEMA_VERSION, parse_manifest
+from animecam.engine.packs.archive import extract_to_private_dir
+from animecam.engine.packs.schema import (
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    MAX_PACK_BYTES,
+    SCHEMA_VERSION,
+    parse_manifest,
+)
 
-MANIFEST = "style.json"
 MODEL_FILE = "model.onnx"
 WEIGHTS_FILE = "weights.safetensors"
-MAX_PACK_BYTES = 4 << 30
 DEFAULT_NORMALIZATION: dict[str, Any] = {"mean": [0.5] * 3, "std": [0.5] * 3, "channel_order": "RGB"}
 # File types a pack may hold; anything else (.pt, .pth, .ckpt, .pkl, .npy, .bin, scripts) is refused.
 ALLOWED_SUFFIXES = frozenset(
@@ -128,8 +133,6 @@ class StylePack:
         file list, sizes and file types but skips hashing (for listing many packs quickly)."""
         path = Path(path)
         if path.is_file():
-            from animecam.engine.packs.install import extract_to_private_dir
-
             path = extract_to_private_dir(path)
         manifest_path = path / MANIFEST
         if not path.is_dir() or not manifest_path.is_file() or manifest_path.is_symlink():

@@ -23,6 +23,8 @@ MAX_MANIFEST_BYTES = 1 << 20
 MAX_DEPTH = 16
 MAX_FILE_BYTES = 2 << 30  # ONNX protobufs cannot exceed 2 GiB without external data, which packs forbid
 MAX_STYLES = 64
+MAX_PACK_BYTES = 4 << 30
+MANIFEST = "style.json"  # the manifest's file name inside a pack
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # A relative path inside the pack: '/'-separated, no empty, '.' or '..' parts, no backslashes.
