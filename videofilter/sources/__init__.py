@@ -6,6 +6,7 @@ Every source yields BGR uint8 frames with a 0-based index and a presentation tim
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -27,13 +28,23 @@ class _OpensFromSpec(Protocol):
     def from_spec(self, target: str, size: tuple[int, int], fps: float) -> FrameSource: ...
 
 
+class _LoopedClip:
+    """`loop:CLIP`: any clip `open_source` takes (a file, `demo`), played as a live camera. Defined
+    here, not in looping.py, because it opens its clip by spec (looping.py knows no kinds)."""
+
+    @staticmethod
+    def from_spec(target: str, size: tuple[int, int], fps: float) -> LoopingSource:
+        reopen = partial(open_source, target, size, fps)
+        return LoopingSource(reopen(), reopen, live=True)
+
+
 # `open_source("KIND:TARGET")` picks a kind by name; without a known prefix the kind is guessed.
 SOURCES: dict[str, _OpensFromSpec] = {
     "camera": CameraSource,
     "demo": DemoSource,
     "file": VideoFileSource,
     "image": ImageSource,
-    "loop": LoopingSource,
+    "loop": _LoopedClip,
 }
 
 

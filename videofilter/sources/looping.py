@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 
 from animecam.core.frames import Frame, FrameSource
 
@@ -26,13 +25,6 @@ class LoopingSource(FrameSource):
     (`newest_on_read`): the pipeline then reads only when a frame has left it, so nothing is decoded
     only to be dropped. `camera_fps` > 0 caps it at a camera's rate instead.
     """
-
-    @classmethod
-    def from_spec(cls, target: str, size: tuple[int, int], fps: float) -> LoopingSource:
-        """`loop:CLIP`: any clip `open_source` takes (a file, `demo`), played as a live camera."""
-        from animecam.videofilter.sources import open_source
-
-        return cls(open_source(target, size, fps), partial(open_source, target, size, fps), live=True)
 
     def __init__(
         self,
