@@ -5,8 +5,11 @@ warm light with noise, side light, closed eyes, drawn-on glasses) and LFW's 100 
 upscaled). Each face is aligned by its YuNet landmarks, drawn by each look, and compared with the
 original by SFace (cosine; OpenCV's same-person threshold is 0.363), both aligned with the
 original's landmarks. Rank-1: the drawn face's best match in a gallery of the originals (the
-astronaut + the 100 LFW faces) is its own person. Strength s blends photo -> drawn crop
-(s = 0 is the photo, 1 the full look), as the pipeline does.
+astronaut + the 100 LFW faces) is its own person. The room: a small set of distinct people at
+webcam size (the astronaut, scikit-image's cameraman, 8 LFW people), each also dim and side-lit,
+against their plain photos. Strength s blends photo -> drawn crop (s = 0 is the photo, 1 the full
+look), as the pipeline does. Also: CPU ms per crop split by stage, and how far the drawn eyes
+move when a still face's landmarks wander by +-0.3 px.
 
     python bench/look.py [--json] [--sheet docs/images/looks.png] [--lfw 100]
 """
@@ -17,126 +20,21 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from skimage.data import astronaut, lfw_subset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from faces_id import SAME_PERSON_COSINE, FaceId
+from look_faces import ASTRONAUT, Face, build_faces, webcam_people
 
 from animecam.core.align import apply, crop_transform, invert, warp_to_crop
+from animecam.core.style import Style
 from animecam.engine.looks import PROCEDURAL_STYLES, procedural_style
 
 SIZE = 256
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
-ASTRONAUT = "astronaut"
-
-
-@dataclass
-class Face:
-    name: str
-    person: str  # identity in the gallery
-    image: np.ndarray  # BGR
-    landmarks: np.ndarray  # (5, 2) in the image
-
-
-def _skin_mask(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Soft mask of pixels with the cheeks' chroma (for tone-shifted copies)."""
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2Lab).astype(np.float32)
-    cheek = landmarks[[0, 1]].mean(axis=0) * 0.5 + landmarks[[3, 4]].mean(axis=0) * 0.5
-    x, y = cheek.astype(int)
-    ref = np.median(lab[y - 6 : y + 6, x - 30 : x - 18].reshape(-1, 3), axis=0)
-    dist = np.sqrt(((lab[..., 1:] - ref[1:]) ** 2).sum(axis=-1))
-    return cv2.GaussianBlur(np.clip(1.5 - dist / 8.0, 0.0, 1.0), (0, 0), 3.0)[..., None]
-
-
-def _tone(
-    image: np.ndarray, landmarks: np.ndarray, light_gain: float, chroma_gain: float, warm: float
-) -> np.ndarray:
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2Lab).astype(np.float32)
-    shifted = lab.copy()
-    shifted[..., 0] = np.clip(
-        lab[..., 0] * light_gain + (255 - lab[..., 0]) * max(0.0, light_gain - 1.0) * 0.6, 0, 255
-    )
-    shifted[..., 1:] = (lab[..., 1:] - 128) * chroma_gain + 128 + [warm * 0.4, warm]
-    mask = _skin_mask(image, landmarks)
-    out = lab + mask * (shifted - lab)
-    return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
-
-
-def _closed_eyes(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """A synthetic blink: skin painted over each eye, a dark lash line across it."""
-    out = image.copy()
-    gap = float(np.linalg.norm(landmarks[1] - landmarks[0]))
-    for eye in landmarks[:2]:
-        x, y = eye.astype(int)
-        below = image[y + int(0.3 * gap) : y + int(0.4 * gap), x - 8 : x + 8].reshape(-1, 3)
-        lid = np.median(below, axis=0) * 0.92
-        cover = np.zeros(image.shape[:2], np.float32)
-        cv2.ellipse(cover, (x, y), (int(0.32 * gap), int(0.16 * gap)), 0, 0, 360, 1.0, -1)
-        cover = cv2.GaussianBlur(cover, (0, 0), 2.0)[..., None]
-        out = (out * (1 - cover) + lid * cover).astype(np.uint8)
-        cv2.ellipse(
-            out,
-            (x, y - int(0.02 * gap)),
-            (int(0.26 * gap), int(0.06 * gap)),
-            0,
-            10,
-            170,
-            (40, 40, 50),
-            2,
-            cv2.LINE_AA,
-        )
-    return out
-
-
-def _glasses(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    out = image.copy()
-    gap = float(np.linalg.norm(landmarks[1] - landmarks[0]))
-    thick = max(2, int(0.05 * gap))
-    for eye in landmarks[:2]:
-        x, y = eye.astype(int)
-        w, h = int(0.42 * gap), int(0.3 * gap)
-        cv2.ellipse(out, (x, y + int(0.03 * gap)), (w, h), 0, 0, 360, (30, 30, 30), thick, cv2.LINE_AA)
-    inner = [landmarks[0] + (0.42 * gap, 0), landmarks[1] - (0.42 * gap, 0)]
-    cv2.line(out, tuple(inner[0].astype(int)), tuple(inner[1].astype(int)), (30, 30, 30), thick, cv2.LINE_AA)
-    return out
-
-
-def build_faces(face_id: FaceId, lfw_count: int) -> list[Face]:
-    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
-    marks = face_id.detect(photo)[0, 4:14].reshape(5, 2)
-    rng = np.random.default_rng(0)
-    width = photo.shape[1]
-    ramp = np.linspace(1.35, 0.3, width, dtype=np.float32)[None, :, None]
-    variants = {
-        ASTRONAUT: photo,
-        "darker skin": _tone(photo, marks, 0.5, 1.1, 6.0),
-        "lighter skin": _tone(photo, marks, 1.15, 0.6, -3.0),
-        "dim warm noisy": np.clip(
-            photo * np.float32([0.22, 0.3, 0.42]) + rng.normal(0, 5, photo.shape), 0, 255
-        ).astype(np.uint8),
-        "side light": np.clip(photo * ramp, 0, 255).astype(np.uint8),
-        "closed eyes": _closed_eyes(photo, marks),
-        "glasses": _glasses(photo, marks),
-    }
-    faces = [Face(name, ASTRONAUT, image, marks) for name, image in variants.items()]
-    lfw = lfw_subset()[:lfw_count]
-    found: list[tuple[int, np.ndarray, np.ndarray | None]] = []
-    for index, face in enumerate(lfw):
-        grey = cv2.resize((face * 255).astype(np.uint8), (150, 150), interpolation=cv2.INTER_CUBIC)
-        image = cv2.cvtColor(
-            cv2.copyMakeBorder(grey, 75, 75, 75, 75, cv2.BORDER_REPLICATE), cv2.COLOR_GRAY2BGR
-        )
-        rows = face_id.detect(image)
-        found.append((index, image, rows[0, 4:14].reshape(5, 2) if len(rows) else None))
-    # LFW's crops are roughly aligned already: a face YuNet misses gets the others' mean landmarks.
-    mean = np.mean([m for _, _, m in found if m is not None], axis=0)
-    faces += [Face(f"lfw {i}", f"lfw {i}", image, mean if m is None else m) for i, image, m in found]
-    return faces
 
 
 def drawn_crops(faces: list[Face], look: str) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -153,40 +51,92 @@ def drawn_crops(faces: list[Face], look: str) -> tuple[list[np.ndarray], list[np
     return photos, drawn, marks
 
 
-def ms_per_crop(look: str, crop: np.ndarray, points: np.ndarray, repeats: int = 30) -> float:
+def timing(look: str, crop: np.ndarray, points: np.ndarray, repeats: int = 30) -> dict:
+    """CPU ms per crop on one core, and its split by stage. CPU time, not wall time: the machines
+    this runs on are shared, and waiting for a core is not the look's cost."""
     style = procedural_style(look)
-    style.stylize(crop[None], points[None])
+    style.draw(crop, points)
+    split: dict[str, float] = {}
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        style.stylize(crop[None], points[None])
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+        start = time.process_time()
+        style.draw(crop, points, split)
+        times.append(time.process_time() - start)
+    total = sum(split.values())
+    ms = 1e3 * float(np.median(times))
+    # The split is wall time per stage, scaled to the CPU total (stages share one clock).
+    return {"ms_per_crop": ms, "split_ms": {k: round(ms * v / total, 2) for k, v in split.items()}}
 
 
-def evaluate(face_id: FaceId, faces: list[Face], looks: list[str]) -> dict:
+def eye_jitter(
+    style: Style, crop: np.ndarray, points: np.ndarray, noise: float = 0.3, trials: int = 8
+) -> float:
+    """How far (px, the largest over trials and both eyes) the drawn eyes move when the landmarks
+    of a still face wander by up to +-`noise` px: the dark mass (lash line, iris) of each eye's box
+    in the drawing, compared with the drawing from the exact landmarks."""
+    gap = float(np.linalg.norm(points[1] - points[0]))
+
+    def centres(drawn: np.ndarray) -> np.ndarray:
+        out = []
+        for x, y in points[:2]:
+            x0, y0 = int(x - 0.45 * gap), int(y - 0.3 * gap)
+            box = drawn[y0 : int(y + 0.3 * gap), x0 : int(x + 0.45 * gap)].min(axis=2).astype(np.float64)
+            weight = np.clip((120.0 - box) / 60.0, 0.0, 1.0)
+            ys, xs = np.mgrid[0 : box.shape[0], 0 : box.shape[1]]
+            total = max(weight.sum(), 1e-6)
+            out.append([(weight * xs).sum() / total + x0, (weight * ys).sum() / total + y0])
+        return np.array(out)
+
+    reference = centres(style.stylize(crop[None], points[None])[0])
+    rng = np.random.default_rng(0)
+    moved = 0.0
+    for _ in range(trials):
+        noisy = points + rng.uniform(-noise, noise, points.shape)
+        shift = np.linalg.norm(centres(style.stylize(crop[None], noisy[None])[0]) - reference, axis=1)
+        moved = max(moved, float(shift.max()))
+    return moved
+
+
+def identity_curve(face_id: FaceId, faces: list[Face], look: str) -> list[dict]:
+    """Per strength: mean SFace cosine of each drawn face to its own original, and rank-1 in the
+    gallery of the people's plain photos (the face whose name is the person's)."""
     originals = [face_id.feature(f.image, f.landmarks) for f in faces]
     people = sorted({f.person for f in faces})
     gallery = np.stack([originals[next(i for i, f in enumerate(faces) if f.name == p)] for p in people])
-    results: dict = {"faces": len(faces), "gallery": len(people), "looks": {}}
+    photos, drawn, marks = drawn_crops(faces, look)
+    curve = []
+    for strength in STRENGTHS:
+        cosines, hits = [], []
+        for face, original, photo, art, points in zip(faces, originals, photos, drawn, marks, strict=True):
+            blend = cv2.addWeighted(photo, 1.0 - strength, art, strength, 0.0)
+            feature = face_id.feature(blend, points)
+            cosines.append(float(original @ feature))
+            hits.append(people[int(np.argmax(gallery @ feature))] == face.person)
+        astronaut_cosines = {
+            f.name: round(c, 3) for f, c in zip(faces, cosines, strict=True) if f.person == ASTRONAUT
+        }
+        curve.append({"strength": strength, "mean_cosine": float(np.mean(cosines)),
+                      "rank1": float(np.mean(hits)), "astronaut_cosines": astronaut_cosines})  # fmt: skip
+    return curve
+
+
+def evaluate(face_id: FaceId, faces: list[Face], room: list[Face], looks: list[str]) -> dict:
+    results: dict = {
+        "faces": len(faces),
+        "gallery": len({f.person for f in faces}),
+        "room_faces": len(room),
+        "room_people": len({f.person for f in room}),
+        "looks": {},
+    }
     for look in looks:
-        photos, drawn, marks = drawn_crops(faces, look)
-        curve = []
-        for strength in STRENGTHS:
-            cosines, hits = [], []
-            for face, original, photo, art, points in zip(
-                faces, originals, photos, drawn, marks, strict=True
-            ):
-                blend = cv2.addWeighted(photo, 1.0 - strength, art, strength, 0.0)
-                feature = face_id.feature(blend, points)
-                cosines.append(float(original @ feature))
-                hits.append(people[int(np.argmax(gallery @ feature))] == face.person)
-            astronaut_cosines = {
-                f.name: round(c, 3) for f, c in zip(faces, cosines, strict=True) if f.person == ASTRONAUT
-            }
-            curve.append({"strength": strength, "mean_cosine": float(np.mean(cosines)),
-                          "rank1": float(np.mean(hits)), "astronaut_cosines": astronaut_cosines})  # fmt: skip
-        results["looks"][look] = {"ms_per_crop": ms_per_crop(look, photos[0], marks[0]), "curve": curve}
+        matrix = crop_transform(faces[0].landmarks, SIZE)
+        crop, points = warp_to_crop(faces[0].image, matrix, SIZE), apply(matrix, faces[0].landmarks)
+        results["looks"][look] = {
+            **timing(look, crop, points),
+            "eye_jitter_px": eye_jitter(procedural_style(look), crop, points),
+            "curve": identity_curve(face_id, faces, look),
+            "room_curve": identity_curve(face_id, room, look),
+        }
     return results
 
 
@@ -251,14 +201,19 @@ def write_sheet(face_id: FaceId, faces: list[Face], looks: list[str], path: Path
 
 def print_table(results: dict) -> None:
     print(
-        f"{results['faces']} faces, gallery of {results['gallery']} people; "
-        f"same-person cosine {SAME_PERSON_COSINE}"
+        f"{results['faces']} faces, gallery of {results['gallery']} people; room: {results['room_faces']} "
+        f"faces of {results['room_people']} people; same-person cosine {SAME_PERSON_COSINE}"
     )
-    print(f"{'look':8s} {'ms/crop':>8s} " + " ".join(f"{'s=' + str(s):>13s}" for s in STRENGTHS))
-    print(f"{'':8s} {'':>8s} " + " ".join(f"{'cos / rank1':>13s}" for _ in STRENGTHS))
+    print(f"{'look':8s} {'set':5s} " + " ".join(f"{'s=' + str(s):>13s}" for s in STRENGTHS))
+    print(f"{'':8s} {'':5s} " + " ".join(f"{'cos / rank1':>13s}" for _ in STRENGTHS))
     for look, row in results["looks"].items():
-        cells = " ".join(f"{c['mean_cosine']:6.3f} / {c['rank1']:4.0%}" for c in row["curve"])
-        print(f"{look:8s} {row['ms_per_crop']:8.2f} {cells}")
+        for key, label in (("curve", "all"), ("room_curve", "room")):
+            cells = " ".join(f"{c['mean_cosine']:6.3f} / {c['rank1']:4.0%}" for c in row[key])
+            print(f"{look:8s} {label:5s} {cells}")
+    print("\nCPU ms per 256 px crop on one core (split by stage), drawn eye jitter at +-0.3 px landmarks:")
+    for look, row in results["looks"].items():
+        split = ", ".join(f"{k} {v:.1f}" for k, v in row["split_ms"].items())
+        print(f"  {look}: {row['ms_per_crop']:.1f} ms ({split}); eyes move {row['eye_jitter_px']:.2f} px")
     print("\nastronaut and its copies at full strength (cosine to its own original):")
     for look, row in results["looks"].items():
         detail = ", ".join(f"{k} {v:.2f}" for k, v in row["curve"][-1]["astronaut_cosines"].items())
@@ -277,7 +232,7 @@ def main() -> None:
     faces = build_faces(face_id, args.lfw)
     if args.sheet:
         write_sheet(face_id, faces, args.looks, args.sheet)
-    results = evaluate(face_id, faces, args.looks)
+    results = evaluate(face_id, faces, webcam_people(face_id), args.looks)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

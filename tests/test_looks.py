@@ -3,8 +3,10 @@ the person (blinks close the drawn eye, glasses get frames, dim and grey cameras
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import itertools
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,6 +23,13 @@ from animecam.engine.looks.ink import xdog
 from animecam.engine.looks.params import InkParams
 from animecam.engine.looks.regions import FaceFrame, light_plane
 from animecam.engine.styles import DEFAULT_STYLE, PackStyle
+
+_BENCH = Path(__file__).resolve().parents[1] / "bench" / "look.py"
+_spec = importlib.util.spec_from_file_location("look_bench", _BENCH)
+assert _spec is not None and _spec.loader is not None
+look_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(look_bench)
+eye_jitter = look_bench.eye_jitter  # the same measure bench/look.py reports
 
 SIZE = 128
 # YuNet's landmarks on scikit-image's astronaut (right eye, left eye, nose, mouth corners).
@@ -124,8 +133,8 @@ def test_a_blink_closes_the_drawn_eye(photo: np.ndarray) -> None:
     opened = [measure_eye(light_plane(crop), crop, frame, i).openness for i in (0, 1)]
     shut = [measure_eye(light_plane(closed), closed, frame, i).openness for i in (0, 1)]
     assert min(opened) > 0.6 and max(shut) < 0.2
-    assert _sclera(style.stylize(crop[None], marks[None])[0], marks) > 30
-    assert _sclera(style.stylize(closed[None], marks[None])[0], marks) < 5
+    assert _sclera(style.stylize(crop[None], marks[None])[0], marks) > 15
+    assert _sclera(style.stylize(closed[None], marks[None])[0], marks) < 3
 
 
 def test_glasses_are_drawn_as_frames(photo: np.ndarray) -> None:
@@ -134,7 +143,7 @@ def test_glasses_are_drawn_as_frames(photo: np.ndarray) -> None:
     glasses, _ = _crop(_with_glasses(photo), size)
     frame = FaceFrame.from_landmarks(marks)
     ink = InkParams()
-    assert glasses_frames(xdog(light_plane(plain), ink, ink.face_threshold, 1.0), frame) is None
+    assert glasses_frames(xdog(light_plane(plain), ink, ink.face_threshold, size), frame) is None
     style = procedural_style("anime", size)
     with_rims = style.stylize(glasses[None], marks[None])[0]
     without = style.stylize(plain[None], marks[None])[0]
@@ -164,16 +173,65 @@ def test_grey_and_dark_cameras_still_give_a_drawn_face(
     bridge = out[y + 6 : y + 11, x - 3 : x + 4]  # between the eyes, above the nose: plain skin
     assert bridge.mean() > 140  # the face is drawn light, whatever the room
     assert bridge.std() < 12  # and flat, not the photo's noise
-    assert _sclera(out, marks) > 30  # with drawn eyes
+    assert _sclera(out, marks) > 10  # with the whites of the eyes drawn
 
 
 def test_a_still_face_is_a_still_drawing(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     style = procedural_style("anime", SIZE)
-    jitter = marks + np.random.default_rng(1).uniform(-0.25, 0.25, marks.shape)  # smoothed landmarks' noise
+    # The tracker's smoothed landmarks still wander by a few tenths of a pixel on a still face.
+    moved = eye_jitter(style, crop, marks, noise=0.3, trials=6)
+    assert moved < 0.35, f"the drawn eyes move {moved:.2f} px"
+    jitter = marks + np.random.default_rng(1).uniform(-0.3, 0.3, marks.shape)
     a = style.stylize(crop[None], marks[None])[0].astype(np.int16)
     b = style.stylize(crop[None], jitter[None])[0].astype(np.int16)
-    assert np.abs(a - b).mean() < 3.0
+    assert np.abs(a - b).mean() < 2.0
+
+
+def _face_grid(marks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    return FaceFrame.from_landmarks(marks).grid(size, 1.0)
+
+
+def test_a_bald_head_gets_no_hair_cap(face: tuple[np.ndarray, np.ndarray]) -> None:
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    # Paint the hair above the forehead over with the forehead's own skin: a bald head.
+    skin = np.median(crop[(np.abs(fx) < 0.3) & (np.abs(fy - 0.45) < 0.1)], axis=0)
+    dome = ((fx / 1.5) ** 2 + ((fy + 0.35) / 1.55) ** 2 < 1.0) & (fy < -0.55)
+    bald = crop.copy()
+    bald[dome] = skin
+    bald = np.where(dome[..., None], cv2.GaussianBlur(bald, (5, 5), 0), crop)
+    style = procedural_style("anime", SIZE)
+    above = (np.abs(fx) < 0.6) & (fy < -0.85) & (fy > -1.4)  # just above the forehead
+    small = cv2.resize(above.astype(np.uint8), (SIZE // 2, SIZE // 2)) > 0
+    assert style.regions(crop, marks).hair[small].mean() > 0.6  # her fringe and crown are hair
+    assert style.regions(bald, marks).hair[small].mean() < 0.1  # the bald head is not
+    drawn = style.stylize(bald[None], marks[None])[0].astype(np.float32)
+    cheek = drawn[(np.abs(fx - 0.35) < 0.08) & (np.abs(fy - 0.35) < 0.08)].mean(axis=0)
+    scalp = drawn[above & (fy > -1.1)].mean(axis=0)
+    assert np.abs(scalp - cheek).max() < 30  # drawn as skin, not as a cap
+
+
+def test_a_beard_is_a_flat_darker_tone(face: tuple[np.ndarray, np.ndarray]) -> None:
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    chin = (np.abs(fx) < 0.75) & (fy > 1.3) & (fy < 1.85)
+    noise = np.random.default_rng(2).normal(0, 18, crop.shape)
+    bearded = crop.astype(np.float64)
+    bearded[chin] = np.float64([55, 65, 85]) + noise[chin]  # dark brown stubble with texture
+    bearded = np.clip(bearded, 0, 255).astype(np.uint8)
+    style = procedural_style("anime", SIZE)
+    plain_out = style.stylize(crop[None], marks[None])[0]
+    beard_out = style.stylize(bearded[None], marks[None])[0]
+    probe = (np.abs(fx) < 0.2) & (np.abs(fy - 1.6) < 0.08)
+    cheek = (np.abs(np.abs(fx) - 0.35) < 0.08) & (np.abs(fy - 0.35) < 0.08)
+
+    def light(image: np.ndarray, where: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[where].astype(np.float32)
+
+    assert light(plain_out, probe).mean() > light(plain_out, cheek).mean() - 25  # no beard: skin
+    assert light(beard_out, probe).mean() < light(beard_out, cheek).mean() - 40  # a darker tone
+    assert light(beard_out, probe).std() < 10  # flat, not the stubble's texture
 
 
 def test_bad_input_is_refused(face: tuple[np.ndarray, np.ndarray]) -> None:

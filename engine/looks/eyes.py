@@ -22,7 +22,7 @@ import numpy as np
 
 from .ink import paint, stroke
 from .params import EyeParams
-from .regions import FaceFrame
+from .regions import FaceFrame, pixel_centres
 
 OPEN_HEIGHT = 0.15  # an open eye's dark band (lashes, iris) in face units, as measured
 CLOSED_HEIGHT = 0.085  # what a closed eye's lash line and lid crease measure
@@ -63,7 +63,9 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
             centre, 0.5 * unit, 1.0, np.zeros(2), 0.0, np.float32([60, 50, 40]), outer_side, flat_lid
         )
     dark = _darkness(patch)
-    ys, xs = np.mgrid[0 : patch.shape[0], 0 : patch.shape[1]].astype(np.float32)
+    cx_all, cy_all = pixel_centres(light.shape[0])
+    xs = cx_all[: patch.shape[0], : patch.shape[1]] - np.float32(0.5)  # patch pixel indices
+    ys = cy_all[: patch.shape[0], : patch.shape[1]] - np.float32(0.5)
     weight = dark**3 + 1e-6
     total = float(weight.sum())
     iris_x, iris_y = float((weight * xs).sum() / total), float((weight * ys).sum() / total)
@@ -138,29 +140,31 @@ def tone_eye_area(
         return
     unit = frame.unit
     light = cv2.bilateralFilter(photo_light[y0:y1, x0:x1], 5, 12.0, 2.0)
-    relative = np.minimum(light - skin_light, 8.0)  # highlights do not shine through the drawn skin
+    relative = np.minimum(light - skin_light, 3.0)  # highlights do not shine through the drawn skin
     step = params.tone_step
     steps = np.round(relative / step) * step
     toned = steps + params.tone_residual * (relative - steps)
     # A soft oval over eye, lids, socket and brow; the rest of the face stays flat.
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    rel = np.stack([xs + 0.5 - eye.centre[0], ys + 0.5 - eye.centre[1] + 0.1 * unit], axis=-1)
-    u, v = (rel @ frame.across) / unit, (rel @ frame.down) / unit
+    cx_all, cy_all = pixel_centres(canvas.shape[0])
+    xs, ys = cx_all[y0:y1, x0:x1], cy_all[y0:y1, x0:x1]  # pixel centres
+    rx, ry = (xs - np.float32(eye.centre[0])) / unit, (ys - np.float32(eye.centre[1] - 0.1 * unit)) / unit
+    u = rx * np.float32(frame.across[0]) + ry * np.float32(frame.across[1])
+    v = rx * np.float32(frame.down[0]) + ry * np.float32(frame.down[1])
     radius = np.sqrt((u / params.zone[0]) ** 2 + (v / params.zone[1]) ** 2)
     weight = np.clip((1.0 - radius) / 0.25, 0.0, 1.0)
     gain = 1.0 + weight * toned / max(skin_light, 20.0)
     region = canvas[y0:y1, x0:x1]
-    region *= np.clip(gain, 0.15, 1.2)[..., None]
+    region *= np.clip(gain, 0.15, 1.04)[..., None]
     above = np.clip((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
     brow = np.clip((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
     region += (params.brow_ink * brow)[..., None] * (brow_colour - region)
     if eye.openness < 0.2:
         return
     # Inside the opening: the iris tinted with the person's hue, the white of the eye lifted to white.
-    t = (xs + 0.5 - eye.centre[0]) / (0.5 * eye.width)
+    t = (xs - np.float32(eye.centre[0])) / np.float32(0.5 * eye.width)
     lid_row = (eye.lid[0] * t + eye.lid[1]) * t + eye.lid[2]
     bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(np.clip(1 - t * t, 0, 1))
-    opening = np.clip(np.minimum(ys - lid_row, bottom - ys) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
+    opening = np.clip(np.minimum(ys - 0.5 - lid_row, bottom - ys + 0.5) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
     dark = np.clip(-relative / 30.0, 0.0, 1.0)
     iris = _vivid(eye.iris_bgr)
     tint = opening * dark * params.iris_colour

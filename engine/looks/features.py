@@ -85,27 +85,22 @@ def draw_blush(canvas: np.ndarray, frame: FaceFrame, params: LookParams, ink: np
     if p.blush <= 0:
         return
     unit = frame.unit
+    ovals, hatches = [], []
+    slant = 0.05 * unit * (frame.across - frame.down)
+    half_w = 0.45 * unit / 64.0 * frame.down  # hatch strokes are thin parallelograms
     for side in (-1.0, 1.0):
         centre = frame.to_pixels(np.array([[0.6 * side, 0.62]]))[0]
         oval = cv2.ellipse2Poly((int(centre[0] * 16), int(centre[1] * 16)),
                                 (int(0.24 * unit * 16), int(0.09 * unit * 16)), 0, 0, 360, 15)  # fmt: skip
-        paint(canvas, [oval / 16.0], np.float32(p.blush_colour), p.blush)
+        ovals.append(oval / 16.0)
         if p.blush_hatching:
             for k in (-1.0, 0.0, 1.0):
                 base = centre + k * 0.11 * unit * frame.across
-                line = np.array(
-                    [
-                        base + 0.05 * unit * (frame.across - frame.down),
-                        base - 0.05 * unit * (frame.across - frame.down),
-                    ]
-                )
-                stroke(
-                    canvas,
-                    line,
-                    np.array([0.9, 0.9]) * unit / 64.0,
-                    np.float32(p.blush_colour) * 0.6 + ink * 0.4,
-                    0.8,
-                )
+                a, b = base + slant, base - slant
+                hatches.append(np.array([a + half_w, b + half_w, b - half_w, a - half_w]))
+    paint(canvas, ovals, np.float32(p.blush_colour), p.blush)
+    if hatches:  # one fill for all six strokes
+        paint(canvas, hatches, np.float32(p.blush_colour) * 0.6 + ink * 0.4, 0.8)
 
 
 def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:

@@ -36,10 +36,13 @@ def outlines(masks: list[np.ndarray], width: float, size: int) -> np.ndarray:
     return np.clip(cv2.resize(ink, (size, size), interpolation=cv2.INTER_LINEAR) * 1.3, 0.0, 1.0)
 
 
-def xdog(light: np.ndarray, params: InkParams, threshold: np.ndarray | float, scale: float) -> np.ndarray:
-    """XDoG ink coverage (0..1) from a full-resolution lightness plane (L 0..100).
+def xdog(light: np.ndarray, params: InkParams, threshold: np.ndarray | float, size: int) -> np.ndarray:
+    """XDoG ink coverage (0..1, size x size) from a lightness plane (L 0..100) of any smaller size.
 
-    `threshold` may vary per pixel (a higher one inside the face keeps only strong edges)."""
+    The difference of Gaussians is found at the plane's size (the look's flattened colour is half
+    size anyway) and upsampled before the hard step, so lines stay crisp at full size. `threshold`
+    may vary per pixel (a higher one inside the face keeps only strong edges)."""
+    scale = light.shape[0] / 256.0
     sigma = params.xdog_sigma * scale
     inner = cv2.GaussianBlur(light, (0, 0), sigma)
     outer = cv2.GaussianBlur(light, (0, 0), 1.6 * sigma)
@@ -52,7 +55,8 @@ def xdog(light: np.ndarray, params: InkParams, threshold: np.ndarray | float, sc
         keep[0] = False
         ink *= keep[labels]
     # A hard-ish step: lines are solid, with a one-pixel anti-aliased rim.
-    return np.clip(ink * 2.5, 0.0, 1.0)
+    full = cv2.resize(ink, (size, size), interpolation=cv2.INTER_LINEAR)
+    return np.clip((full - 0.2) * 3.0, 0.0, 1.0)
 
 
 def stroke(

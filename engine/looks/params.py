@@ -37,7 +37,9 @@ class SkinParams:
 class HairParams:
     saturation: float = 1.2
     lightness: float = 4.0  # L units added to the hair's base tone
-    clump_depth: float = 0.55  # shade tone = base L times this (0..1, lower = darker clumps)
+    clump_depth: float = 0.62  # shade tone = base L times this (0..1, lower = darker locks)
+    locks: float = 7.0  # locks per half turn around the crown
+    crown: tuple[float, float] = (0.12, -1.25)  # where the hair falls from (face units; off-centre parting)
     highlight: float = 0.5  # 0..1 strength of the highlight band
     highlight_teeth: int = 9  # zigzags along the band
 
@@ -48,7 +50,7 @@ class EyeParams:
     tone_step: float = 12.0  # L units between the posterised tones of the eye area
     tone_residual: float = 0.3  # 0..1 of the photo's tone kept between steps (identity lives there)
     iris_colour: float = 0.6  # 0..1 tint of the iris with the person's own hue, saturated
-    sclera: float = 0.7  # 0..1 lift of the white of the eye towards white
+    sclera: float = 0.85  # 0..1 lift of the white of the eye towards white
     brow_threshold: float = 10.0  # L units darker than the cheek where the brow is inked flat
     brow_ink: float = 0.85  # 0..1 opacity of the inked brow
     lid_width: float = 3.0  # thickness of the upper lash line at its middle
@@ -93,7 +95,8 @@ _BASE = LookParams()
 
 LOOKS: dict[str, LookParams] = {
     # Bright TV-anime cel: light skin with one hard shadow, bold lines, big glossy eyes.
-    "anime": replace(_BASE, photo_detail=0.8),
+    # No proportion warp: it cost identity and 1-2 ms; the drawn lash lines carry the look.
+    "anime": replace(_BASE, photo_detail=0.8, warp=WarpParams(eyes=0.0, nose=0.0, mouth=0.0, chin=0.0)),
     # Soft shoujo: rosier and lighter, thin brown lines, sparkling larger eyes, pastel palette.
     "shoujo": replace(
         _BASE,

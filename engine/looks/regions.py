@@ -11,6 +11,7 @@ are sampled at places the alignment makes reliable (cheeks, top of the head, cro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -62,12 +63,15 @@ class FaceFrame:
 
     def grid(self, size: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
         """Face coordinates (x, y) of every pixel of a size x size image drawn at `scale` x the crop."""
-        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-        rel_x = (xs + 0.5) / scale - self.centre[0]
-        rel_y = (ys + 0.5) / scale - self.centre[1]
-        fx = (rel_x * self.across[0] + rel_y * self.across[1]) / self.unit
-        fy = (rel_x * self.down[0] + rel_y * self.down[1]) / self.unit
-        return fx.astype(np.float32), fy.astype(np.float32)
+        xs, ys = pixel_centres(size)
+        ox, oy = self.centre * scale
+        k = np.float32(1.0 / (self.unit * scale))
+        ax, ay = np.float32(self.across * k)
+        dx, dy = np.float32(self.down * k)
+        # One multiply-add per term on cached planes: the grid is needed at several sizes per crop.
+        fx = xs * ax + ys * ay - np.float32(ox * ax + oy * ay)
+        fy = xs * dx + ys * dy - np.float32(ox * dx + oy * dy)
+        return fx, fy
 
     def face_outline(self, widths: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
         """The closed stylised face outline in crop pixels, turned with the head (yaw) and scaled
@@ -95,6 +99,14 @@ class Regions:
     hair_lab: np.ndarray
     widths: tuple[float, float]
     hat_like: bool  # the head covering is too saturated or uniform to be hair: no hair highlight band
+
+
+@lru_cache(maxsize=8)
+def pixel_centres(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of every pixel centre of a size x size image, float32, read-only (shared per size)."""
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) + np.float32(0.5)
+    xs.flags.writeable = ys.flags.writeable = False
+    return xs, ys
 
 
 def lab_planes(bgr: np.ndarray) -> np.ndarray:
@@ -163,20 +175,32 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     hair_candidates = [
         _patch_median(lab, p, radius) for p in frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale
     ]
-    hair_lab = max(hair_candidates, key=lambda c: _distance(c, skin_lab, chroma_weight))
+    noise = 9.0**2
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
     backgrounds = [_patch_median(lab, np.array(c), border) for c in corners]
+    # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
+    # temples are common); a sample that matches the wall is the wall above a bald or cropped head.
+    hair_refs = [
+        c for c in hair_candidates
+        if _distance(c, skin_lab, chroma_weight) > 2.0 * noise
+        and min(_distance(c, b, chroma_weight) for b in backgrounds) > noise
+    ]  # fmt: skip
+    has_hair = bool(hair_refs)  # else bald, or hair like the skin or the wall
+    # The hair's colour is the middle of its samples: the most skin-unlike one is often a shadow.
+    hair_lab = (
+        np.median(np.stack(hair_refs), axis=0)
+        if hair_refs
+        else max(hair_candidates, key=lambda c: _distance(c, skin_lab, chroma_weight))
+    )
 
     # Per-class cost: colour distance over a noise scale, minus the log of a geometric prior.
-    noise = 9.0**2
     d_skin = _distance(lab, skin_lab, chroma_weight) / noise
-    d_hair = _distance(lab, hair_lab, chroma_weight) / noise
+    d_hair = np.min([_distance(lab, c, chroma_weight) for c in hair_refs or [hair_lab]], axis=0) / noise
     d_bg = np.min([_distance(lab, b, chroma_weight) for b in backgrounds], axis=0) / noise
     head = ((fx - _HEAD_CENTRE[0]) / _HEAD_AXES[0]) ** 2 + ((fy - _HEAD_CENTRE[1]) / _HEAD_AXES[1]) ** 2
     template_shape = _polygon_mask(frame.face_outline(), size, scale)
     inner_face = cv2.GaussianBlur(template_shape, (0, 0), 0.15 * frame.unit * scale)
-    has_hair = _distance(hair_lab, skin_lab, chroma_weight) > 2.0 * noise  # else bald, or hair like skin
     cost_skin = d_skin - 2.0 * inner_face
     cost_hair = d_hair + np.where(head < 1.0, 0.0, 1.5 + 3.0 * (head - 1.0)) + 2.5 * inner_face * (fy > -0.45)
     if not has_hair:
@@ -188,10 +212,18 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     )
     label = np.argmin(costs, axis=0)
 
+    # Bald: no hair just above the forehead. Then the dome is no hair cap, only side hair stays,
+    # and the skin-coloured scalp is drawn as part of the face.
+    forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
+    bald = bool(forehead.any() and float(np.mean(label[forehead] == 1)) < 0.3)
     skin_like = (label == 0).astype(np.float32)
     widths = (_cheek_width(skin_like, frame, scale, -1.0), _cheek_width(skin_like, frame, scale, 1.0))
     out_scale = scale * out_size / size
     face_shape = _polygon_mask(frame.face_outline(widths), out_size, out_scale)
+    if bald:
+        scalp = _clean((label == 0) & (head < 1.0) & (fy < -0.6), frame.unit * scale)
+        scalp_up = cv2.resize(scalp, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+        face_shape = np.maximum(face_shape, cv2.GaussianBlur(scalp_up, (0, 0), 1.0))
     shape_small = cv2.resize(face_shape, (size, size), interpolation=cv2.INTER_AREA)
     # Above and beside the face, inside the head, whatever is not background is hair (light
     # strands look like skin); further out only hair-coloured pixels are, down to the shoulders.
@@ -200,12 +232,23 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     hair = (
         (label == 1) & (shape_small < 0.5) & hair_zone | (label == 1) & (fy < -0.3) | in_head & (label != 2)
     )
+    if bald:
+        hair &= ~((fy < -0.7) & (np.abs(fx) < 1.0))
     if has_hair:
+        # Light strands that match a pale wall leave bays in the hair: a wide closing inside the
+        # head bridges them before the holes are filled.
+        k = max(3, int(0.35 * frame.unit * scale) | 1)
+        closed = cv2.morphologyEx(
+            hair.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        )
+        hair = hair | ((closed > 0) & (head < 1.0))
         hair = _fill_holes(_keep_largest(_clean(hair, frame.unit * scale)))
         beard = _clean((label == 1) & (shape_small > 0.5) & (fy > 0.9), frame.unit * scale)
     else:
         hair = beard = np.zeros((size, size), np.float32)
-    neck = _clean((label == 0) & (fy > 1.5) & (shape_small < 0.5), frame.unit * scale)
+    # The neck is skin under the chin only: skin-coloured blobs at the sides (a hand, a wall) drew
+    # an ear-shaped outline by the neck.
+    neck = _clean((label == 0) & (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5), frame.unit * scale)
     background = cv2.GaussianBlur((label == 2).astype(np.float32), (0, 0), 0.7)
 
     up = (out_size, out_size)

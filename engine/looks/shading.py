@@ -57,55 +57,74 @@ def skin_tones(params: LookParams, regions: Regions) -> tuple[np.ndarray, np.nda
     return base, shadow
 
 
-def hair_layer(
-    params: LookParams, regions: Regions, frame: FaceFrame, light_plane: np.ndarray, scale: float
-) -> np.ndarray:
-    """Half-resolution float32 BGR hair: base tone, darker clumps from the photo's own strands
-    (smoothed into clean shapes) and a zigzag highlight band around the crown."""
+def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int, scale: float) -> np.ndarray:
+    """Half-resolution float32 BGR hair: a base tone, locks and a zigzag highlight band.
+
+    Locks are drawn, not traced: the photo's own dark strands came out as blotches with holes.
+    Hair falls from the crown, so in polar coordinates around it every lock is a stripe of angle;
+    the shade between two locks is a wedge that starts thin near the crown and widens to the tips."""
     p = params.hair
-    unit = frame.unit * scale
     base = regions.hair_lab.astype(np.float32).copy()
     base[0] = min(base[0] + p.lightness, 85.0)
     base[1:] *= p.saturation
     shade = base.copy()
     shade[0] *= p.clump_depth
-    inside = regions.hair > 0.5
-    if inside.any():
-        reference = float(np.median(light_plane[inside]))
-        # Blurred more along the fall of the hair than across it, so clumps are locks, not spots.
-        strands = cv2.GaussianBlur(light_plane, (0, 0), sigmaX=0.04 * unit, sigmaY=0.16 * unit)
-        clumps = _hard((strands < reference - 7.0).astype(np.float32), 0.05 * unit) * regions.hair
-    else:
-        clumps = np.zeros_like(regions.hair)
-    tone = clumps[..., None] * (lab_to_bgr(shade) - lab_to_bgr(base)) + lab_to_bgr(base)
+    # The fields are smooth: found at half this size, upsampled, and only then cut into crisp shapes.
+    fx, fy = frame.grid(size // 2, scale / 2)
+    dx, dy = fx - p.crown[0], fy - p.crown[1]
+    angle = np.arctan2(dx, dy)  # 0 straight down from the crown
+    wave = np.abs(((angle * p.locks / np.pi + 0.12 * np.sin(3.0 * angle)) % 2.0) - 1.0)  # 0 mid-lock
+    # No shade right at the crown, where every lock's stripe meets (a dark dot).
+    width = np.clip(0.45 * (np.sqrt(dx * dx + dy * dy) - 0.2), 0.0, 0.55)
+    hy = fy + 0.35  # around the head's centre
+    ring = np.sqrt(fx * fx + hy * hy)
+    # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
+    teeth = 0.09 * np.abs(((np.arctan2(hy, fx) * p.highlight_teeth / np.pi) % 2.0) - 1.0)
+    fields = np.dstack([wave - 1.0 + width, ring - 1.04 - teeth, np.minimum(1.2 - ring, -hy)])
+    fields = cv2.resize(fields, (size, size), interpolation=cv2.INTER_LINEAR)
+    clumps = np.clip(fields[..., 0] * 12.0, 0.0, 1.0) * regions.hair
+    base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
+    tone = base_bgr + clumps[..., None] * (shade_bgr - base_bgr)
     if p.highlight > 0 and not regions.hat_like:
-        size = light_plane.shape[0]
-        fx, fy = frame.grid(size, scale)
-        fx, fy = fx, fy + 0.35  # around the head's centre
-        radius = np.hypot(fx, fy)
-        angle = np.arctan2(fy, fx)
-        # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
-        teeth = 0.09 * np.abs(((angle * p.highlight_teeth / np.pi) % 2.0) - 1.0)
-        band = (radius > 1.02 + teeth) & (radius < 1.22) & (fy < -0.35)
+        band = np.clip(fields[..., 1] * 40.0, 0.0, 1.0) * np.clip(fields[..., 2] * 40.0, 0.0, 1.0)
         glow = base.copy()
         glow[0] = min(base[0] + 22.0, 96.0)
         glow[1:] *= 0.8
-        alpha = p.highlight * _hard(band.astype(np.float32), 0.5) * (1.0 - clumps * 0.5)
+        alpha = p.highlight * band * (1.0 - clumps * 0.6)
         tone += alpha[..., None] * (lab_to_bgr(glow) - tone)
     return tone
 
 
-def flat_scene(params: LookParams, half_bgr: np.ndarray) -> np.ndarray:
-    """Background and clothes: edge-preserving flattening, then posterised lightness."""
+def _graded_background(half_bgr: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """The background as a gentle gradient of its own colours: a normalised 8 x 8 average of the
+    pixels the mask calls background, smoothly upsampled (posterising it left white blobs)."""
+    size = half_bgr.shape[1], half_bgr.shape[0]
+    weight = cv2.resize(background, (8, 8), interpolation=cv2.INTER_AREA)[..., None]
+    masked = half_bgr.astype(np.float32) * background[..., None]
+    colour = cv2.resize(masked, (8, 8), interpolation=cv2.INTER_AREA)
+    mean = colour.reshape(-1, 3).sum(axis=0) / max(float(weight.sum()), 1e-3)
+    # Cells with little background borrow the overall colour, so the head leaves no halo.
+    filled = (colour + (0.05 * mean)) / (weight + 0.05)
+    return cv2.resize(filled, size, interpolation=cv2.INTER_CUBIC)
+
+
+def flat_scene(params: LookParams, half_bgr: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Clothes and body: edge-preserving flattening, then posterised lightness; the background
+    behind them a gentle gradient in the same palette."""
     # At half the given size again: a background needs no detail, and this is the costly filter.
     size = half_bgr.shape[1], half_bgr.shape[0]
     small = cv2.resize(half_bgr, (size[0] // 2, size[1] // 2), interpolation=cv2.INTER_AREA)
     flat = cv2.medianBlur(cv2.bilateralFilter(small, 5, 40.0, 3.0), 3)
-    flat = cv2.resize(flat, size, interpolation=cv2.INTER_LINEAR)
-    lab = cv2.cvtColor(flat, cv2.COLOR_BGR2Lab).astype(np.float32)
+    flat = cv2.resize(flat, size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    graded = _graded_background(half_bgr, background)
+    flat += background[..., None] * (graded - flat)
+    lab = cv2.cvtColor(np.clip(flat, 0, 255).astype(np.uint8), cv2.COLOR_BGR2Lab).astype(np.float32)
     levels = max(params.background_levels - 1, 1)
     light = lab[..., 0] / 255.0
-    lab[..., 0] = (np.round(light * levels) / levels * 0.8 + 0.2 * light + 0.05) * 255.0
+    steps = np.round(light * levels) / levels * 0.8 + 0.2 * light
+    # The gradient behind is already flat: posterising it would only draw bands across it.
+    steps += background * (light - steps)
+    lab[..., 0] = (steps + 0.05) * 255.0
     lab[..., 1:] = (lab[..., 1:] - 128.0) * params.background_saturation + 128.0
     return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR).astype(np.float32)
 
@@ -115,11 +134,10 @@ def colour_layer(
     regions: Regions,
     frame: FaceFrame,
     half_bgr: np.ndarray,
-    light_plane: np.ndarray,
     scale: float,
 ) -> np.ndarray:
     """The flat-colour picture at half resolution (float32 BGR), before ink and features."""
-    picture = flat_scene(params, half_bgr)
+    picture = flat_scene(params, half_bgr, regions.background)
     base, shadow = skin_tones(params, regions)
     base_bgr, shadow_bgr = lab_to_bgr(base), lab_to_bgr(shadow) * np.float32(params.skin.shadow_tint)
     shade = skin_shadow(regions, frame, scale)
@@ -128,7 +146,9 @@ def colour_layer(
     picture += face * (skin - picture)
     neck = regions.neck[..., None]
     picture += neck * (shadow_bgr - picture)
-    hair = hair_layer(params, regions, frame, light_plane, scale)
-    covered = np.maximum(regions.hair, regions.beard)[..., None]
-    picture += covered * (hair - picture)
+    hair = hair_layer(params, regions, frame, half_bgr.shape[0], scale)
+    picture += regions.hair[..., None] * (hair - picture)
+    # A beard is one flat tone between the skin's shadow and the hair (strokes are drawn on top).
+    beard = 0.45 * shadow_bgr + 0.55 * lab_to_bgr(regions.hair_lab)
+    picture += regions.beard[..., None] * (beard - picture)
     return picture

@@ -9,6 +9,8 @@ give the same picture, so a still face is a still drawing.
 
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 
@@ -20,10 +22,24 @@ from .features import draw_blush, draw_glasses, draw_mouth, draw_nose, glasses_f
 from .ink import outlines, xdog
 from .params import LookParams
 from .proportions import apply_warp
-from .regions import FaceFrame, find_regions, lab_planes, light_plane, skin_lightness
+from .regions import FaceFrame, Regions, find_regions, lab_planes, light_plane, skin_lightness
 from .shading import colour_layer, lab_to_bgr
 
 MIN_SIZE = 64
+
+
+class _Clock:
+    """Adds each stage's seconds to a dict, or does nothing without one."""
+
+    def __init__(self, split: dict[str, float] | None) -> None:
+        self.split = split
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.split is not None:
+            now = time.perf_counter()
+            self.split[stage] = self.split.get(stage, 0.0) + now - self.last
+            self.last = now
 
 
 class LookStyle:
@@ -38,6 +54,8 @@ class LookStyle:
         self.name = name
         self.input_size = input_size
         self._template = template(input_size)
+        # A crop-sized plane of the ink colour for the blend (read-only, shared by calls).
+        self._ink = np.full((input_size, input_size, 3), params.ink.colour, np.float32)
         period = params.manga.screentone_period * input_size / 256.0
         ys, xs = np.mgrid[0:input_size, 0:input_size].astype(np.float32)
         u, v = (xs + ys) / period, (xs - ys) / period
@@ -58,48 +76,46 @@ class LookStyle:
         ]
         return np.stack([self.draw(np.ascontiguousarray(c), p) for c, p in zip(crops, points, strict=True)])
 
-    def draw(self, crop: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        """One crop (S, S, 3) uint8 BGR with its (5, 2) landmarks -> the drawn crop."""
+    def draw(
+        self, crop: np.ndarray, landmarks: np.ndarray, split: dict[str, float] | None = None
+    ) -> np.ndarray:
+        """One crop (S, S, 3) uint8 BGR with its (5, 2) landmarks -> the drawn crop. `split`, when
+        given, collects the seconds each stage took (bench/look.py reports them)."""
         p, size = self.params, self.input_size
+        clock = _Clock(split)
         frame = FaceFrame.from_landmarks(landmarks)
         if not np.isfinite(frame.landmarks).all():
             frame = FaceFrame.from_landmarks(self._template)
         crop, frame = apply_warp(crop, frame, p.warp)
-        half_size, small_size = size // 2, size // 4
-        half = cv2.resize(crop, (half_size, half_size), interpolation=cv2.INTER_AREA)
-        half = self._levels(half)
-        small = cv2.resize(half, (small_size, small_size), interpolation=cv2.INTER_AREA)
-        regions = find_regions(lab_planes(small), frame, small_size / size, half_size)
+        clock.lap("warp")
+        half_size = size // 2
+        half, regions = self._segment(crop, frame)
+        clock.lap("regions")
         flat = cv2.bilateralFilter(half, 5, 25.0, 3.0)
         flat_light = light_plane(flat)
-        picture = colour_layer(p, regions, frame, flat, flat_light, half_size / size)
-        canvas = cv2.resize(picture, (size, size), interpolation=cv2.INTER_LINEAR)
+        picture = colour_layer(p, regions, frame, flat, half_size / size)
+        clock.lap("colour")
 
-        full_light = cv2.resize(flat_light, (size, size), interpolation=cv2.INTER_LINEAR)
         photo_light = light_plane(crop)
-        # Inside the face only strong edges ink (glasses, a beard's edge); the drawn features
-        # replace the photo's own eyes, brows, nose and mouth lines.
-        face_full = cv2.resize(regions.face_shape, (size, size), interpolation=cv2.INTER_LINEAR)
-        threshold = p.ink.xdog_threshold + (p.ink.face_threshold - p.ink.xdog_threshold) * face_full
-        lines = xdog(full_light, p.ink, threshold, size / 256.0)
+        # Inside the face only strong edges ink (glasses, a beard's edge); the face's own eyes,
+        # brows, nose and mouth are toned and drawn below instead.
+        threshold = p.ink.xdog_threshold + (p.ink.face_threshold - p.ink.xdog_threshold) * regions.face_shape
+        lines = xdog(flat_light, p.ink, threshold, size)
         rims = glasses_frames(lines, frame)
-        lines *= 1.0 - face_full  # glasses are redrawn as clean frames below
         unit_px = size / 256.0
         silhouette = np.clip(1.0 - regions.background, 0.0, 1.0)
-        masks = [regions.face_shape, regions.hair, silhouette, regions.neck]
+        # The visible face (not the outline under a fringe), the hair and the whole figure.
+        masks = [regions.face, regions.hair, silhouette]
         edges = outlines(masks, p.ink.outline_width * unit_px, size)
+        canvas = cv2.resize(picture, (size, size), interpolation=cv2.INTER_LINEAR)
+        face_full = cv2.resize(regions.face_shape, (size, size), interpolation=cv2.INTER_LINEAR)
         if p.photo_detail > 0:
-            # The photo's fine shading (high-pass lightness) over the face: SFace, and people,
-            # recognise a face by it; at low amounts it reads as drawn shading.
-            # Only around the eyes, nose and mouth: a textured forehead or jaw reads as a photo.
-            detail = photo_light - cv2.GaussianBlur(photo_light, (0, 0), 3.0 * unit_px)
-            fx, fy = frame.grid(size, 1.0)
-            centre = np.clip(1.6 - (fx / 0.85) ** 2 - ((fy - 0.55) / 0.8) ** 2, 0.0, 1.0)
-            gain = 1.0 + (p.photo_detail / 40.0) * np.clip(detail, -30.0, 30.0) * (face_full * centre)
-            canvas *= gain[..., None]
+            self._photo_detail(canvas, photo_light, regions.face_shape * self._detail_zone(frame, half_size))
         ink_colour = np.float32(p.ink.colour)
-        coverage = np.maximum(lines * 0.9, edges)[..., None]
-        canvas += coverage * (ink_colour - canvas)
+        # Inner lines outside the face only: glasses are redrawn as clean frames below.
+        coverage = np.maximum(lines * (1.0 - face_full) * np.float32(0.9), edges)
+        canvas = cv2.blendLinear(canvas, self._ink, 1.0 - coverage, coverage)
+        clock.lap("ink")
 
         skin_light = skin_lightness(photo_light, frame)
         # Brows in the ink lightened towards the hair's colour (blond brows stay warm).
@@ -115,10 +131,45 @@ class LookStyle:
             draw_eye(canvas, eye, frame, p.eyes, ink_colour)
         if rims is not None:
             draw_glasses(canvas, rims, 1.4 * line_w, ink_colour)
+        clock.lap("features")
         if p.manga.enabled:
-            return self._halftone(canvas)
-        canvas *= np.float32(p.paper_tint)
-        return np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+            out = self._halftone(canvas)
+        else:
+            canvas *= np.float32(p.paper_tint)
+            out = cv2.convertScaleAbs(canvas)  # rounds and saturates; the canvas is never negative
+        clock.lap("finish")
+        return out
+
+    def regions(self, crop: np.ndarray, landmarks: np.ndarray) -> Regions:
+        """The half-resolution regions this look draws one (S, S, 3) crop with (before the warp)."""
+        return self._segment(crop, FaceFrame.from_landmarks(landmarks))[1]
+
+    def _segment(self, crop: np.ndarray, frame: FaceFrame) -> tuple[np.ndarray, Regions]:
+        """(levelled half-size crop, regions found at a quarter of the size)."""
+        size = self.input_size
+        half = self._levels(cv2.resize(crop, (size // 2, size // 2), interpolation=cv2.INTER_AREA))
+        small = cv2.resize(half, (size // 4, size // 4), interpolation=cv2.INTER_AREA)
+        return half, find_regions(lab_planes(small), frame, 0.25, size // 2)
+
+    def _detail_zone(self, frame: FaceFrame, size: int) -> np.ndarray:
+        """Where the photo's fine shading is kept: an oval over eyes, nose and mouth (size x size)."""
+        fx, fy = frame.grid(size, size / self.input_size)
+        return np.clip(1.6 - (fx / 0.85) ** 2 - ((fy - 0.55) / 0.8) ** 2, 0.0, 1.0)
+
+    def _photo_detail(self, canvas: np.ndarray, photo_light: np.ndarray, zone_half: np.ndarray) -> None:
+        """The photo's fine shading (high-pass lightness) in the zone, in place: SFace, and people,
+        recognise a face by it; at low amounts it reads as drawn shading. A textured forehead or
+        jaw would read as a photo, so the zone stops short of them. Only the zone's box is touched."""
+        rows, cols = np.nonzero(zone_half.any(axis=1))[0], np.nonzero(zone_half.any(axis=0))[0]
+        if len(rows) == 0:
+            return
+        k = self.input_size // zone_half.shape[0]
+        y0, y1, x0, x1 = rows[0] * k, (rows[-1] + 1) * k, cols[0] * k, (cols[-1] + 1) * k
+        zone = cv2.resize(zone_half, (self.input_size, self.input_size), interpolation=cv2.INTER_LINEAR)
+        blurred = cv2.GaussianBlur(photo_light, (0, 0), 3.0 * self.input_size / 256.0)
+        detail = np.clip(photo_light[y0:y1, x0:x1] - blurred[y0:y1, x0:x1], -30.0, 30.0)
+        gain = 1.0 + np.float32(self.params.photo_detail / 40.0) * detail * zone[y0:y1, x0:x1]
+        canvas[y0:y1, x0:x1] *= gain[..., None]
 
     def _levels(self, half: np.ndarray) -> np.ndarray:
         """Stretches a dim or flat crop's lightness (at most 2.5x) so regions and tones have contrast;
