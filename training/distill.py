@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from animecam.core.align import crop_transform, warp_to_crop
 from animecam.core.errors import UserError
+from animecam.core.samples import astronaut_bgr
 from animecam.training.data import MANIFEST_FILE, decode, image_files
 from animecam.training.face_augment import FaceAugmentConfig, augment_crop, crop_landmarks, pose_matrix
 
@@ -102,15 +103,20 @@ class Detector:
 
 def library_faces(detector: Detector, holdout: int) -> list[SourceFace]:
     """The astronaut (train) and LFW's faces (the last `holdout` held out), with their landmarks."""
-    from skimage.data import astronaut, lfw_subset
+    from skimage.data import lfw_subset
 
     faces = []
-    photo = np.ascontiguousarray(astronaut()[..., ::-1])
+    photo = astronaut_bgr()
     for k, points in enumerate(detector.faces(photo)[:1]):
         faces.append(SourceFace(f"astronaut{k}", photo, points, "train", "skimage.data.astronaut"))
     lfw = lfw_subset()[:100]  # the first 100 are faces, the rest non-faces
     for index, face in enumerate(lfw):
         grey = cv2.resize((face * 255).astype(np.uint8), (LFW_SIDE, LFW_SIDE), interpolation=cv2.INTER_CUBIC)
+        # Padded with a plain wall of the border's tone (as bench/look.py does): the crop reaches past
+        # LFW's tight frame, and repeated border pixels drew streaks the looks took for hair.
+        wall = int(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+        pad = LFW_SIDE // 2
+        grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=wall)
         image = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
         found = detector.faces(image)
         if found:

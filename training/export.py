@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from animecam.core.errors import UserError
+from animecam.core.samples import astronaut_bgr
 from animecam.engine.backends import MAX_BATCH
 from animecam.training.config import TrainConfig
 from animecam.training.data import FaceAligner, centre_square, to_image, to_tensor
@@ -116,9 +117,7 @@ def check_parity(generator: nn.Module, onnx_path: Path, num_styles: int, size: i
 
 def preview_photo(size: int) -> np.ndarray:
     """The public-domain astronaut photo (scikit-image) as an aligned face crop, BGR."""
-    from skimage import data
-
-    photo = np.ascontiguousarray(data.astronaut()[..., ::-1])
+    photo = astronaut_bgr()
     crops = FaceAligner(size).crops(photo)
     return crops[0] if crops else centre_square(photo, size)
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from animecam.core.align import apply, crop_transform, warp_to_crop
 from animecam.core.frames import Frame, FrameResult
+from animecam.core.samples import astronaut_bgr
 from animecam.core.style import Style
 from animecam.engine.scene import SceneConfig, SceneRenderer, scene_look_for
 from animecam.videofilter.compose import Compositor, CompositorConfig, mix_with_photo
@@ -185,9 +186,7 @@ def draw_faces(canvas: np.ndarray, faces: Sequence) -> None:
 
 def style_thumbnail(style: Style, size: int = 96) -> np.ndarray:
     """A BGR size x size picture of `style` applied to a reference face (the style gallery's icons)."""
-    from skimage.data import astronaut  # the demo's public-domain photo
-
-    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+    photo = astronaut_bgr()
     faces = FaceTracker(TrackerConfig()).update(photo, 0.0)
     if not faces:
         raise RuntimeError("the face detector found no face in the reference photo")

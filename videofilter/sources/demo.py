@@ -13,17 +13,12 @@ import cv2
 import numpy as np
 
 from animecam.core.frames import Frame, FrameSource, SourceInfo
+from animecam.core.samples import astronaut_bgr
 
 # The part of the 512x512 astronaut photo that is shown: head and shoulders (x0, y0, side).
 PHOTO_CROP = (62, 0, 320)
 # Her face in photo coordinates (x0, y0, x1, y1), measured on the photo.
 FACE_BOX_IN_PHOTO = (175.0, 40.0, 270.0, 170.0)
-
-
-def astronaut_bgr() -> np.ndarray:
-    from skimage import data
-
-    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])
 
 
 def _rotation_about(center: tuple[float, float], degrees: float, scale: float) -> np.ndarray:
