@@ -167,7 +167,8 @@ def run(args: argparse.Namespace) -> dict:
         }
         if args.frames > 0:
             results["looks"][look]["flicker"] = flicker(engine, teacher_style, args.frames)
-        for name in names[: args.sheet_faces * 3 : 3]:  # one variant per unseen person
+        # One crop per unseen person, the plain (grey) crop and a colourised, augmented copy in turn.
+        for name in [f"{person_of(n)}_{k % 2:03d}" for k, n in enumerate(names[::3][: args.sheet_faces])]:
             out = drawn[names.index(name)]
             teacher = images[f"{look}:{name}"]
             diff = np.clip(np.abs(out.astype(np.int16) - teacher.astype(np.int16)) * 4, 0, 255).astype(
