@@ -169,7 +169,9 @@ def tone_eye_area(
     iris = _vivid(eye.iris_bgr)
     tint = opening * dark * params.iris_colour
     region += tint[..., None] * (iris * np.clip(gain, 0.2, 1.0)[..., None] - region)
-    sclera = opening * np.clip(1.0 - dark * 3.0, 0.0, 1.0) * params.sclera
+    # Only what is nearly as light as the skin is the white of the eye: a blurred or shadowed eye
+    # would otherwise glow.
+    sclera = opening * np.clip((relative + 14.0) / 8.0, 0.0, 1.0) * params.sclera
     region += sclera[..., None] * (np.float32([250, 248, 246]) - region)
 
 

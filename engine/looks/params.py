@@ -40,7 +40,7 @@ class HairParams:
     clump_depth: float = 0.62  # shade tone = base L times this (0..1, lower = darker locks)
     locks: float = 7.0  # locks per half turn around the crown
     crown: tuple[float, float] = (0.12, -1.25)  # where the hair falls from (face units; off-centre parting)
-    highlight: float = 0.5  # 0..1 strength of the highlight band
+    highlight: float = 0.4  # 0..1 strength of the highlight band
     highlight_teeth: int = 9  # zigzags along the band
 
 
@@ -87,7 +87,7 @@ class LookParams:
     photo_detail: float = 0.0  # 0..1: the photo's fine shading kept over the drawn face (identity)
     background_levels: int = 4  # posterised lightness levels of the flattened background and clothes
     background_saturation: float = 1.25
-    mouth_colour: tuple[int, int, int] = (70, 60, 150)  # inside of an open mouth
+    mouth_colour: tuple[int, int, int] = (62, 52, 125)  # inside of an open mouth: dark, not lipstick
     paper_tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # BGR gain of the finished picture
 
 

@@ -181,9 +181,14 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     backgrounds = [_patch_median(lab, np.array(c), border) for c in corners]
     # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
     # temples are common); a sample that matches the wall is the wall above a bald or cropped head.
+    # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
+    # skin is hair too (in a dim room the temples' samples are shadow, far darker than the fringe).
+    forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
+    above_lab = np.median(lab[forehead], axis=0) if forehead.any() else skin_lab
+    scalp_like = _distance(above_lab, skin_lab, chroma_weight) < 1.2 * noise
     hair_refs = [
-        c for c in hair_candidates
-        if _distance(c, skin_lab, chroma_weight) > 2.0 * noise
+        c for c in [*hair_candidates, above_lab]
+        if _distance(c, skin_lab, chroma_weight) > (2.0 if c is not above_lab else 1.2) * noise
         and min(_distance(c, b, chroma_weight) for b in backgrounds) > noise
     ]  # fmt: skip
     has_hair = bool(hair_refs)  # else bald, or hair like the skin or the wall
@@ -214,8 +219,7 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
 
     # Bald: no hair just above the forehead. Then the dome is no hair cap, only side hair stays,
     # and the skin-coloured scalp is drawn as part of the face.
-    forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
-    bald = bool(forehead.any() and float(np.mean(label[forehead] == 1)) < 0.3)
+    bald = bool(scalp_like and forehead.any() and float(np.mean(label[forehead] == 1)) < 0.3)
     skin_like = (label == 0).astype(np.float32)
     widths = (_cheek_width(skin_like, frame, scale, -1.0), _cheek_width(skin_like, frame, scale, 1.0))
     out_scale = scale * out_size / size

@@ -80,7 +80,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     ring = np.sqrt(fx * fx + hy * hy)
     # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
     teeth = 0.09 * np.abs(((np.arctan2(hy, fx) * p.highlight_teeth / np.pi) % 2.0) - 1.0)
-    fields = np.dstack([wave - 1.0 + width, ring - 1.04 - teeth, np.minimum(1.2 - ring, -hy)])
+    fields = np.dstack([wave - 1.0 + width, ring - 1.06 - teeth, np.minimum(1.17 - ring, -hy)])
     fields = cv2.resize(fields, (size, size), interpolation=cv2.INTER_LINEAR)
     clumps = np.clip(fields[..., 0] * 12.0, 0.0, 1.0) * regions.hair
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
