@@ -20,8 +20,8 @@ from animecam.training.data import (  # noqa: E402
     UnpairedDataset,
     augment,
     dataset_files,
-    prepare_dataset,
 )
+from animecam.training.prepare import prepare_dataset  # noqa: E402
 
 
 def astronaut() -> np.ndarray:

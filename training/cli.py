@@ -15,7 +15,12 @@ from typing import Any
 from animecam.core.args import positive_int
 from animecam.core.errors import UserError
 
-TORCH_MISSING = "training needs the 'train' extra: pip install torch==2.13.0 'animecam[train]'"
+# animecam is installed from a checkout (it is on no package index); torch==2.13.0 is pinned because
+# a bare torch can pull a multi-GB CUDA build onto a CPU-only machine.
+TORCH_MISSING = (
+    "training needs the 'train' extra: in the animecam checkout run "
+    "pip install -e \".[train]\" (on a CPU-only machine: pip install torch==2.13.0 -e \".[train]\")"
+)
 
 
 def _needs_torch() -> None:
@@ -32,11 +37,18 @@ def _call(module: str, function: str, args: argparse.Namespace) -> int:
 def run_train_data(args: argparse.Namespace) -> int:
     if args.teacher is not None:  # teacher pairs for paired distillation (training/distill.py)
         return _call("animecam.training.distill", "run_distill_data", args)
-    return _call("animecam.training.data", "run_data", args)
+    return _call("animecam.training.prepare", "run_data", args)
 
 
 def run_train_run(args: argparse.Namespace) -> int:
-    return _call("animecam.training.trainer", "run_train", args)
+    if args.help_presets:  # listing presets needs no run folder and no torch
+        from animecam.training.config import describe_presets
+
+        print(describe_presets())
+        return 0
+    if args.out is None:
+        raise UserError("train run needs --out RUN: the folder the run is written to")
+    return _call("animecam.training.run", "run_train", args)
 
 
 def run_train_models(args: argparse.Namespace) -> int:
@@ -90,7 +102,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--anime", type=Path, default=None, help="anime folder, with --photos")
     run.add_argument("--model", default=None, help="cyclegan | twingan | twingan-rt (default: the preset's)")
     run.add_argument("--preset", default="selfie2anime-256", help="named configuration (see --help-presets)")
-    run.add_argument("--out", type=Path, required=True, metavar="RUN", help="run folder")
+    run.add_argument("--out", type=Path, default=None, metavar="RUN", help="run folder (required)")
     run.add_argument("--steps", type=positive_int, default=None, help="total steps (overrides the preset)")
     run.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
     run.add_argument("--help-presets", action="store_true", help="list the presets and exit")

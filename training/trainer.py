@@ -9,7 +9,6 @@ DistributedDataParallel (nccl on GPUs, gloo on CPU); only rank 0 logs and writes
 
 from __future__ import annotations
 
-import argparse
 import copy
 import gc
 import json
@@ -24,7 +23,7 @@ import torch
 from torch import nn
 
 from animecam.core.errors import UserError
-from animecam.training.config import TrainConfig, describe_presets, preset
+from animecam.training.config import TrainConfig
 from animecam.training.data import (
     EpochBatches,
     dataset_files,
@@ -380,53 +379,3 @@ class Trainer:
             self.write_samples(*fixed, writer)
         if step % config.checkpoint_every == 0:
             self.save_checkpoint()
-
-
-def run_train(args: argparse.Namespace) -> int:
-    if args.help_presets:
-        print(describe_presets())
-        return 0
-    run_dir: Path = args.out
-    if args.resume:
-        config = TrainConfig.load(run_dir)
-        if args.steps is not None:
-            config.steps = args.steps
-    else:
-        if (run_dir / "config.json").exists():
-            raise UserError(
-                f"{run_dir} already holds a run; pass --resume to continue it or choose a new --out"
-            )
-        dataset = args.dataset
-        if args.photos is not None:
-            dataset = _prepare_for_run(args, run_dir)
-        if dataset is None:
-            raise UserError("pass --dataset DIR, or --photos DIR --anime DIR")
-        config = preset(args.preset, model=args.model, steps=args.steps, dataset=str(Path(dataset).resolve()))
-    trainer = Trainer(config, run_dir)
-    if trainer.is_main:
-        files = trainer.files
-        print(
-            f"{config.model}: {len(files.photos)} photos, {len(files.anime)} anime images "
-            f"({', '.join(files.styles)}), {config.image_size}px, batch {config.batch_size} x "
-            f"{trainer.world} process(es) on {trainer.device}, {config.steps} steps -> {run_dir}"
-        )
-    losses = trainer.train(resume=args.resume)
-    if trainer.is_main:
-        print(", ".join(f"{k} {v:.4f}" for k, v in losses.items()))
-        print(run_dir)
-    del trainer
-    shutdown_distributed()
-    return 0
-
-
-def _prepare_for_run(args: argparse.Namespace, run_dir: Path) -> Path:
-    from animecam.training.data import prepare_dataset
-
-    if args.anime is None:
-        raise UserError("--photos needs --anime DIR as well")
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        raise UserError("under torchrun, prepare the data first ('animecam train data') and pass --dataset")
-    dataset = run_dir / "dataset"
-    size = preset(args.preset).image_size
-    prepare_dataset(dataset, photos=args.photos, anime=args.anime, size=max(size, 256))
-    return dataset
