@@ -10,18 +10,12 @@ from pathlib import Path
 
 import pytest
 from media import decode_all
+from test_cli import _one_error_line
 
 from animecam.cli import main
 from animecam.core.errors import UserError
 from animecam.core.frames import SourceInfo
 from animecam.videofilter.sinks import Recorder
-
-
-def _one_error_line(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2, err
-    assert len(err) == 1 and err[0].startswith("error: "), err
-    return err[0]
 
 
 @pytest.mark.slow

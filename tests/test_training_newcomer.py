@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from test_cli import _one_error_line
 
 from animecam.cli import main
 
@@ -17,12 +18,6 @@ pytest.importorskip("torch")
 
 from animecam.training.data import EpochBatches, usable_cores
 from animecam.training.run import size_warning
-
-
-def _one_error_line(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("error: "), err
-    return err[0]
 
 
 def test_help_presets_needs_no_other_argument_and_no_torch(monkeypatch, capsys) -> None:
