@@ -185,7 +185,7 @@ def test_a_still_face_is_a_still_drawing(face: tuple[np.ndarray, np.ndarray]) ->
     jitter = marks + np.random.default_rng(1).uniform(-0.3, 0.3, marks.shape)
     a = style.stylize(crop[None], marks[None])[0].astype(np.int16)
     b = style.stylize(crop[None], jitter[None])[0].astype(np.int16)
-    assert np.abs(a - b).mean() < 2.0
+    assert np.abs(a - b).mean() < 3.0  # about one grey level of colour drift, plus edges
 
 
 def _face_grid(marks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

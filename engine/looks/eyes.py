@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .ink import paint, stroke
+from .ink import paint, stroke_outline
 from .params import EyeParams
 from .regions import FaceFrame, pixel_centres
 
@@ -175,8 +175,23 @@ def tone_eye_area(
     region += sclera[..., None] * (np.float32([250, 248, 246]) - region)
 
 
-def draw_eye(canvas: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyeParams, ink: np.ndarray) -> None:
-    """The drawn part of one eye (in place): lash line along the measured lid, flick, catch lights."""
+def draw_eyes(
+    canvas: np.ndarray, eyes: list[EyeShape], frame: FaceFrame, params: EyeParams, ink: np.ndarray
+) -> None:
+    """The drawn part of the eyes (in place): lash lines along the measured lids with a flick at
+    the outer corner, catch lights; a closed eye gets one lash line curving down. One fill for all
+    the ink and one for all the lights (each fill has a fixed cost)."""
+    strokes, lights = [], []
+    for eye in eyes:
+        _eye_shapes(eye, frame, params, strokes, lights)
+    paint(canvas, strokes, ink)
+    if lights:
+        paint(canvas, lights, np.float32([255, 255, 255]), 0.95)
+
+
+def _eye_shapes(
+    eye: EyeShape, frame: FaceFrame, params: EyeParams, strokes: list[np.ndarray], lights: list[np.ndarray]
+) -> None:
     unit = frame.unit
     half_w = 0.5 * eye.width * params.lash_length
     t = np.linspace(-1.0, 1.0, 17)
@@ -185,14 +200,13 @@ def draw_eye(canvas: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyePar
     tt = t * params.lash_length
     lid = (eye.lid[0] * tt + eye.lid[1]) * tt + eye.lid[2]
     if eye.openness < 0.2:
-        # Closed: one lash line curving down (a sleeping or blinking anime eye).
         curve = np.column_stack([xs, eye.centre[1] + 0.04 * unit * (1 - t * t)])
-        stroke(canvas, curve, lid_w * (0.35 + 0.65 * np.sqrt(np.clip(1 - t * t, 0, 1))) + 0.6, ink)
+        strokes.append(stroke_outline(curve, lid_w * (0.35 + 0.65 * np.sqrt(np.clip(1 - t * t, 0, 1))) + 0.6))
         return
     # Thick in the middle and at the outer corner, thin at the inner one.
     outer = np.clip(t * eye.outer_side, 0, 1)
     lash = lid_w * (0.35 + 0.5 * np.sqrt(np.clip(1 - t * t, 0, 1)) + 0.6 * outer)
-    stroke(canvas, np.column_stack([xs, lid + params.lash_drop * lash]), lash, ink)
+    strokes.append(stroke_outline(np.column_stack([xs, lid + params.lash_drop * lash]), lash))
     end = 0 if eye.outer_side < 0 else -1
     f = np.linspace(0.0, 1.0, 6)
     flick = np.column_stack(
@@ -201,29 +215,24 @@ def draw_eye(canvas: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyePar
             lid[end] + (params.lash_drop - 0.1) * lash[end] - f * 0.1 * unit,
         ]
     )
-    stroke(canvas, flick, lash[end] * (1.0 - 0.85 * f), ink)
+    strokes.append(stroke_outline(flick, lash[end] * (1.0 - 0.85 * f)))
     if params.lower_lid:
         low = t * eye.outer_side > 0.3
         bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(np.clip(1 - t * t, 0, 1))
-        stroke(
-            canvas,
-            np.column_stack([xs[low], bottom[low] + 0.5]),
-            np.full(low.sum(), 0.4 * lid_w + 0.4),
-            ink,
-            0.7,
-        )
+        points = np.column_stack([xs[low], bottom[low] + 0.5])
+        strokes.append(stroke_outline(points, np.full(low.sum(), 0.3 * lid_w + 0.3)))
     iris_c = eye.centre + np.array([eye.gaze[0] * 0.3 * eye.width, 0.0])
     iris_top = float((eye.lid[0] * eye.gaze[0] * 0.6 + eye.lid[1]) * eye.gaze[0] * 0.6 + eye.lid[2])
     r = 0.13 * unit
     # Catch lights: a big one up and outward under the lid, a small one low and inward.
-    lights = [
+    spots = [
         (0.45 * eye.outer_side, iris_top + 0.55 * r, 0.32),
         (-0.35 * eye.outer_side, eye.centre[1] + 0.5 * r, 0.16),
         (0.0, iris_top + 1.2 * r, 0.12),
     ]
-    for lx, ly, lr in lights[: params.catch_lights]:
+    for lx, ly, lr in spots[: params.catch_lights]:
         c = (iris_c[0] + lx * r * 1.6, ly)
         disc = cv2.ellipse2Poly(
             (int(c[0] * 16), int(c[1] * 16)), (int(lr * r * 16), int(lr * r * 18)), 0, 0, 360, 30
         )
-        paint(canvas, [disc / 16.0], np.float32([255, 255, 255]), 0.95)
+        lights.append(disc / 16.0)

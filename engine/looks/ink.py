@@ -63,18 +63,22 @@ def stroke(
     canvas: np.ndarray, points: np.ndarray, widths: np.ndarray, colour: np.ndarray, alpha: float = 1.0
 ) -> None:
     """Draws, in place, a tapered brush stroke through (K, 2) points with per-point widths."""
+    if len(points) >= 2:
+        paint(canvas, [stroke_outline(points, widths)], colour, alpha)
+
+
+def stroke_outline(points: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """The closed outline of a tapered brush stroke through (K >= 2, 2) points (for `paint`)."""
     points = np.asarray(points, np.float64)
-    if len(points) < 2:
-        return
     tangent = np.gradient(points, axis=0)
     tangent /= np.maximum(np.linalg.norm(tangent, axis=1, keepdims=True), 1e-6)
     normal = np.column_stack([-tangent[:, 1], tangent[:, 0]]) * (0.5 * np.asarray(widths))[:, None]
-    outline = np.vstack([points + normal, (points - normal)[::-1]])
-    paint(canvas, [outline], colour, alpha)
+    return np.vstack([points + normal, (points - normal)[::-1]])
 
 
 def paint(canvas: np.ndarray, polygons: list[np.ndarray], colour: np.ndarray, alpha: float = 1.0) -> None:
-    """Fills anti-aliased polygons into a float32 BGR canvas, in place, touching only their box."""
+    """Fills anti-aliased polygons into a float32 BGR canvas, in place, touching only their box.
+    Each polygon is filled on its own, so overlapping ones (a lash and its flick) leave no hole."""
     allpts = np.vstack(polygons)
     h, w = canvas.shape[:2]
     x0, y0 = np.floor(allpts.min(axis=0)).astype(int) - 1
@@ -83,8 +87,8 @@ def paint(canvas: np.ndarray, polygons: list[np.ndarray], colour: np.ndarray, al
     if x1 <= x0 or y1 <= y0:
         return
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    shifted = [np.round((p - (x0, y0)) * 16).astype(np.int32) for p in polygons]
-    cv2.fillPoly(mask, shifted, 255, cv2.LINE_AA, shift=4)
+    for polygon in polygons:
+        cv2.fillPoly(mask, [np.round((polygon - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
     cover = mask.astype(np.float32)[..., None] * (alpha / 255.0)
     region = canvas[y0:y1, x0:x1]
     region += cover * (np.asarray(colour, np.float32) - region)

@@ -110,23 +110,24 @@ def _graded_background(half_bgr: np.ndarray, background: np.ndarray) -> np.ndarr
 
 def flat_scene(params: LookParams, half_bgr: np.ndarray, background: np.ndarray) -> np.ndarray:
     """Clothes and body: edge-preserving flattening, then posterised lightness; the background
-    behind them a gentle gradient in the same palette."""
-    # At half the given size again: a background needs no detail, and this is the costly filter.
+    behind them a gentle gradient in the same palette. All at half the given size again (neither
+    needs detail; the ink draws their edges) and upsampled once."""
     size = half_bgr.shape[1], half_bgr.shape[0]
-    small = cv2.resize(half_bgr, (size[0] // 2, size[1] // 2), interpolation=cv2.INTER_AREA)
-    flat = cv2.medianBlur(cv2.bilateralFilter(small, 5, 40.0, 3.0), 3)
-    flat = cv2.resize(flat, size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    graded = _graded_background(half_bgr, background)
-    flat += background[..., None] * (graded - flat)
+    small_size = (size[0] // 2, size[1] // 2)
+    small = cv2.resize(half_bgr, small_size, interpolation=cv2.INTER_AREA)
+    behind = cv2.resize(background, small_size, interpolation=cv2.INTER_AREA)
+    flat = cv2.medianBlur(cv2.bilateralFilter(small, 5, 40.0, 3.0), 3).astype(np.float32)
+    flat += behind[..., None] * (_graded_background(small, behind) - flat)
     lab = cv2.cvtColor(np.clip(flat, 0, 255).astype(np.uint8), cv2.COLOR_BGR2Lab).astype(np.float32)
     levels = max(params.background_levels - 1, 1)
     light = lab[..., 0] / 255.0
     steps = np.round(light * levels) / levels * 0.8 + 0.2 * light
     # The gradient behind is already flat: posterising it would only draw bands across it.
-    steps += background * (light - steps)
+    steps += behind * (light - steps)
     lab[..., 0] = (steps + 0.05) * 255.0
     lab[..., 1:] = (lab[..., 1:] - 128.0) * params.background_saturation + 128.0
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR).astype(np.float32)
+    out = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
+    return cv2.resize(out, size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
 def colour_layer(

@@ -17,7 +17,7 @@ import numpy as np
 from animecam.core.align import template
 from animecam.core.errors import UserError
 
-from .eyes import draw_eye, measure_eye, tone_eye_area
+from .eyes import draw_eyes, measure_eye, tone_eye_area
 from .features import draw_blush, draw_glasses, draw_mouth, draw_nose, glasses_frames
 from .ink import outlines, xdog
 from .params import LookParams
@@ -127,8 +127,7 @@ class LookStyle:
         draw_blush(canvas, frame, p, ink_colour)
         draw_nose(canvas, frame, ink_colour, line_w)
         draw_mouth(canvas, photo_light, frame, p, skin_light, ink_colour)
-        for eye in eyes:
-            draw_eye(canvas, eye, frame, p.eyes, ink_colour)
+        draw_eyes(canvas, eyes, frame, p.eyes, ink_colour)
         if rims is not None:
             draw_glasses(canvas, rims, 1.4 * line_w, ink_colour)
         clock.lap("features")
