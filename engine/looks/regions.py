@@ -248,9 +248,14 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         )
         hair = hair | ((closed > 0) & (head < 1.0))
         hair = _fill_holes(_keep_largest(_clean(hair, frame.unit * scale)))
-        beard = _clean((label == 1) & (shape_small > 0.5) & (fy > 0.9), frame.unit * scale)
     else:
-        hair = beard = np.zeros((size, size), np.float32)
+        hair = np.zeros((size, size), np.float32)
+    # A beard: inside the outline below the lower lip or along the jaw, clearly darker than the
+    # skin and not skin-coloured, whatever it matched (a bald man can have one; a beard next to
+    # dark hair at the crop's edge can match that "background").
+    jaw = (fy > 1.25) | ((np.abs(fx) > 0.55) & (fy > 0.7))
+    dark = (label != 0) & (lab[..., 0] < skin_lab[0] - 15.0)
+    beard = _clean(dark & jaw & (shape_small > 0.5), frame.unit * scale)
     # The neck is skin under the chin only: skin-coloured blobs at the sides (a hand, a wall) drew
     # an ear-shaped outline by the neck.
     neck = _clean((label == 0) & (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5), frame.unit * scale)
