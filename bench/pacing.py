@@ -125,16 +125,16 @@ def summary(blocks: list[Block]) -> dict[str, dict[str, float]]:
     for name in dict.fromkeys(b.source for b in blocks):
         paced = [b for b in blocks if b.source == name and b.paced]
         free = [b for b in blocks if b.source == name and not b.paced]
-        cpu_paced = statistics.median(b.cpu_ms_per_frame for b in paced)
-        cpu_free = statistics.median(b.cpu_ms_per_frame for b in free)
+        cpu_paced = round(statistics.median(b.cpu_ms_per_frame for b in paced), 2)
+        cpu_free = round(statistics.median(b.cpu_ms_per_frame for b in free), 2)
         out[name] = {
             "cpu_ms_per_frame_paced": cpu_paced,
             "cpu_ms_per_frame_free": cpu_free,
             "cpu_saved_percent": round(100 * (1 - cpu_paced / cpu_free), 1),
-            "fps_paced": statistics.median(b.fps for b in paced),
-            "fps_free": statistics.median(b.fps for b in free),
-            "dropped_per_frame_paced": statistics.median(b.dropped_per_frame for b in paced),
-            "dropped_per_frame_free": statistics.median(b.dropped_per_frame for b in free),
+            "fps_paced": round(statistics.median(b.fps for b in paced), 2),
+            "fps_free": round(statistics.median(b.fps for b in free), 2),
+            "dropped_per_frame_paced": round(statistics.median(b.dropped_per_frame for b in paced), 2),
+            "dropped_per_frame_free": round(statistics.median(b.dropped_per_frame for b in free), 2),
         }
     return out
 
