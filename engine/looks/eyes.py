@@ -96,6 +96,7 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
         else np.array([0.0, 0.0, centre[1] - 0.06 * unit])
     )
     lid[0] = float(np.clip(lid[0], 0.0, 0.2 * unit))  # an arch, never a frown
+    lid[1] = float(np.clip(lid[1], -0.12 * unit, 0.12 * unit))  # a lid tilts, it never runs off
     lid[2] = float(np.clip(lid[2], centre[1] - 0.2 * unit, centre[1] + 0.05 * unit))
     iris_pixels = bgr[y0 : cy + hh + 1, x0 : cx + hw + 1][dark > 0.55]
     iris = (

@@ -125,7 +125,8 @@ def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] |
             return None
         points = np.column_stack([px[ring] + eye[0], py[ring] + eye[1]]).astype(np.float32)
         (cx, cy), (ax, ay), angle = cv2.fitEllipse(points)
-        if not (0.45 * unit < max(ax, ay) < 1.2 * unit):
+        # A rim rings its eye: the right size and centred near it (else a hairline or a shadow).
+        if not (0.45 * unit < max(ax, ay) < 1.2 * unit) or np.hypot(cx - eye[0], cy - eye[1]) > 0.3 * unit:
             return None
         rims.append(
             cv2.ellipse2Poly((int(cx * 16), int(cy * 16)), (int(ax * 8), int(ay * 8)), int(angle), 0, 360, 10)

@@ -179,7 +179,12 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     noise = 9.0**2
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
-    backgrounds = list(_patch_medians(lab, np.array(corners), border))
+    top_left, top_right, *sides = _patch_medians(lab, np.array(corners), border)
+    # Beside a close-up head the crop's sides are hair, not wall: a side sample like a hair sample
+    # is dropped (the top corners are above the shoulders and beside the head: wall).
+    backgrounds = [top_left, top_right] + [
+        b for b in sides if min(_distance(b, c, chroma_weight) for c in hair_candidates) > noise
+    ]
     # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
     # temples are common); a sample that matches the wall is the wall above a bald or cropped head.
     # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
@@ -233,7 +238,8 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # Above and beside the face, inside the head, whatever is not background is hair (light
     # strands look like skin); further out only hair-coloured pixels are, down to the shoulders.
     in_head = (head < 1.0) & (shape_small < 0.5) & (fy < 0.6)
-    hair_zone = (head < 1.7) & (fy < 1.6)
+    # Long hair hangs beside the face; right under the jaw a dark patch is a collar or a shadow.
+    hair_zone = (head < 1.7) & ((fy < 0.9) | ((np.abs(fx) > 1.05) & (fy < 1.6)))
     hair = (
         (label == 1) & (shape_small < 0.5) & hair_zone | (label == 1) & (fy < -0.3) | in_head & (label != 2)
     )
@@ -253,9 +259,14 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # A beard: inside the outline below the lower lip or along the jaw, clearly darker than the
     # skin and not skin-coloured, whatever it matched (a bald man can have one; a beard next to
     # dark hair at the crop's edge can match that "background").
-    jaw = (fy > 1.25) | ((np.abs(fx) > 0.55) & (fy > 0.7))
-    dark = (label != 0) & (lab[..., 0] < skin_lab[0] - 15.0)
-    beard = _clean(dark & jaw & (shape_small > 0.5), frame.unit * scale)
+    # Along the jaw only hair-coloured pixels: a shadow under the jaw is dark too.
+    dark = (label != 0) & (lab[..., 0] < skin_lab[0] - 18.0)
+    chin = (fy > 1.25) & (np.abs(fx) < 0.7)
+    jaw = (np.abs(fx) > 0.55) & (fy > 0.7) & (label == 1)
+    beard = _clean(dark & (chin | jaw) & (shape_small > 0.5), frame.unit * scale)
+    centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
+    if not centre.any() or beard[centre].mean() < 0.5:
+        beard[:] = 0.0  # a beard covers the middle of the chin; a jaw's shadow does not
     # The neck is skin under the chin only: skin-coloured blobs at the sides (a hand, a wall) drew
     # an ear-shaped outline by the neck.
     neck = _clean((label == 0) & (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5), frame.unit * scale)

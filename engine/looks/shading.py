@@ -49,7 +49,8 @@ def skin_tones(params: LookParams, regions: Regions) -> tuple[np.ndarray, np.nda
     """(base, shadow) skin colours in CIELAB: the person's own hue, lifted towards anime light."""
     p = params.skin
     base = regions.skin_lab.astype(np.float32).copy()
-    base[0] += (p.target_light - base[0]) * p.lift
+    # Dark skin is lifted less: anime draws darker-skinned people darker, and so do we.
+    base[0] += (p.target_light - base[0]) * p.lift * float(np.clip(base[0] / 65.0, 0.3, 1.0))
     base[1:] *= p.saturation
     shadow = base.copy()
     shadow[0] -= p.shadow_depth
