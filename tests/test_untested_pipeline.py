@@ -76,3 +76,12 @@ def test_start_twice_is_refused_and_runs_one_set_of_threads() -> None:
     assert [r.output.index for r in sink.results] == list(range(10))  # each frame once, not twice
     with pytest.raises(RuntimeError, match="started once"):  # nor again after it finished
         pipeline.start()
+
+
+def test_pipeline_shares_the_callers_config() -> None:
+    """The app's one settings object: the pipeline reads the caller's config, and configure() writes it."""
+    config = PipelineConfig(strength=0.5)
+    pipeline = Pipeline(FakeSource(BLACK, 1), Keep(), [ListSink()], config)
+    assert pipeline.config is config and pipeline.filter.config is config
+    pipeline.configure(smoothing=0.2)
+    assert config.smoothing == 0.2

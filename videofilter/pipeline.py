@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from animecam.core.frames import FrameResult, FrameSink, FrameSource
 from animecam.core.style import Style
@@ -86,7 +86,9 @@ class Pipeline:
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.source = source
-        self.config = replace(config) if config else PipelineConfig()
+        # The caller's object, not a copy: the app's one settings object is this config (configure()
+        # changes it in place, read by the threads at each frame).
+        self.config = config if config is not None else PipelineConfig()
         self.filter = FaceFilter(style, self.config)
         self._sinks: list[FrameSink] = list(sinks)
         self._sinks_lock = threading.Lock()
