@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .arrays import clamp
 from .ink import paint, stroke_outline
 from .params import EyeParams
 from .regions import FaceFrame, pixel_centres
@@ -45,7 +46,7 @@ def _darkness(patch: np.ndarray) -> np.ndarray:
     """0..1 how much darker than the surrounding skin a pixel is (the eye's lashes, iris, pupil)."""
     bright = float(np.percentile(patch, 80))
     dark = float(np.percentile(patch, 3))
-    return np.clip((bright - patch) / max(bright - dark, 10.0) * 1.4 - 0.25, 0.0, 1.0)
+    return clamp((bright - patch) / max(bright - dark, 10.0) * 1.4 - 0.25, 0.0, 1.0)
 
 
 def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int) -> EyeShape:
@@ -73,17 +74,17 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     band = (np.abs(xs - iris_x) < 0.1 * unit).astype(np.float32)
     columns = max(float(band[0].sum()), 1.0)
     height = float((dark * band).sum()) / columns / unit
-    openness = float(np.clip((height - CLOSED_HEIGHT) / (OPEN_HEIGHT - CLOSED_HEIGHT), 0.0, 1.0))
+    openness = float(clamp((height - CLOSED_HEIGHT) / (OPEN_HEIGHT - CLOSED_HEIGHT), 0.0, 1.0))
     # Tilt: the dark mass's slope across the eye (outer corner up is positive).
     column_mass = dark.sum(axis=0) + 1e-6
     column_y = (dark * ys).sum(axis=0) / column_mass
     cols = np.arange(patch.shape[1], dtype=np.float32)
     w = column_mass / column_mass.max()
     slope = float(np.polyfit(cols, column_y, 1, w=w)[0]) if patch.shape[1] > 3 else 0.0
-    tilt = float(np.clip(-slope * outer_side, -0.25, 0.35))
+    tilt = float(clamp(-slope * outer_side, -0.25, 0.35))
     # Width: the spread of the dark mass across, about 4 standard deviations.
     spread = float(np.sqrt((w * (cols - iris_x) ** 2).sum() / w.sum()))
-    width = float(np.clip(3.6 * spread, 0.42 * unit, 0.62 * unit))
+    width = float(clamp(3.6 * spread, 0.42 * unit, 0.62 * unit))
     # Upper lid: per column, the row where the dark band starts (soft: where the darkness summed
     # from the top reaches a quarter of the column's), fitted by a smooth arch.
     filled = np.cumsum(dark, axis=0)
@@ -95,9 +96,9 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
         if keep.sum() >= 4
         else np.array([0.0, 0.0, centre[1] - 0.06 * unit])
     )
-    lid[0] = float(np.clip(lid[0], 0.0, 0.2 * unit))  # an arch, never a frown
-    lid[1] = float(np.clip(lid[1], -0.12 * unit, 0.12 * unit))  # a lid tilts, it never runs off
-    lid[2] = float(np.clip(lid[2], centre[1] - 0.2 * unit, centre[1] + 0.05 * unit))
+    lid[0] = float(clamp(lid[0], 0.0, 0.2 * unit))  # an arch, never a frown
+    lid[1] = float(clamp(lid[1], -0.12 * unit, 0.12 * unit))  # a lid tilts, it never runs off
+    lid[2] = float(clamp(lid[2], centre[1] - 0.2 * unit, centre[1] + 0.05 * unit))
     iris_pixels = bgr[y0 : cy + hh + 1, x0 : cx + hw + 1][dark > 0.55]
     iris = (
         np.median(iris_pixels, axis=0).astype(np.float32)
@@ -107,17 +108,17 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     gaze = np.array(
         [(x0 + iris_x - centre[0]) / (0.5 * width), (y0 + iris_y - centre[1]) / (0.5 * OPEN_HEIGHT * unit)]
     )
-    return EyeShape(centre, width, openness, np.clip(gaze, -0.8, 0.8), tilt, iris, outer_side, lid)
+    return EyeShape(centre, width, openness, clamp(gaze, -0.8, 0.8), tilt, iris, outer_side, lid)
 
 
 def _vivid(iris_bgr: np.ndarray) -> np.ndarray:
     """The person's iris hue, saturated as anime irises are (float32 BGR)."""
-    lab = cv2.cvtColor(np.clip(iris_bgr, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_BGR2Lab)
+    lab = cv2.cvtColor(clamp(iris_bgr, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_BGR2Lab)
     lab = lab.astype(np.float32).reshape(3)
     chroma = (lab[1:] - 128.0) * 2.2
     pixel = np.concatenate([[min(lab[0] * 0.6 + 60.0, 170.0)], chroma + 128.0]).reshape(1, 1, 3)
     return (
-        cv2.cvtColor(np.clip(pixel, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3).astype(np.float32)
+        cv2.cvtColor(clamp(pixel, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3).astype(np.float32)
     )
 
 
@@ -152,27 +153,27 @@ def tone_eye_area(
     u = rx * np.float32(frame.across[0]) + ry * np.float32(frame.across[1])
     v = rx * np.float32(frame.down[0]) + ry * np.float32(frame.down[1])
     radius = np.sqrt((u / params.zone[0]) ** 2 + (v / params.zone[1]) ** 2)
-    weight = np.clip((1.0 - radius) / 0.25, 0.0, 1.0)
+    weight = clamp((1.0 - radius) / 0.25, 0.0, 1.0)
     gain = 1.0 + weight * toned / max(skin_light, 20.0)
     region = canvas[y0:y1, x0:x1]
-    region *= np.clip(gain, 0.15, 1.04)[..., None]
-    above = np.clip((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
-    brow = np.clip((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
+    region *= clamp(gain, 0.15, 1.04)[..., None]
+    above = clamp((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
+    brow = clamp((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
     region += (params.brow_ink * brow)[..., None] * (brow_colour - region)
     if eye.openness < 0.2:
         return
     # Inside the opening: the iris tinted with the person's hue, the white of the eye lifted to white.
     t = (xs - np.float32(eye.centre[0])) / np.float32(0.5 * eye.width)
     lid_row = (eye.lid[0] * t + eye.lid[1]) * t + eye.lid[2]
-    bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(np.clip(1 - t * t, 0, 1))
-    opening = np.clip(np.minimum(ys - 0.5 - lid_row, bottom - ys + 0.5) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
-    dark = np.clip(-relative / 30.0, 0.0, 1.0)
+    bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(clamp(1 - t * t, 0, 1))
+    opening = clamp(np.minimum(ys - 0.5 - lid_row, bottom - ys + 0.5) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
+    dark = clamp(-relative / 30.0, 0.0, 1.0)
     iris = _vivid(eye.iris_bgr)
     tint = opening * dark * params.iris_colour
-    region += tint[..., None] * (iris * np.clip(gain, 0.2, 1.0)[..., None] - region)
+    region += tint[..., None] * (iris * clamp(gain, 0.2, 1.0)[..., None] - region)
     # Only what is nearly as light as the skin is the white of the eye: a blurred or shadowed eye
     # would otherwise glow.
-    sclera = opening * np.clip((relative + 14.0) / 8.0, 0.0, 1.0) * params.sclera
+    sclera = opening * clamp((relative + 14.0) / 8.0, 0.0, 1.0) * params.sclera
     region += sclera[..., None] * (np.float32([250, 248, 246]) - region)
 
 
@@ -202,11 +203,11 @@ def _eye_shapes(
     lid = (eye.lid[0] * tt + eye.lid[1]) * tt + eye.lid[2]
     if eye.openness < 0.2:
         curve = np.column_stack([xs, eye.centre[1] + 0.04 * unit * (1 - t * t)])
-        strokes.append(stroke_outline(curve, lid_w * (0.35 + 0.65 * np.sqrt(np.clip(1 - t * t, 0, 1))) + 0.6))
+        strokes.append(stroke_outline(curve, lid_w * (0.35 + 0.65 * np.sqrt(clamp(1 - t * t, 0, 1))) + 0.6))
         return
     # Thick in the middle and at the outer corner, thin at the inner one.
-    outer = np.clip(t * eye.outer_side, 0, 1)
-    lash = lid_w * (0.35 + 0.5 * np.sqrt(np.clip(1 - t * t, 0, 1)) + 0.6 * outer)
+    outer = clamp(t * eye.outer_side, 0, 1)
+    lash = lid_w * (0.35 + 0.5 * np.sqrt(clamp(1 - t * t, 0, 1)) + 0.6 * outer)
     strokes.append(stroke_outline(np.column_stack([xs, lid + params.lash_drop * lash]), lash))
     end = 0 if eye.outer_side < 0 else -1
     f = np.linspace(0.0, 1.0, 6)
@@ -219,7 +220,7 @@ def _eye_shapes(
     strokes.append(stroke_outline(flick, lash[end] * (1.0 - 0.85 * f)))
     if params.lower_lid:
         low = t * eye.outer_side > 0.3
-        bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(np.clip(1 - t * t, 0, 1))
+        bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(clamp(1 - t * t, 0, 1))
         points = np.column_stack([xs[low], bottom[low] + 0.5])
         strokes.append(stroke_outline(points, np.full(low.sum(), 0.3 * lid_w + 0.3)))
     iris_c = eye.centre + np.array([eye.gaze[0] * 0.3 * eye.width, 0.0])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .arrays import clamp
 from .ink import paint, stroke
 from .params import LookParams
 from .regions import FaceFrame
@@ -37,14 +38,14 @@ def measure_mouth(light: np.ndarray, frame: FaceFrame, skin_light: float) -> tup
         return 0.0, 0.0, 0.0
     profile = patch.mean(axis=1)
     rows = np.arange(len(profile), dtype=np.float32) + y0
-    dark = np.clip((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0)  # mouth inside, not lips
-    bright = np.clip((profile - skin_light - 2.0) / 8.0, 0.0, 1.0)  # teeth are lighter than skin
+    dark = clamp((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0)  # mouth inside, not lips
+    bright = clamp((profile - skin_light - 2.0) / 8.0, 0.0, 1.0)  # teeth are lighter than skin
     opening = float((dark + bright).sum()) / unit
-    teeth = float(np.clip(bright.sum() / max((dark + bright).sum(), 1e-6), 0.0, 1.0))
-    darkest = np.clip(skin_light - profile, 0.0, None) ** 2
+    teeth = float(clamp(bright.sum() / max((dark + bright).sum(), 1e-6), 0.0, 1.0))
+    darkest = np.maximum(skin_light - profile, 0.0) ** 2
     line_y = float((darkest * rows).sum() / max(darkest.sum(), 1e-6))
     smile = (line_y - mid[1]) / unit
-    return opening, teeth, float(np.clip(smile, -0.1, 0.15))
+    return opening, teeth, float(clamp(smile, -0.1, 0.15))
 
 
 def draw_mouth(
@@ -68,7 +69,7 @@ def draw_mouth(
     if opening < 0.06:
         stroke(canvas, upper, width * (0.5 + 0.6 * (1 - t[:, 0] ** 2)), ink)
         return
-    depth = np.clip(opening, 0.06, 0.35) * unit
+    depth = clamp(opening, 0.06, 0.35) * unit
     lower = mid + t * half * 0.9 + (sag + depth * (1 - t * t) ** 0.7) * frame.down
     shape = np.vstack([upper, lower[::-1]])
     paint(canvas, [shape], np.float32(params.mouth_colour))

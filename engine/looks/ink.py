@@ -12,6 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .arrays import clamp
 from .params import InkParams
 
 
@@ -21,7 +22,7 @@ def iso_line(mask: np.ndarray, width: float) -> np.ndarray:
     gy = cv2.Sobel(mask, cv2.CV_32F, 0, 1, ksize=3) * 0.125
     gradient = np.sqrt(gx * gx + gy * gy) + 1e-4
     distance = np.abs(mask - 0.5) / gradient
-    line = np.clip(0.5 * width + 0.5 - distance, 0.0, 1.0)
+    line = clamp(0.5 * width + 0.5 - distance, 0.0, 1.0)
     return line * (gradient > 0.02)  # flat areas (gradient ~ 0) have no level line
 
 
@@ -33,7 +34,7 @@ def outlines(masks: list[np.ndarray], width: float, size: int) -> np.ndarray:
     for mask in masks:
         smooth = cv2.GaussianBlur(mask, (0, 0), 0.9)  # a smooth ramp for the distance estimate
         np.maximum(ink, iso_line(smooth, width * scale), out=ink)
-    return np.clip(cv2.resize(ink, (size, size), interpolation=cv2.INTER_LINEAR) * 1.3, 0.0, 1.0)
+    return clamp(cv2.resize(ink, (size, size), interpolation=cv2.INTER_LINEAR) * 1.3, 0.0, 1.0)
 
 
 def xdog(light: np.ndarray, params: InkParams, threshold: np.ndarray | float, size: int) -> np.ndarray:
@@ -47,7 +48,7 @@ def xdog(light: np.ndarray, params: InkParams, threshold: np.ndarray | float, si
     inner = cv2.GaussianBlur(light, (0, 0), sigma)
     outer = cv2.GaussianBlur(light, (0, 0), 1.6 * sigma)
     response = outer - inner  # positive on the dark side of an edge
-    ink = np.clip((response - threshold) * 0.8, 0.0, 1.0)
+    ink = clamp((response - threshold) * 0.8, 0.0, 1.0)
     solid = (ink > 0.35).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     if count > 1:
@@ -56,7 +57,7 @@ def xdog(light: np.ndarray, params: InkParams, threshold: np.ndarray | float, si
         ink *= keep[labels]
     # A hard-ish step: lines are solid, with a one-pixel anti-aliased rim.
     full = cv2.resize(ink, (size, size), interpolation=cv2.INTER_LINEAR)
-    return np.clip((full - 0.2) * 3.0, 0.0, 1.0)
+    return clamp((full - 0.2) * 3.0, 0.0, 1.0)
 
 
 def stroke(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .arrays import clamp
 from .params import WarpParams
 from .regions import FaceFrame
 
@@ -29,9 +30,7 @@ def _source_offsets(points: np.ndarray, frame: FaceFrame, params: WarpParams) ->
     if params.chin:
         # Below the mouth the jaw is sampled from further out: the face narrows towards the chin.
         face = frame.to_face(points)
-        below = np.clip((face[:, 1] - 0.9) / 0.9, 0.0, 1.0) * np.exp(
-            -(((np.abs(face[:, 0]) - 0.9) / 0.6) ** 2)
-        )
+        below = clamp((face[:, 1] - 0.9) / 0.9, 0.0, 1.0) * np.exp(-(((np.abs(face[:, 0]) - 0.9) / 0.6) ** 2))
         offset += (params.chin * below * face[:, 0] * unit)[:, None] * frame.across
     return offset
 

@@ -16,6 +16,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from .arrays import clamp
+
 # The stylised face outline in face units (x along the eye line, y down from the eyes' midpoint,
 # one unit = the distance between the eyes), right half; mirrored for the left. Anime faces are
 # wider at the cheekbones and end in a small pointed chin.
@@ -50,7 +52,7 @@ class FaceFrame:
         mouth_mid = points[3:].mean(axis=0)
         # The nose tip and the mouth both move across when the head turns; averaging steadies it.
         offset = 0.6 * (points[2] - centre) @ across + 0.4 * (mouth_mid - centre) @ across
-        return cls(points, centre, unit, across, down, float(np.clip(offset / unit, -0.7, 0.7)))
+        return cls(points, centre, unit, across, down, float(clamp(offset / unit, -0.7, 0.7)))
 
     def to_pixels(self, face_xy: np.ndarray) -> np.ndarray:
         """(K, 2) face units -> crop pixels."""
@@ -81,7 +83,7 @@ class FaceFrame:
         shape = np.vstack([right, left])
         x, y = shape[:, 0], shape[:, 1]
         # Turning: the far side narrows, the near side widens, the chin follows the nose.
-        x = x - 0.55 * self.yaw * np.abs(x) + 0.7 * self.yaw * np.clip(y, 0.0, None) / 1.9
+        x = x - 0.55 * self.yaw * np.abs(x) + 0.7 * self.yaw * np.maximum(y, 0.0) / 1.9
         return self.to_pixels(np.column_stack([x, y]))
 
 
@@ -135,8 +137,8 @@ def _patch_medians(lab: np.ndarray, centres: np.ndarray, radius: int) -> np.ndar
     side_y, side_x = min(2 * radius + 1, h), min(2 * radius + 1, w)
     patches = []
     for x, y in np.asarray(centres, np.float64).reshape(-1, 2):
-        x0 = int(np.clip(int(np.clip(x, 0, w - 1)) - radius, 0, w - side_x))
-        y0 = int(np.clip(int(np.clip(y, 0, h - 1)) - radius, 0, h - side_y))
+        x0 = int(clamp(int(clamp(x, 0, w - 1)) - radius, 0, w - side_x))
+        y0 = int(clamp(int(clamp(y, 0, h - 1)) - radius, 0, h - side_y))
         patches.append(lab[y0 : y0 + side_y, x0 : x0 + side_x].reshape(-1, lab.shape[2]))
     return np.median(np.stack(patches), axis=1)
 
@@ -157,11 +159,11 @@ def _cheek_width(skin_like: np.ndarray, frame: FaceFrame, scale: float, side: fl
     steps = np.linspace(0.6, 1.35, 16)
     points = frame.to_pixels(np.column_stack([side * steps, np.full_like(steps, 0.45)])) * scale
     h = skin_like.shape[0]
-    xs = np.clip(points[:, 0].astype(int), 0, h - 1)
-    ys = np.clip(points[:, 1].astype(int), 0, h - 1)
+    xs = clamp(points[:, 0].astype(int), 0, h - 1)
+    ys = clamp(points[:, 1].astype(int), 0, h - 1)
     outside = np.nonzero(skin_like[ys, xs] < 0.5)[0]
     reach = steps[outside[0]] if len(outside) else steps[-1]
-    return float(np.clip(0.5 + 0.5 * reach / 0.98, 0.85, 1.2))
+    return float(clamp(0.5 + 0.5 * reach / 0.98, 0.85, 1.2))
 
 
 def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int) -> Regions:
@@ -172,7 +174,7 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # the cheeks have (at most 3x lightness, since chroma differences are smaller).
     cheeks = frame.to_pixels(np.array(_CHEEKS)) * scale
     skin_lab = np.median(_patch_medians(lab, cheeks, max(1, int(0.12 * frame.unit * scale))), axis=0)
-    chroma_weight = float(np.clip(np.hypot(skin_lab[1], skin_lab[2]) / 6.0, 0.3, 3.0))
+    chroma_weight = float(clamp(np.hypot(skin_lab[1], skin_lab[2]) / 6.0, 0.3, 3.0))
     fx, fy = frame.grid(size, scale)
     radius = max(1, int(0.1 * frame.unit * scale))
     hair_candidates = list(_patch_medians(lab, frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale, radius))
@@ -216,7 +218,7 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     cost_hair = d_hair + np.where(head < 1.0, 0.0, 1.5 + 3.0 * (head - 1.0)) + 2.5 * inner_face * (fy > -0.45)
     if not has_hair:
         cost_hair = cost_hair + 50.0
-    cost_bg = d_bg + 3.0 * np.clip(1.2 - head, 0.0, 1.0) + 4.0 * inner_face
+    cost_bg = d_bg + 3.0 * clamp(1.2 - head, 0.0, 1.0) + 4.0 * inner_face
     smooth = max(0.6, 0.05 * frame.unit * scale)  # spatial coherence: no speckled labels
     costs = np.stack(
         [cv2.GaussianBlur(c.astype(np.float32), (0, 0), smooth) for c in (cost_skin, cost_hair, cost_bg)]
@@ -277,8 +279,8 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         cv2.resize(m, up, interpolation=cv2.INTER_LINEAR) for m in (hair, beard, neck, background)
     )
     neck *= 1.0 - face_shape
-    background = np.clip(background - face_shape - hair - neck, 0.0, 1.0)
-    face = np.clip(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
+    background = clamp(background - face_shape - hair - neck, 0.0, 1.0)
+    face = clamp(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
     hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
     hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
     return Regions(face, face_shape, hair, beard, neck, background, skin_lab, hair_lab, widths, hat_like)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .arrays import clamp
 from .params import LookParams
 from .regions import FaceFrame, Regions
 
@@ -17,7 +18,7 @@ def lab_to_bgr(lab: np.ndarray) -> np.ndarray:
     flat = np.asarray(lab, np.float32).reshape(-1, 1, 3).copy()
     flat[..., 0] *= 2.55
     flat[..., 1:] += 128.0
-    bgr = cv2.cvtColor(np.clip(flat, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
+    bgr = cv2.cvtColor(clamp(flat, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
     return bgr.reshape(np.shape(lab)).astype(np.float32)
 
 
@@ -31,7 +32,7 @@ def _shift(mask: np.ndarray, dx: float, dy: float) -> np.ndarray:
 def _hard(mask: np.ndarray, blur: float) -> np.ndarray:
     """A crisp, anti-aliased version of a soft shape: blur away its wiggles, then a steep step."""
     smooth = cv2.GaussianBlur(mask, (0, 0), blur) if blur > 0 else mask
-    return np.clip((smooth - 0.5) * 4.0 + 0.5, 0.0, 1.0)
+    return clamp((smooth - 0.5) * 4.0 + 0.5, 0.0, 1.0)
 
 
 def skin_shadow(regions: Regions, frame: FaceFrame, scale: float) -> np.ndarray:
@@ -41,7 +42,7 @@ def skin_shadow(regions: Regions, frame: FaceFrame, scale: float) -> np.ndarray:
     light = -frame.across - 0.4 * frame.down  # the light comes from here
     under_hair = _shift(regions.hair, *(0.12 * unit * frame.down - 0.04 * unit * light))
     lit = _shift(regions.face_shape, *(0.2 * unit * light))
-    crescent = np.clip(regions.face_shape - lit, 0.0, 1.0)
+    crescent = clamp(regions.face_shape - lit, 0.0, 1.0)
     return _hard(np.maximum(under_hair, crescent) * regions.face, 0.04 * unit)
 
 
@@ -50,7 +51,7 @@ def skin_tones(params: LookParams, regions: Regions) -> tuple[np.ndarray, np.nda
     p = params.skin
     base = regions.skin_lab.astype(np.float32).copy()
     # Dark skin is lifted less: anime draws darker-skinned people darker, and so do we.
-    base[0] += (p.target_light - base[0]) * p.lift * float(np.clip(base[0] / 65.0, 0.3, 1.0))
+    base[0] += (p.target_light - base[0]) * p.lift * float(clamp(base[0] / 65.0, 0.3, 1.0))
     base[1:] *= p.saturation
     shadow = base.copy()
     shadow[0] -= p.shadow_depth
@@ -76,18 +77,18 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     angle = np.arctan2(dx, dy)  # 0 straight down from the crown
     wave = np.abs(((angle * p.locks / np.pi + 0.12 * np.sin(3.0 * angle)) % 2.0) - 1.0)  # 0 mid-lock
     # No shade right at the crown, where every lock's stripe meets (a dark dot).
-    width = np.clip(0.45 * (np.sqrt(dx * dx + dy * dy) - 0.2), 0.0, 0.55)
+    width = clamp(0.45 * (np.sqrt(dx * dx + dy * dy) - 0.2), 0.0, 0.55)
     hy = fy + 0.35  # around the head's centre
     ring = np.sqrt(fx * fx + hy * hy)
     # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
     teeth = 0.09 * np.abs(((np.arctan2(hy, fx) * p.highlight_teeth / np.pi) % 2.0) - 1.0)
     fields = np.dstack([wave - 1.0 + width, ring - 1.06 - teeth, np.minimum(1.17 - ring, -hy)])
     fields = cv2.resize(fields, (size, size), interpolation=cv2.INTER_LINEAR)
-    clumps = np.clip(fields[..., 0] * 12.0, 0.0, 1.0) * regions.hair
+    clumps = clamp(fields[..., 0] * 12.0, 0.0, 1.0) * regions.hair
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
     tone = base_bgr + clumps[..., None] * (shade_bgr - base_bgr)
     if p.highlight > 0 and not regions.hat_like:
-        band = np.clip(fields[..., 1] * 40.0, 0.0, 1.0) * np.clip(fields[..., 2] * 40.0, 0.0, 1.0)
+        band = clamp(fields[..., 1] * 40.0, 0.0, 1.0) * clamp(fields[..., 2] * 40.0, 0.0, 1.0)
         glow = base.copy()
         glow[0] = min(base[0] + 22.0, 96.0)
         glow[1:] *= 0.8
@@ -119,7 +120,7 @@ def flat_scene(params: LookParams, half_bgr: np.ndarray, background: np.ndarray)
     behind = cv2.resize(background, small_size, interpolation=cv2.INTER_AREA)
     flat = cv2.medianBlur(cv2.bilateralFilter(small, 5, 40.0, 3.0), 3).astype(np.float32)
     flat += behind[..., None] * (_graded_background(small, behind) - flat)
-    lab = cv2.cvtColor(np.clip(flat, 0, 255).astype(np.uint8), cv2.COLOR_BGR2Lab).astype(np.float32)
+    lab = cv2.cvtColor(clamp(flat, 0, 255).astype(np.uint8), cv2.COLOR_BGR2Lab).astype(np.float32)
     levels = max(params.background_levels - 1, 1)
     light = lab[..., 0] / 255.0
     steps = np.round(light * levels) / levels * 0.8 + 0.2 * light
@@ -127,7 +128,7 @@ def flat_scene(params: LookParams, half_bgr: np.ndarray, background: np.ndarray)
     steps += behind * (light - steps)
     lab[..., 0] = (steps + 0.05) * 255.0
     lab[..., 1:] = (lab[..., 1:] - 128.0) * params.background_saturation + 128.0
-    out = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
+    out = cv2.cvtColor(clamp(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
     return cv2.resize(out, size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from animecam.core.align import template
 from animecam.core.errors import UserError
 
+from .arrays import clamp
 from .eyes import draw_eyes, measure_eye, tone_eye_area
 from .features import draw_blush, draw_glasses, draw_mouth, draw_nose, glasses_frames
 from .ink import outlines, xdog
@@ -103,7 +104,7 @@ class LookStyle:
         lines = xdog(flat_light, p.ink, threshold, size)
         rims = glasses_frames(lines, frame)
         unit_px = size / 256.0
-        silhouette = np.clip(1.0 - regions.background, 0.0, 1.0)
+        silhouette = clamp(1.0 - regions.background, 0.0, 1.0)
         # The visible face (not the outline under a fringe), the hair and the whole figure.
         masks = [regions.face, regions.hair, silhouette]
         edges = outlines(masks, p.ink.outline_width * unit_px, size)
@@ -153,7 +154,7 @@ class LookStyle:
     def _detail_zone(self, frame: FaceFrame, size: int) -> np.ndarray:
         """Where the photo's fine shading is kept: an oval over eyes, nose and mouth (size x size)."""
         fx, fy = frame.grid(size, size / self.input_size)
-        return np.clip(1.6 - (fx / 0.85) ** 2 - ((fy - 0.55) / 0.8) ** 2, 0.0, 1.0)
+        return clamp(1.6 - (fx / 0.85) ** 2 - ((fy - 0.55) / 0.8) ** 2, 0.0, 1.0)
 
     def _photo_detail(self, canvas: np.ndarray, photo_light: np.ndarray, zone_half: np.ndarray) -> None:
         """The photo's fine shading (high-pass lightness) in the zone, in place: SFace, and people,
@@ -166,7 +167,8 @@ class LookStyle:
         y0, y1, x0, x1 = rows[0] * k, (rows[-1] + 1) * k, cols[0] * k, (cols[-1] + 1) * k
         zone = cv2.resize(zone_half, (self.input_size, self.input_size), interpolation=cv2.INTER_LINEAR)
         blurred = cv2.GaussianBlur(photo_light, (0, 0), 3.0 * self.input_size / 256.0)
-        detail = np.clip(photo_light[y0:y1, x0:x1] - blurred[y0:y1, x0:x1], -30.0, 30.0)
+        fine = cv2.GaussianBlur(photo_light[y0:y1, x0:x1], (0, 0), 1.2 * self.input_size / 256.0)
+        detail = clamp(fine - blurred[y0:y1, x0:x1], -30.0, 30.0)
         gain = 1.0 + np.float32(self.params.photo_detail / 40.0) * detail * zone[y0:y1, x0:x1]
         canvas[y0:y1, x0:x1] *= gain[..., None]
 
@@ -176,19 +178,19 @@ class LookStyle:
         lab = cv2.cvtColor(cv2.medianBlur(half, 3), cv2.COLOR_BGR2Lab)
         light = lab[..., 0].astype(np.float32)
         lo, hi = np.percentile(light[::2, ::2], (2.0, 98.0))
-        gain = float(np.clip(225.0 / max(hi - lo, 1.0), 1.0, 2.5))
+        gain = float(clamp(225.0 / max(hi - lo, 1.0), 1.0, 2.5))
         target = 0.5 * (lo + hi) + (128.0 - 0.5 * (lo + hi)) * 0.6
-        lab[..., 0] = np.clip((light - 0.5 * (lo + hi)) * gain + target, 0, 255).astype(np.uint8)
+        lab[..., 0] = clamp((light - 0.5 * (lo + hi)) * gain + target, 0, 255).astype(np.uint8)
         return cv2.cvtColor(lab, cv2.COLOR_Lab2BGR)
 
     def _halftone(self, canvas: np.ndarray) -> np.ndarray:
         """Black-and-white: paper white, ink black, mid tones as round screentone dots."""
         grey = (
-            cv2.cvtColor(np.clip(canvas, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
+            cv2.cvtColor(clamp(canvas, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
             / 255.0
         )
         # Lights go to paper, darks to solid ink; only the middle is screened.
-        tone = np.clip((grey - 0.25) / 0.55, 0.0, 1.0)
-        dots = np.clip((tone - self._dots) * 6.0 + 0.5, 0.0, 1.0)
+        tone = clamp((grey - 0.25) / 0.55, 0.0, 1.0)
+        dots = clamp((tone - self._dots) * 6.0 + 0.5, 0.0, 1.0)
         out = np.where(tone > 0.92, 1.0, np.where(tone < 0.08, 0.0, dots))
         return cv2.cvtColor((out * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_GRAY2BGR)
