@@ -40,6 +40,7 @@ class HairParams:
     clump_depth: float = 0.62  # shade tone = base L times this (0..1, lower = darker locks)
     locks: float = 7.0  # locks per half turn around the crown
     crown: tuple[float, float] = (0.12, -1.25)  # where the hair falls from (face units; off-centre parting)
+    tips: float = 0.6  # how far lock tips cut into the hair's edge (0 = smooth; above 0.66 they tear off)
     highlight: float = 0.4  # 0..1 strength of the highlight band
     highlight_teeth: int = 9  # zigzags along the band
 

@@ -5,11 +5,13 @@ highlight band; background and clothes flattened and posterised. All at half res
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
 from .arrays import clamp
-from .params import LookParams
+from .params import HairParams, LookParams
 from .regions import FaceFrame, Regions
 
 
@@ -73,11 +75,9 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     shade[0] *= p.clump_depth
     # The fields are smooth: found at half this size, upsampled, and only then cut into crisp shapes.
     fx, fy = frame.grid(size // 2, scale / 2)
-    dx, dy = fx - p.crown[0], fy - p.crown[1]
-    angle = np.arctan2(dx, dy)  # 0 straight down from the crown
-    wave = np.abs(((angle * p.locks / np.pi + 0.12 * np.sin(3.0 * angle)) % 2.0) - 1.0)  # 0 mid-lock
+    wave, radius = _locks(p, fx, fy)
     # No shade right at the crown, where every lock's stripe meets (a dark dot).
-    width = clamp(0.45 * (np.sqrt(dx * dx + dy * dy) - 0.2), 0.0, 0.55)
+    width = clamp(0.45 * (radius - 0.2), 0.0, 0.55)
     hy = fy + 0.35  # around the head's centre
     ring = np.sqrt(fx * fx + hy * hy)
     # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
@@ -95,6 +95,32 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
         alpha = p.highlight * band * (1.0 - clumps * 0.6)
         tone += alpha[..., None] * (lab_to_bgr(glow) - tone)
     return tone
+
+
+def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(wave, radius) of the locks at face coordinates: wave is 0 in the middle of a lock and 1
+    between two; radius is the distance from the crown (face units)."""
+    dx, dy = fx - p.crown[0], fy - p.crown[1]
+    angle = np.arctan2(dx, dy)  # 0 straight down from the crown
+    wave = np.abs(((angle * p.locks / np.pi + 0.12 * np.sin(3.0 * angle)) % 2.0) - 1.0)
+    return wave, np.sqrt(dx * dx + dy * dy)
+
+
+def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: float) -> Regions:
+    """The hair's edge cut into pointed lock tips (a fringe of points, not a bowl's rim): the soft
+    mask grows in the middle of each lock and shrinks between locks, then is cut crisp again."""
+    p = params.hair
+    if p.tips <= 0 or not regions.hair.any():
+        return regions
+    size = regions.hair.shape[0]
+    fx, fy = frame.grid(size // 2, scale / 2)
+    wave = cv2.resize(_locks(p, fx, fy)[0], (size, size), interpolation=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(regions.hair, (0, 0), 0.1 * frame.unit * scale)
+    # The step is steep (x6), so no tip reaches where the soft mask is near 0 (no stray lines).
+    hair = clamp((soft - 0.5 + p.tips * (0.5 - wave)) * 6.0 + 0.5, 0.0, 1.0) * (soft > 0.02)
+    face = clamp(regions.face_shape - hair, 0.0, 1.0) * (1.0 - regions.beard)
+    background = clamp(regions.background - hair, 0.0, 1.0)
+    return replace(regions, hair=hair, face=face, background=background)
 
 
 def _graded_background(half_bgr: np.ndarray, background: np.ndarray) -> np.ndarray:

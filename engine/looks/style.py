@@ -24,7 +24,7 @@ from .ink import outlines, xdog
 from .params import LookParams
 from .proportions import apply_warp
 from .regions import FaceFrame, Regions, find_regions, lab_planes, light_plane, skin_lightness
-from .shading import colour_layer, lab_to_bgr
+from .shading import colour_layer, lab_to_bgr, lock_tips
 
 MIN_SIZE = 64
 
@@ -91,6 +91,7 @@ class LookStyle:
         clock.lap("warp")
         half_size = size // 2
         half, regions = self._segment(crop, frame)
+        regions = lock_tips(p, regions, frame, half_size / size)
         clock.lap("regions")
         flat = cv2.bilateralFilter(half, 5, 25.0, 3.0)
         flat_light = light_plane(flat)
