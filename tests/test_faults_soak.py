@@ -71,3 +71,19 @@ def test_soak_judges_steadiness_on_cpu_per_frame_not_on_fps() -> None:
     assert report([(40.0, 30.0), (52.0, 30.5), (58.0, 29.6), (45.0, 31.0)])
     # The same fps but one minute cost 20% more CPU per frame (a leak of work): not steady.
     assert not report([(50.0, 30.0), (50.0, 30.2), (50.0, 36.0), (50.0, 29.9)])
+
+
+@pytest.mark.slow
+def test_pacing_bench_reports_paced_and_free_blocks_for_both_sources() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "pacing.py"), "--seconds", "1", "--rounds", "1", "--json"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert sorted((b["source"], b["paced"]) for b in report["blocks"]) == [
+        ("camera", False), ("camera", True), ("clip", False), ("clip", True)
+    ]
+    assert all(b["cpu_ms_per_frame"] > 0 for b in report["blocks"])
+    clip = report["summary"]["clip"]
+    assert clip["dropped_per_frame_paced"] == 0  # paced, the looped clip decodes only what is shown
