@@ -114,12 +114,17 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
         return regions
     size = regions.hair.shape[0]
     fx, fy = frame.grid(size // 2, scale / 2)
-    wave = cv2.resize(_locks(p, fx, fy)[0], (size, size), interpolation=cv2.INTER_LINEAR)
+    wave, radius = _locks(p, fx, fy)
+    # Tips only where locks end, away from the crown (there all locks meet in a spike).
+    cut = (0.5 - wave) * clamp((radius - 0.55) / 0.3, 0.0, 1.0)
+    cut = cv2.resize(cut, (size, size), interpolation=cv2.INTER_LINEAR)
     soft = cv2.GaussianBlur(regions.hair, (0, 0), 0.1 * frame.unit * scale)
     # The step is steep (x6), so no tip reaches where the soft mask is near 0 (no stray lines).
-    hair = clamp((soft - 0.5 + p.tips * (0.5 - wave)) * 6.0 + 0.5, 0.0, 1.0) * (soft > 0.02)
+    hair = clamp((soft - 0.5 + p.tips * cut) * 6.0 + 0.5, 0.0, 1.0) * (soft > 0.02)
     face = clamp(regions.face_shape - hair, 0.0, 1.0) * (1.0 - regions.beard)
-    background = clamp(regions.background - hair, 0.0, 1.0)
+    # What the cut frees beside the face is background again (else a sliver with two outlines).
+    freed = clamp(regions.hair - hair, 0.0, 1.0) * (1.0 - regions.face_shape)
+    background = clamp(regions.background + freed - hair, 0.0, 1.0)
     return replace(regions, hair=hair, face=face, background=background)
 
 
