@@ -14,7 +14,9 @@ MISSING_QT = "the desktop app needs the 'gui' extra: pip install 'animecam[gui]'
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("gui", help="the desktop app: live preview, styles, virtual camera, recording")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--input", type=Path, default=None, metavar="FILE", help="a video file as the source")
+    source.add_argument(
+        "--input", type=Path, default=None, metavar="FILE", help="a video file, or 'demo': the built-in clip"
+    )
     source.add_argument("--camera", default=None, metavar="INDEX|PATH", help="camera index or device path")
     p.add_argument(
         "--screenshot",
@@ -33,7 +35,10 @@ def run_gui(args: argparse.Namespace) -> int:
     except ImportError:
         raise UserError(MISSING_QT) from None
     if args.input is not None and not args.input.is_file():
-        raise UserError(f"no video file at {args.input}: check the path")
+        from animecam.videofilter.sources import source_kind
+
+        if source_kind(str(args.input))[0] != "demo":
+            raise UserError(f"no video file at {args.input}: check the path, or pass --input demo")
     if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
         raise UserError(f"--screenshot needs a .png file name, not {args.screenshot.name}")
     source = str(args.input) if args.input is not None else args.camera

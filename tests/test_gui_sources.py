@@ -113,6 +113,14 @@ def test_cli_rejects_bad_input_with_a_user_error(tmp_path: Path, monkeypatch) ->
         args.handler(args)
 
 
+def test_cli_input_demo_means_the_built_in_clip(monkeypatch) -> None:
+    opened: list[object] = []
+    monkeypatch.setattr(app, "run", lambda source, style=None, *rest, **kw: opened.append(source) or 0)
+    args = gui_args(["gui", "--input", "demo"])
+    assert args.handler(args) == 0
+    assert opened == ["demo"]
+
+
 def test_screenshot_without_a_camera_shows_the_no_camera_state(tmp_path: Path, monkeypatch) -> None:
     services = default_services()
 
