@@ -62,7 +62,11 @@ def test_install_missing_source_is_a_user_error(tmp_path: Path) -> None:
         run("styles", "install", str(tmp_path / "nope"))
 
 
-def test_engines_build_without_tensorrt(tmp_path: Path) -> None:
+def test_engines_build_without_tensorrt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from animecam.engine.backends import BACKENDS
+
+    # As on a machine without TensorRT, also where a GPU and TensorRT are installed.
+    monkeypatch.setattr(BACKENDS["tensorrt"], "available", classmethod(lambda cls: False))
     pack = make_pack(tmp_path / "tiny")
     with pytest.raises(UserError, match="TensorRT is not available"):
         run("engines", "build", str(pack))
