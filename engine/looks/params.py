@@ -26,7 +26,6 @@ class SkinParams:
     target_light: float = 88.0
     saturation: float = 1.1
     shadow_depth: float = 13.0  # L units of the one flat shadow tone
-    deep_shadow: float = 0.0  # L units of a second, darker tone under the chin (0 = two tones only)
     shadow_tint: tuple[float, float, float] = (1.0, 0.96, 1.08)  # BGR gain: shadows lean warm/rosy
     blush: float = 0.45  # 0..1 opacity of the cheek blush
     blush_colour: tuple[int, int, int] = (120, 110, 240)
@@ -74,7 +73,6 @@ class WarpParams:
 class MangaParams:
     enabled: bool = False
     screentone_period: float = 4.0  # dot grid period in pixels
-    hair_black: bool = False  # dark hair drawn solid black (else screentone)
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ LOOKS: dict[str, LookParams] = {
         _BASE,
         ink=replace(_BASE.ink, colour=(20, 20, 20), outline_width=2.8, xdog_threshold=1.8),
         skin=replace(_BASE.skin, blush=0.5, blush_hatching=True),
-        manga=MangaParams(enabled=True, hair_black=True),
+        manga=MangaParams(enabled=True),
         background_levels=3,
     ),
 }
