@@ -244,3 +244,20 @@ def test_bad_input_is_refused(face: tuple[np.ndarray, np.ndarray]) -> None:
         procedural_style("anime", SIZE).stylize(crop[None], marks)
     with pytest.raises(UserError, match="too small"):
         LookStyle(PROCEDURAL_STYLES["anime"], "anime", input_size=32)
+
+
+@pytest.mark.parametrize("name", ["anime", "shoujo"])
+def test_strength_goes_from_the_photo_to_the_look_in_even_steps(
+    face: tuple[np.ndarray, np.ndarray], name: str
+) -> None:
+    """0 is the crop itself; the drawing then comes in steadily (shoujo's warp scales with it too,
+    so half strength shows one set of eyes, not the photo's and the warped drawing's)."""
+    crop, marks = face
+    style = procedural_style(name, SIZE)
+    outs = [style.stylize(crop[None], marks[None], strength=s)[0] for s in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert np.array_equal(outs[0], crop)
+    assert np.array_equal(outs[-1], style.stylize(crop[None], marks[None])[0])
+    distances = [float(np.abs(o.astype(np.int16) - crop).mean()) for o in outs]
+    steps = np.diff(distances)
+    assert (steps > 0).all(), distances
+    assert steps.max() < 2.5 * steps.min(), distances  # no pop anywhere along the slider

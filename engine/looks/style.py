@@ -10,6 +10,7 @@ give the same picture, so a still face is a still drawing.
 from __future__ import annotations
 
 import time
+from dataclasses import fields, replace
 
 import cv2
 import numpy as np
@@ -63,9 +64,13 @@ class LookStyle:
         # Screentone threshold map: round dots on a 45 degree grid.
         self._dots = (0.5 + 0.25 * (np.cos(2 * np.pi * u) + np.cos(2 * np.pi * v))).astype(np.float32)
 
-    def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+    def stylize(
+        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+    ) -> np.ndarray:
         """(N, S, S, 3) uint8 BGR crops -> the same, drawn. `landmarks` (N, 5, 2) are the crops'
-        YuNet points in crop pixels (smoothed by the tracker); None = the canonical template."""
+        YuNet points in crop pixels (smoothed by the tracker); None = the canonical template.
+        `strength` < 1 scales the proportion warp and mixes the drawing with the photo warped the
+        same way, so no feature is outlined twice at half strength (the pipeline passes its slider)."""
         size = self.input_size
         if crops.ndim != 4 or crops.shape[1:] != (size, size, 3) or crops.dtype != np.uint8:
             raise ValueError(f"expected (N, {size}, {size}, 3) uint8 crops, got {crops.shape} {crops.dtype}")
@@ -75,10 +80,16 @@ class LookStyle:
             self._template if landmarks is None else np.asarray(landmarks[i], np.float64)
             for i in range(len(crops))
         ]
-        return np.stack([self.draw(np.ascontiguousarray(c), p) for c, p in zip(crops, points, strict=True)])
+        strength = float(np.clip(strength, 0.0, 1.0))
+        pairs = zip(crops, points, strict=True)
+        return np.stack([self.draw(np.ascontiguousarray(c), p, strength=strength) for c, p in pairs])
 
     def draw(
-        self, crop: np.ndarray, landmarks: np.ndarray, split: dict[str, float] | None = None
+        self,
+        crop: np.ndarray,
+        landmarks: np.ndarray,
+        split: dict[str, float] | None = None,
+        strength: float = 1.0,
     ) -> np.ndarray:
         """One crop (S, S, 3) uint8 BGR with its (5, 2) landmarks -> the drawn crop. `split`, when
         given, collects the seconds each stage took (bench/look.py reports them)."""
@@ -87,7 +98,10 @@ class LookStyle:
         frame = FaceFrame.from_landmarks(landmarks)
         if not np.isfinite(frame.landmarks).all():
             frame = FaceFrame.from_landmarks(self._template)
-        crop, frame = apply_warp(crop, frame, p.warp)
+        warp = p.warp if strength >= 1.0 else replace(
+            p.warp, **{f.name: getattr(p.warp, f.name) * strength for f in fields(p.warp)}
+        )
+        crop, frame = apply_warp(crop, frame, warp)
         clock.lap("warp")
         half_size = size // 2
         half, regions = self._segment(crop, frame)
@@ -138,6 +152,8 @@ class LookStyle:
         else:
             canvas *= np.float32(p.paper_tint)
             out = cv2.convertScaleAbs(canvas)  # rounds and saturates; the canvas is never negative
+        if strength < 1.0:
+            out = cv2.addWeighted(out, strength, crop, 1.0 - strength, 0.0)
         clock.lap("finish")
         return out
 
