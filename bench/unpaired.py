@@ -9,9 +9,8 @@ gets the same CPU-minutes (torch on one thread), and the runs train side by side
 
 With --paired, each model's generator is also trained *with* the pairs (L1 to the true transform) for
 the same budget: the ceiling an unpaired run can approach; each unpaired row then shows its share of
-that gain over the identity ("% paired"). --preset picks the widths and options (`unpaired-64`, the
-plain models; `unpaired-fast`, the options that measured best), --variant adds rows with options
-over the preset's.
+that gain over the identity ("% paired"). --preset picks the widths and schedule (`unpaired-64`);
+--variant adds rows with model options over the preset's (the README lists the ones measured).
 
     python bench/unpaired.py [--minutes 10] [--tasks cel,anime] [--preset unpaired-64]
         [--models cyclegan,twingan] [--variant tw-nce=twingan:lambda_nce=1] [--paired] [--json]
@@ -222,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also fit each model's generator to the pairs: the ceiling (rows 'MODEL-paired')",
     )
+    parser.add_argument(
+        "--paired-only",
+        action="store_true",
+        help="only the paired ceiling rows (e.g. for an earlier unpaired run at the same budget)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once (default: cores)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, default=None, help="keep runs and samples in this folder")
@@ -250,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         parse_variant(v) for v in args.variant
     ]
     models = list(dict.fromkeys(run.model for run in runs))
-    runs += [Run(f"{m}-paired", "paired", m) for m in models] if args.paired else []
+    paired = [Run(f"{m}-paired", "paired", m) for m in models]
+    runs = paired if args.paired_only else runs + (paired if args.paired else [])
     tasks = [t for t in args.tasks.split(",") if t]
     reports: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="animecam-unpaired-") as tmp:
@@ -281,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(
-            f"{SIZE}x{SIZE}, {N_TRAIN} unpaired crops per domain, {N_TEST} test crops, {args.minutes:g} "
+            f"{SIZE}x{SIZE}, {args.count} unpaired crops per domain, {N_TEST} test crops, {args.minutes:g} "
             f"CPU-minutes per run; preset '{args.preset}'",
             file=sys.stderr,
         )

@@ -119,7 +119,7 @@ def face_task(seed: int, size: int, look: str, count: int) -> TaskData:
     test_a, truth = face_pairs(sources, N_TEST, size, rng, look)
     source = (
         f"bench/unpaired.py seed {seed}: as photos, {count} aligned, augmented {size}px face crops of "
-        "scikit-image's astronaut and lfw_subset faces (bench/unpaired_faces.py); as anime, "
+        "scikit-image's astronaut and lfw_subset faces (bench/unpaired_tasks.py); as anime, "
         f"{count} other such crops drawn by animecam's built-in '{look}' look. No real anime images."
     )
     return TaskData(look, train_a, train_b, test_a, truth, train_truth, source)
@@ -171,11 +171,12 @@ def face_sources() -> list[tuple[np.ndarray, np.ndarray]]:
     """(BGR image, its 5 landmarks) for every face the app's detector finds in the shipped photos."""
     from skimage import data
 
+    from animecam.core.samples import astronaut_bgr
     from animecam.videofilter.faces import TrackerConfig, create_detector
 
     config = TrackerConfig()
     detector = create_detector(config)
-    images = [np.ascontiguousarray(data.astronaut()[..., ::-1])]
+    images = [astronaut_bgr()]
     for face in data.lfw_subset()[:100]:  # the first 100 are faces
         grey = cv2.resize((face * 255).astype(np.uint8), (LFW_UPSCALE,) * 2, interpolation=cv2.INTER_CUBIC)
         pad = LFW_UPSCALE // 2

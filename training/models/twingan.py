@@ -8,11 +8,11 @@ spectral-norm PatchGAN with one output per anime style. Losses: photo reconstruc
 reconstruction, photo->anime adversarial and photo->anime->photo cycle, each weighted 1.0 as the
 author does.
 
-Options, all off by default (bench/unpaired.py measures them; the `unpaired-fast` preset uses the
-ones that helped): CycleGAN's identity term (photo->anime of an anime image leaves it unchanged),
-PatchNCE between the photo's and its translation's encoder features (the cycle pass encodes the
-translation anyway, so it costs no extra generator pass), U-GAT-IT's AdaLIN in place of instance
-norm, and the discriminator's schedule (`d_steps`, `lr_d`).
+Options, all off by default (bench/unpaired.py --variant measures them): CycleGAN's identity term
+(photo->anime of an anime image leaves it unchanged), PatchNCE between the photo's and its
+translation's encoder features (the cycle pass encodes the translation anyway, so it costs no extra
+generator pass), U-GAT-IT's AdaLIN in place of instance norm, and the discriminator's schedule
+(`d_steps`, `lr_d`).
 """
 
 from __future__ import annotations
