@@ -12,6 +12,7 @@
 # 100 CPU-minutes, whichever comes first; checkpoints every 25 steps, the latest is exported.
 #
 #   scripts/train_twingan_anime.sh [WORK_DIR]        (resumes a run already in WORK_DIR/run)
+#   STEPS=2000 WALL_MINUTES=120 scripts/train_twingan_anime.sh WORK_DIR   (train on, then export)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -28,11 +29,11 @@ RESUME=()
 [ -f "$WORK/run/config.json" ] && RESUME=(--resume)
 status=0
 timeout --signal=TERM "${WALL_MINUTES}m" "$PYTHON" -m animecam train run --dataset "$WORK/ds" \
-    --preset distill-256 --out "$WORK/run" "${RESUME[@]}" || status=$?
+    --preset distill-256 --out "$WORK/run" "${RESUME[@]}" ${STEPS:+--steps "$STEPS"} || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then exit "$status"; fi  # 124: the wall limit
 rm -rf "$PACK"
 "$PYTHON" -m animecam train export "$WORK/run" --out "$PACK" --name "$NAME" \
     --license "MIT (animecam weights); data: scikit-image's astronaut (public domain) and LFW subset (no stated licence), drawn by animecam's own looks"
 du -sh "$PACK"
-"$PYTHON" bench/distill.py --pack "$PACK" --dataset "$WORK/ds" --sheet docs/images/twingan-anime.png
+"$PYTHON" bench/distill.py --engine "$NAME" --dataset "$WORK/ds" --sheet docs/images/twingan-anime.png
 echo "run: $WORK/run (samples/, tb/, run.json)"

@@ -225,3 +225,45 @@ def test_export_gives_a_pack_whose_styles_are_the_looks(pairs: Path, tmp_path: P
         "teacher looks anime, manga"
         in json.loads((folder / "style.json").read_text())["training"]["data_source"]
     )
+
+
+def test_bundled_twingan_anime_engine_lists_the_looks_and_is_nearer_them_than_the_photo() -> None:
+    """The shipped engine (scripts/train_twingan_anime.sh): one net, the looks as its style input.
+    A weak check on purpose: after 500 CPU steps it has its teachers' tones, not their drawing
+    (README), so it is only asked to be nearer the looks than the photo is, on unseen LFW faces."""
+    from animecam.engine.packs import StylePack
+    from animecam.engine.packs.install import BUILTIN_PACKS_DIR
+    from animecam.engine.styles import list_styles
+    from animecam.training.distill import Detector, augmented_crops, library_faces
+    from animecam.training.face_augment import FaceAugmentConfig
+
+    pack = StylePack.load(BUILTIN_PACKS_DIR / "twingan-anime")
+    assert pack.model_family == "twingan-rt-distill" and pack.input_size == 256
+    assert [s.name for s in pack.styles] == ["anime", "manga", "shoujo"]
+    assert sum(int(f["size"]) for f in pack.files.values()) <= 5 * 1024 * 1024
+    training = json.loads((pack.root / "style.json").read_text())["training"]
+    assert "skimage.data.astronaut" in training["data_source"] and "teacher looks" in training["data_source"]
+    listed = {info.name for info in list_styles("onnxruntime")}
+    assert {"twingan-anime/anime", "twingan-anime/manga", "twingan-anime/shoujo"} <= listed
+    unseen = [f for f in library_faces(Detector(), holdout=20) if f.split == "test"][:4]
+    crops, _ = augmented_crops(unseen, 256, 1, 2, FaceAugmentConfig(), seed=0)
+    style = load_style("twingan-anime/anime", "onnxruntime")
+    engine = style._engine
+    to_engine, to_photo = [], []
+    for index, look in enumerate(["anime", "manga", "shoujo"]):
+        style.set_style(index)
+        teacher = load_style(look)
+        for crop in crops:
+            drawn = teacher.stylize(crop.image[None], landmarks=crop.landmarks[None].astype(float))[0]
+            to_engine.append(np.abs(style.stylize(crop.image[None])[0].astype(int) - drawn).mean())
+            to_photo.append(np.abs(crop.image.astype(int) - drawn).mean())
+    assert np.mean(to_engine) < 0.85 * np.mean(to_photo)
+    image = crops[0].image[None]
+    style.set_style(0)
+    first = style.stylize(image)[0].astype(int)
+    style.set_style(1)
+    second = style.stylize(image)[0].astype(int)
+    style.set_style_mix([0.5, 0.5, 0.0])
+    mixed = style.stylize(image)[0].astype(int)
+    assert style._engine is engine  # a blend changes the style input only, never the loaded engine
+    assert np.abs(mixed - first).mean() > 1 and np.abs(mixed - second).mean() > 1
