@@ -52,7 +52,7 @@ def photo_anime_batch(size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_registry_names() -> None:
-    assert list(MODELS) == ["cyclegan", "twingan", "twingan-rt"]
+    assert list(MODELS) == ["cyclegan", "twingan", "twingan-rt", "twingan-rt-distill"]
     for name, cls in MODELS.items():
         assert cls.name == name
 
