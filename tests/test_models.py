@@ -26,6 +26,7 @@ TINY: dict[str, dict[str, Any]] = {
     "cyclegan": {"ngf": 8, "ndf": 8, "n_blocks": 2, "n_layers_d": 2},
     "twingan": {"channels": [8, 16, 32], "convs_per_block": 1, "ndf": 8, "n_layers_d": 2},
     "twingan-rt": {"channels": [8, 16, 32], "ndf": 8, "n_layers_d": 2},
+    "twingan-rt-distill": {"channels": [8, 16, 32], "ndf": 8, "n_layers_d": 2},
 }
 
 
@@ -86,6 +87,8 @@ def test_train_step_returns_finite_losses(name: str) -> None:
     real_a, real_b = photo_anime_batch()
     losses = model.train_step(real_a, real_b, None, model.make_optimizers(), None)
     expected = {"G_adv", "cycle", "D"} | ({"idt"} if name == "cyclegan" else {"rec_a", "rec_b"})
+    if name == "twingan-rt-distill":  # paired: the batch's B is taken as A's teacher drawing
+        expected = {"pixel", "gradient", "temporal", "moved_pixel", "G_adv", "D"}
     assert expected <= set(losses)
     assert all(np.isfinite(v) for v in losses.values())
 

@@ -165,7 +165,7 @@ def test_train_cli(dataset: Path, tmp_path: Path, capsys) -> None:
 def test_train_models_json_lists_registry(capsys) -> None:
     assert main(["train", "models", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows] == ["cyclegan", "twingan", "twingan-rt"]
+    assert [r["name"] for r in rows] == ["cyclegan", "twingan", "twingan-rt", "twingan-rt-distill"]
     assert all(set(r) == {"name", "params", "gmacs_256"} for r in rows)
 
 
