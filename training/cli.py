@@ -90,7 +90,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     distill.add_argument("--video", type=Path, action="append", metavar="FILE",
                          help="add the tracked, aligned faces of a clip (your own face; repeatable)")
     distill.add_argument("--video-every", type=positive_int, default=5, help="keep every Nth frame's faces")
-    distill.add_argument("--variants", type=positive_int, default=12, help="crops per training face (1 plain)")
+    distill.add_argument(
+        "--variants", type=positive_int, default=12, help="crops per training face (1 plain)"
+    )
     distill.add_argument("--holdout", type=int, default=20, help="LFW people never trained on (test split)")
     distill.add_argument("--no-library", action="store_true", help="skip the astronaut and LFW faces")
     data.set_defaults(handler=run_train_data)

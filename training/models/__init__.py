@@ -18,7 +18,9 @@ from animecam.training.models.generator_file import load_generator, save_generat
 from animecam.training.models.realtime import TwinGanRt, TwinGanRtConfig
 from animecam.training.models.twingan import TwinGan, TwinGanConfig
 
-MODELS: dict[str, type[GanModel]] = {model.name: model for model in (CycleGan, TwinGan, TwinGanRt, TwinGanRtDistill)}
+MODELS: dict[str, type[GanModel]] = {
+    model.name: model for model in (CycleGan, TwinGan, TwinGanRt, TwinGanRtDistill)
+}
 
 
 def model_class(name: str) -> type[GanModel]:
