@@ -234,7 +234,8 @@ def test_bundled_twingan_anime_engine_lists_the_looks_and_is_nearer_them_than_th
     from animecam.engine.packs import StylePack
     from animecam.engine.packs.install import BUILTIN_PACKS_DIR
     from animecam.engine.styles import list_styles
-    from animecam.training.distill import Detector, augmented_crops, library_faces
+    from animecam.training.data import FaceFinder
+    from animecam.training.distill import augmented_crops, library_faces
     from animecam.training.face_augment import FaceAugmentConfig
 
     pack = StylePack.load(BUILTIN_PACKS_DIR / "twingan-anime")
@@ -245,7 +246,7 @@ def test_bundled_twingan_anime_engine_lists_the_looks_and_is_nearer_them_than_th
     assert "skimage.data.astronaut" in training["data_source"] and "teacher looks" in training["data_source"]
     listed = {info.name for info in list_styles("onnxruntime")}
     assert {"twingan-anime/anime", "twingan-anime/manga", "twingan-anime/shoujo"} <= listed
-    unseen = [f for f in library_faces(Detector(), holdout=20) if f.split == "test"][:4]
+    unseen = [f for f in library_faces(FaceFinder(), holdout=20) if f.split == "test"][:4]
     crops, _ = augmented_crops(unseen, 256, 1, 2, FaceAugmentConfig(), seed=0)
     style = load_style("twingan-anime/anime", "onnxruntime")
     engine = style._engine

@@ -50,21 +50,17 @@ def centre_square(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(square, (size, size), interpolation=interpolation)
 
 
-class FaceAligner:
-    """Every face in a still photo as an aligned crop, with the live app's detector and crop."""
+class FaceFinder:
+    """The live app's YuNet detector on a still image: each face's 5 landmarks in image pixels."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self) -> None:
         from animecam.videofilter.faces import TrackerConfig, create_detector
 
         self.config = TrackerConfig()
         self.detector = create_detector(self.config)
-        self.size = size
 
-    def crops(self, image: np.ndarray) -> list[np.ndarray]:
-        from animecam.core.align import crop_transform, warp_to_crop
-
-        longest = self.config.detect_size
-        scale = min(1.0, longest / max(image.shape[:2]))
+    def faces(self, image: np.ndarray) -> list[np.ndarray]:
+        scale = min(1.0, self.config.detect_size / max(image.shape[:2]))
         small = (
             image
             if scale == 1.0
@@ -72,10 +68,21 @@ class FaceAligner:
         )
         found = self.detector.detect(small)
         keep = found.scores >= self.config.score_threshold
-        return [
-            warp_to_crop(image, crop_transform(landmarks / scale, self.size), self.size)
-            for landmarks in found.landmarks[keep][: self.config.max_faces]
-        ]
+        return [points / scale for points in found.landmarks[keep][: self.config.max_faces]]
+
+
+class FaceAligner:
+    """Every face in a still photo as an aligned crop, with the live app's detector and crop."""
+
+    def __init__(self, size: int) -> None:
+        self.finder = FaceFinder()
+        self.size = size
+
+    def crops(self, image: np.ndarray) -> list[np.ndarray]:
+        from animecam.core.align import crop_transform, warp_to_crop
+
+        size = self.size
+        return [warp_to_crop(image, crop_transform(p, size), size) for p in self.finder.faces(image)]
 
 
 def style_folders(anime: Path) -> list[tuple[str, Path]]:

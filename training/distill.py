@@ -36,7 +36,7 @@ from tqdm import tqdm
 from animecam.core.align import crop_transform, warp_to_crop
 from animecam.core.errors import UserError
 from animecam.core.samples import astronaut_bgr
-from animecam.training.data import MANIFEST_FILE, decode, image_files
+from animecam.training.data import MANIFEST_FILE, FaceFinder, decode, image_files
 from animecam.training.face_augment import FaceAugmentConfig, augment_crop, crop_landmarks, pose_matrix
 
 LANDMARKS_FILE = "landmarks.json"
@@ -80,28 +80,7 @@ def parse_teachers(text: str) -> list[str]:
     return names
 
 
-class Detector:
-    """The live app's YuNet detector on a still image: the best face's landmarks, or None."""
-
-    def __init__(self) -> None:
-        from animecam.videofilter.faces import TrackerConfig, create_detector
-
-        self.config = TrackerConfig()
-        self.detector = create_detector(self.config)
-
-    def faces(self, image: np.ndarray) -> list[np.ndarray]:
-        scale = min(1.0, self.config.detect_size / max(image.shape[:2]))
-        small = (
-            image
-            if scale == 1.0
-            else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        )
-        found = self.detector.detect(small)
-        keep = found.scores >= self.config.score_threshold
-        return [points / scale for points in found.landmarks[keep][: self.config.max_faces]]
-
-
-def library_faces(detector: Detector, holdout: int) -> list[SourceFace]:
+def library_faces(detector: FaceFinder, holdout: int) -> list[SourceFace]:
     """The astronaut (train) and LFW's faces (the last `holdout` held out), with their landmarks."""
     from skimage.data import lfw_subset
 
@@ -125,7 +104,7 @@ def library_faces(detector: Detector, holdout: int) -> list[SourceFace]:
     return faces
 
 
-def folder_faces(detector: Detector, folder: Path, test_fraction: float, seed: int) -> list[SourceFace]:
+def folder_faces(detector: FaceFinder, folder: Path, test_fraction: float, seed: int) -> list[SourceFace]:
     """Every face of every photo in `folder`; whole photos held out by a seeded share of their hashes."""
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder of photos")
@@ -280,7 +259,7 @@ def prepare_distill_dataset(
         raise UserError("--variants must be >= 1 and --holdout in 0..99")
     cfg = augment or FaceAugmentConfig()
     styles, draw_size = load_teachers(teachers)
-    detector = Detector()
+    detector = FaceFinder()
     faces = library_faces(detector, holdout) if library and photos is None else []
     if photos is not None:
         faces += folder_faces(detector, photos, test_fraction, seed)
