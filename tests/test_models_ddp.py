@@ -49,20 +49,13 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.slow
-def test_train_step_under_ddp_keeps_ranks_identical(tmp_path: Path) -> None:
-    """Two gloo processes with different data: DDP must average every net's gradients (several
-    forwards per step through one wrapper included), so the ranks' parameters stay identical."""
+def ddp_spread(tmp_path: Path, configs: dict, timeout: float) -> dict[str, float]:
+    """Runs DDP_SCRIPT on two gloo ranks: model name -> largest parameter difference between them."""
     import ast
     import socket
     import subprocess
     import sys
 
-    configs = {
-        **TINY,
-        "cyclegan": {**TINY["cyclegan"], "pool_size": 0},
-        "twingan": {**TINY["twingan"], "style_dim": 4},
-    }
     script = tmp_path / "ddp_check.py"
     script.write_text(DDP_SCRIPT.format(configs=configs))
     with socket.socket() as sock:
@@ -72,9 +65,21 @@ def test_train_step_under_ddp_keeps_ranks_identical(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(script), str(port), str(out)],
         check=True,
-        timeout=120,
+        timeout=timeout,
         cwd=Path(__file__).resolve().parents[1],
     )
-    spread = ast.literal_eval(out.read_text())
+    return ast.literal_eval(out.read_text())
+
+
+@pytest.mark.slow
+def test_train_step_under_ddp_keeps_ranks_identical(tmp_path: Path) -> None:
+    """Two gloo processes with different data: DDP must average every net's gradients (several
+    forwards per step through one wrapper included), so the ranks' parameters stay identical."""
+    configs = {
+        **TINY,
+        "cyclegan": {**TINY["cyclegan"], "pool_size": 0},
+        "twingan": {**TINY["twingan"], "style_dim": 4},
+    }
+    spread = ddp_spread(tmp_path, configs, timeout=120)
     assert set(spread) == set(MODELS)
     assert all(value == 0.0 for value in spread.values()), spread

@@ -151,24 +151,11 @@ def test_bad_options_are_user_errors(name: str, options: dict[str, Any]) -> None
 def test_options_under_ddp_keep_ranks_identical(tmp_path: Path) -> None:
     """PatchNCE runs part of cyclegan's generator outside its DDP wrapper (only as deep as the tapped
     layers) and adds a net; two gloo ranks must still end with identical parameters."""
-    import ast
-    import socket
-    import subprocess
-    import sys
-
-    from test_models_ddp import DDP_SCRIPT
+    from test_models_ddp import ddp_spread
 
     configs = {
         "cyclegan": {**TINY["cyclegan"], **OPTIONS["cyclegan"], "pool_size": 0},
         "twingan": {**TINY["twingan"], **OPTIONS["twingan"]},
     }
-    script = tmp_path / "ddp_check.py"
-    script.write_text(DDP_SCRIPT.format(configs=configs))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    out = tmp_path / "spread.txt"
-    subprocess.run([sys.executable, str(script), str(port), str(out)], check=True, timeout=180,
-                   cwd=Path(__file__).resolve().parents[1])
-    spread = ast.literal_eval(out.read_text())
+    spread = ddp_spread(tmp_path, configs, timeout=180)
     assert set(spread) == set(configs) and all(value == 0.0 for value in spread.values()), spread

@@ -61,8 +61,11 @@ class ConditionalInstanceNorm(nn.Module):
         if embedding is not None and self.style_offset is not None:
             d_gamma, d_beta = self.style_offset(embedding).chunk(2, dim=1)
             gamma, beta = gamma + d_gamma, beta + d_beta
-        x = F.instance_norm(x, eps=self.eps)
-        return x * gamma[:, :, None, None] + beta[:, :, None, None]
+        return self.normalise(x, domain) * gamma[:, :, None, None] + beta[:, :, None, None]
+
+    def normalise(self, x: Tensor, domain: Tensor) -> Tensor:
+        """The feature normalisation before the domain's gamma/beta (instance norm here)."""
+        return F.instance_norm(x, eps=self.eps)
 
 
 class ConditionalAdaLIN(ConditionalInstanceNorm):
@@ -77,17 +80,11 @@ class ConditionalAdaLIN(ConditionalInstanceNorm):
         super().__init__(channels, num_domains, style_dim, eps)
         self.rho = nn.Parameter(torch.full((num_domains, channels), float(rho_init)))
 
-    def forward(self, x: Tensor, domain: Tensor, embedding: Tensor | None = None) -> Tensor:
-        gamma = domain @ self.gamma
-        beta = domain @ self.beta
-        if embedding is not None and self.style_offset is not None:
-            d_gamma, d_beta = self.style_offset(embedding).chunk(2, dim=1)
-            gamma, beta = gamma + d_gamma, beta + d_beta
+    def normalise(self, x: Tensor, domain: Tensor) -> Tensor:
         rho = (domain @ self.rho).clamp(0.0, 1.0)[:, :, None, None]
         instance = F.instance_norm(x, eps=self.eps)
         layer = F.layer_norm(x, x.shape[1:], eps=self.eps)
-        x = rho * instance + (1.0 - rho) * layer
-        return x * gamma[:, :, None, None] + beta[:, :, None, None]
+        return rho * instance + (1.0 - rho) * layer
 
 
 def conditional_norm(
