@@ -99,6 +99,7 @@ class SoakReport:
     clip_loops: int = 0
     recordings: int = 0
     interval_seconds: float = 60.0
+    switch_seconds: float = 3.0
     intervals: list[Interval] = field(default_factory=list)
     probes: dict[str, Probe] = field(default_factory=dict)  # before, warm, end, stopped
     errors: list[str] = field(default_factory=list)
@@ -143,6 +144,16 @@ def _judge(report: SoakReport) -> None:
     report.passed = all(report.checks.values())
 
 
+def whole_cycle_switch_seconds(interval: float, style_count: int, about: float) -> float:
+    """The switch period nearest `about` that fits whole cycles through all styles into an interval.
+
+    Styles differ in cost; an interval that happened to run the dearest style once more than the
+    next interval would otherwise read as a slowdown.
+    """
+    cycles = max(1, round(interval / (style_count * about)))
+    return interval / (cycles * style_count)
+
+
 def run_soak(
     minutes: float,
     interval: float,
@@ -157,7 +168,8 @@ def run_soak(
     duration = minutes * 60
     warmup = min(warmup, duration / 4)  # short runs still have a measured part
     styles = [info.name for info in list_styles(backend=backend)]
-    report = SoakReport(minutes, warmup, styles, interval_seconds=interval)
+    switch_seconds = whole_cycle_switch_seconds(interval, len(styles), switch_seconds)
+    report = SoakReport(minutes, warmup, styles, interval_seconds=interval, switch_seconds=switch_seconds)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="animecam-soak-") as tmp:
         clip = write_demo_clip(Path(tmp) / "soak-clip.mp4", seconds=clip_seconds, size=(1280, 720))
@@ -236,8 +248,8 @@ def report_table(report: SoakReport) -> str:
     probes = report.probes
     lines = [
         f"soak: {report.minutes:g} min, warm-up {report.warmup_seconds:.0f} s, {report.frames} frames "
-        f"({report.dropped} dropped to stay live), {report.style_switches} style switches over "
-        f"{len(report.styles)} styles, {report.clip_loops} clip loops, {report.recordings} recordings",
+        f"({report.dropped} dropped to stay live), {report.style_switches} style switches "
+        f"(every {report.switch_seconds:.2f} s) over {len(report.styles)} styles, {report.clip_loops} clip loops, {report.recordings} recordings",
         "",
         f"{'interval':<10}{'end s':>8}{'fps':>8}{'CPU ms/frame':>14}{'RSS MB':>9}{'fds':>9}"
         f"{'os threads':>12}",
@@ -272,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=60.0, help="seconds per fps sample (default 60)")
     parser.add_argument("--warmup", type=float, default=60.0,
                         help="seconds before the baseline is taken (at most a quarter of the run)")
-    parser.add_argument("--switch-seconds", type=float, default=3.0, help="seconds between style switches")
+    parser.add_argument("--switch-seconds", type=float, default=3.0, help="about this many seconds between style switches (rounded so that every interval "
+                             "holds whole cycles through all styles)")
     parser.add_argument("--clip-seconds", type=float, default=5.0, help="length of the looped demo clip")
     parser.add_argument("--camera-fps", type=float, default=0.0,
                         help="deliver frames at this rate like a camera (default 0: a fresh frame "

@@ -73,6 +73,15 @@ def test_soak_judges_steadiness_on_cpu_per_frame_not_on_fps() -> None:
     assert not report([(50.0, 30.0), (50.0, 30.2), (50.0, 36.0), (50.0, 29.9)])
 
 
+def test_soak_switch_period_fits_whole_style_cycles_into_each_interval() -> None:
+    period = _soak_module().whole_cycle_switch_seconds
+    # Six styles, about 3 s each, 60 s intervals: 3 full cycles of 3.33 s switches.
+    assert period(60, 6, 3.0) * 6 * 3 == pytest.approx(60)
+    for interval, styles, about in [(60, 7, 3.0), (2, 6, 3.0), (45, 4, 1.0)]:
+        cycles = interval / (styles * period(interval, styles, about))
+        assert cycles == pytest.approx(round(cycles)) and cycles >= 1
+
+
 @pytest.mark.slow
 def test_pacing_bench_reports_paced_and_free_blocks_for_both_sources() -> None:
     done = subprocess.run(
