@@ -249,7 +249,8 @@ def report_table(report: SoakReport) -> str:
     lines = [
         f"soak: {report.minutes:g} min, warm-up {report.warmup_seconds:.0f} s, {report.frames} frames "
         f"({report.dropped} dropped to stay live), {report.style_switches} style switches "
-        f"(every {report.switch_seconds:.2f} s) over {len(report.styles)} styles, {report.clip_loops} clip loops, {report.recordings} recordings",
+        f"(every {report.switch_seconds:.2f} s) over {len(report.styles)} styles, "
+        f"{report.clip_loops} clip loops, {report.recordings} recordings",
         "",
         f"{'interval':<10}{'end s':>8}{'fps':>8}{'CPU ms/frame':>14}{'RSS MB':>9}{'fds':>9}"
         f"{'os threads':>12}",
@@ -284,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=60.0, help="seconds per fps sample (default 60)")
     parser.add_argument("--warmup", type=float, default=60.0,
                         help="seconds before the baseline is taken (at most a quarter of the run)")
-    parser.add_argument("--switch-seconds", type=float, default=3.0, help="about this many seconds between style switches (rounded so that every interval "
-                             "holds whole cycles through all styles)")
+    parser.add_argument("--switch-seconds", type=float, default=3.0,
+                        help="about this many seconds between style switches (rounded so that every "
+                             "interval holds whole cycles through all styles)")
     parser.add_argument("--clip-seconds", type=float, default=5.0, help="length of the looped demo clip")
     parser.add_argument("--camera-fps", type=float, default=0.0,
                         help="deliver frames at this rate like a camera (default 0: a fresh frame "

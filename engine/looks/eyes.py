@@ -122,8 +122,10 @@ def _vivid(iris_bgr: np.ndarray) -> np.ndarray:
     )
 
 
-def _box(frame: FaceFrame, eye: EyeShape, size: int) -> tuple[int, int, int, int]:
-    half_x, half_y = _BOX[0] * frame.unit, _BOX[1] * frame.unit
+def _box(frame: FaceFrame, eye: EyeShape, size: int, zone: tuple[float, float]) -> tuple[int, int, int, int]:
+    """The window the eye area is toned in: the zone's oval (turned with the face) and the brow."""
+    half_x = max(_BOX[0], 1.05 * zone[0]) * frame.unit
+    half_y = max(_BOX[1], 1.05 * zone[1] + 0.1) * frame.unit
     top = eye.centre[1] - half_y - 0.1 * frame.unit  # the brow sits higher than the eye is low
     x0, y0 = int(max(eye.centre[0] - half_x, 0)), int(max(top, 0))
     x1, y1 = int(min(eye.centre[0] + half_x + 1, size)), int(min(eye.centre[1] + half_y + 1, size))
@@ -132,19 +134,24 @@ def _box(frame: FaceFrame, eye: EyeShape, size: int) -> tuple[int, int, int, int
 
 def tone_eye_area(
     canvas: np.ndarray, photo_light: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyeParams,
-    skin_light: float, brow_colour: np.ndarray,
+    skin_light: float, brow_colour: np.ndarray, face: np.ndarray,
 ) -> None:  # fmt: skip
     """The photo's eye area as soft tones over the drawn skin (in place): lightness relative to the
     cheek, edge-preservingly smoothed (no skin texture), posterised with a soft step; the brow
-    above the lid inked flat in its own shape (a stroke in a template place cost identity)."""
-    x0, y0, x1, y1 = _box(frame, eye, canvas.shape[0])
+    above the lid inked flat in its own shape (a stroke in a template place cost identity).
+    `face` (S x S, 0..1) is the visible face: a fringe over the brow keeps its drawn colour."""
+    x0, y0, x1, y1 = _box(frame, eye, canvas.shape[0], params.zone)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return
     unit = frame.unit
     light = cv2.bilateralFilter(photo_light[y0:y1, x0:x1], 5, 12.0, 2.0)
     relative = np.minimum(light - skin_light, 3.0)  # highlights do not shine through the drawn skin
     step = params.tone_step
-    steps = np.round(relative / step) * step
+    # A steep but continuous step: with np.round, the cheek's lightness moving by a fraction
+    # (landmark noise moves its patches) made whole tone borders jump on a still face.
+    scaled = relative / step
+    whole = np.floor(scaled)
+    steps = (whole + clamp((scaled - whole - 0.5) * 4.0 + 0.5, 0.0, 1.0)) * step
     toned = steps + params.tone_residual * (relative - steps)
     # A soft oval over eye, lids, socket and brow; the rest of the face stays flat.
     cx_all, cy_all = pixel_centres(canvas.shape[0])
@@ -153,10 +160,13 @@ def tone_eye_area(
     u = rx * np.float32(frame.across[0]) + ry * np.float32(frame.across[1])
     v = rx * np.float32(frame.down[0]) + ry * np.float32(frame.down[1])
     radius = np.sqrt((u / params.zone[0]) ** 2 + (v / params.zone[1]) ** 2)
-    weight = clamp((1.0 - radius) / 0.25, 0.0, 1.0)
+    weight = clamp((1.0 - radius) / 0.25, 0.0, 1.0) * face[y0:y1, x0:x1]
     gain = 1.0 + weight * toned / max(skin_light, 20.0)
     region = canvas[y0:y1, x0:x1]
-    region *= clamp(gain, 0.15, 1.04)[..., None]
+    # Only the eye itself goes nearly black; the socket and the face's side keep a shadow tone
+    # (a dark photo shadow there read as a smudge).
+    floor = 0.15 + 0.4 * clamp((radius - 0.3) / 0.3, 0.0, 1.0)
+    region *= clamp(np.maximum(gain, floor), 0.15, 1.04)[..., None]
     above = clamp((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
     brow = clamp((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
     region += (params.brow_ink * brow)[..., None] * (brow_colour - region)

@@ -126,8 +126,13 @@ def light_plane(bgr: np.ndarray) -> np.ndarray:
 
 def skin_lightness(light: np.ndarray, frame: FaceFrame) -> float:
     """Median lightness of the cheeks in a full-resolution lightness plane."""
-    radius = max(2, int(0.1 * frame.unit))
-    return float(np.median(_patch_medians(light[..., None], frame.to_pixels(np.array(_CHEEKS)), radius)))
+    # Box means, not medians: when landmark noise moves a patch by a pixel, a mean moves by a
+    # fraction of a level, a median by whole levels (and every tone border follows it).
+    points = frame.to_pixels(np.array(_CHEEKS))
+    radius = max(2.0, 0.12 * frame.unit)
+    side = (int(2 * radius) | 1,) * 2
+    means = [cv2.getRectSubPix(light, side, (float(x), float(y))).mean() for x, y in points]
+    return float(np.median(means))
 
 
 def _patch_medians(lab: np.ndarray, centres: np.ndarray, radius: int) -> np.ndarray:

@@ -76,13 +76,14 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     # The fields are smooth: found at half this size, upsampled, and only then cut into crisp shapes.
     fx, fy = frame.grid(size // 2, scale / 2)
     wave, radius = _locks(p, fx, fy)
-    # No shade right at the crown, where every lock's stripe meets (a dark dot).
-    width = clamp(0.45 * (radius - 0.2), 0.0, 0.55)
+    # The shade is the hair's lower part, cut upwards into thin spikes between locks (cel hair's
+    # dark points); the top stays the base tone. Wedges from the crown read as a hat's panels.
+    reach = 1.25 - 0.7 * wave**6
     hy = fy + 0.35  # around the head's centre
     ring = np.sqrt(fx * fx + hy * hy)
     # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
     teeth = 0.09 * np.abs(((np.arctan2(hy, fx) * p.highlight_teeth / np.pi) % 2.0) - 1.0)
-    fields = np.dstack([wave - 1.0 + width, ring - 1.06 - teeth, np.minimum(1.17 - ring, -hy)])
+    fields = np.dstack([radius - reach, ring - 1.06 - teeth, np.minimum(1.17 - ring, -hy)])
     fields = cv2.resize(fields, (size, size), interpolation=cv2.INTER_LINEAR)
     clumps = clamp(fields[..., 0] * 12.0, 0.0, 1.0) * regions.hair
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
@@ -115,8 +116,10 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
     size = regions.hair.shape[0]
     fx, fy = frame.grid(size // 2, scale / 2)
     wave, radius = _locks(p, fx, fy)
-    # Tips only where locks end, away from the crown (there all locks meet in a spike).
-    cut = (0.5 - wave) * clamp((radius - 0.55) / 0.3, 0.0, 1.0)
+    # Tips only where locks end, away from the crown (there all locks meet in a spike), and only
+    # where hair falls: above the crown a tip points up (a top-knot on every head).
+    falling = clamp((fy - p.crown[1] + 0.1) / 0.3, 0.0, 1.0)
+    cut = (0.5 - wave) * clamp((radius - 0.55) / 0.3, 0.0, 1.0) * falling
     cut = cv2.resize(cut, (size, size), interpolation=cv2.INTER_LINEAR)
     soft = cv2.GaussianBlur(regions.hair, (0, 0), 0.1 * frame.unit * scale)
     # The step is steep (x6), so no tip reaches where the soft mask is near 0 (no stray lines).

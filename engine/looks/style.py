@@ -113,9 +113,11 @@ class LookStyle:
         clock.lap("colour")
 
         photo_light = light_plane(crop)
-        # Inside the face only strong edges ink (glasses, a beard's edge); the face's own eyes,
-        # brows, nose and mouth are toned and drawn below instead.
-        threshold = p.ink.xdog_threshold + (p.ink.face_threshold - p.ink.xdog_threshold) * regions.face_shape
+        # Inside the face and hair only strong edges ink (glasses, a beard's edge, a cap's brim):
+        # the face's own eyes, brows, nose and mouth are toned and drawn below, the hair's locks are
+        # drawn shapes (its photo texture inked as stray dashes).
+        inner = np.maximum(regions.face_shape, regions.hair)
+        threshold = p.ink.xdog_threshold + (p.ink.face_threshold - p.ink.xdog_threshold) * inner
         lines = xdog(flat_light, p.ink, threshold, size)
         rims = glasses_frames(lines, frame)
         unit_px = size / 256.0
@@ -137,8 +139,9 @@ class LookStyle:
         # Brows in the ink lightened towards the hair's colour (blond brows stay warm).
         brow_colour = 0.6 * ink_colour + 0.4 * lab_to_bgr(regions.hair_lab)
         eyes = [measure_eye(photo_light, crop, frame, index) for index in (0, 1)]
+        visible_face = cv2.resize(regions.face, (size, size), interpolation=cv2.INTER_LINEAR)
         for eye in eyes:  # first, so that lashes and the rest are drawn over the toned area
-            tone_eye_area(canvas, photo_light, eye, frame, p.eyes, skin_light, brow_colour)
+            tone_eye_area(canvas, photo_light, eye, frame, p.eyes, skin_light, brow_colour, visible_face)
         line_w = p.ink.line_width * frame.unit / 64.0
         draw_blush(canvas, frame, p, ink_colour)
         draw_nose(canvas, frame, ink_colour, line_w)
