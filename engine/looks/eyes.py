@@ -123,7 +123,7 @@ def _vivid(iris_bgr: np.ndarray) -> np.ndarray:
 
 
 def _box(frame: FaceFrame, eye: EyeShape, size: int, zone: tuple[float, float]) -> tuple[int, int, int, int]:
-    """The window the eye area is toned in: the zone's oval (turned with the face) and the brow."""
+    """The window one eye's area is toned in: the zone's oval (turned with the face) and the brow."""
     half_x = max(_BOX[0], 1.05 * zone[0]) * frame.unit
     half_y = max(_BOX[1], 1.05 * zone[1] + 0.1) * frame.unit
     top = eye.centre[1] - half_y - 0.1 * frame.unit  # the brow sits higher than the eye is low
@@ -133,14 +133,17 @@ def _box(frame: FaceFrame, eye: EyeShape, size: int, zone: tuple[float, float]) 
 
 
 def tone_eye_area(
-    canvas: np.ndarray, photo_light: np.ndarray, eye: EyeShape, frame: FaceFrame, params: EyeParams,
-    skin_light: float, brow_colour: np.ndarray, face: np.ndarray,
+    canvas: np.ndarray, photo_light: np.ndarray, eyes: list[EyeShape], frame: FaceFrame,
+    params: EyeParams, skin_light: float, brow_colour: np.ndarray, face: np.ndarray,
 ) -> None:  # fmt: skip
-    """The photo's eye area as soft tones over the drawn skin (in place): lightness relative to the
-    cheek, edge-preservingly smoothed (no skin texture), posterised with a soft step; the brow
+    """The photo's eye areas as soft tones over the drawn skin (in place): lightness relative to
+    the cheek, edge-preservingly smoothed (no skin texture), posterised with a soft step; the brow
     above the lid inked flat in its own shape (a stroke in a template place cost identity).
-    `face` (S x S, 0..1) is the visible face: a fringe over the brow keeps its drawn colour."""
-    x0, y0, x1, y1 = _box(frame, eye, canvas.shape[0], params.zone)
+    `face` (S x S, 0..1) is the visible face: a fringe over the brow keeps its drawn colour.
+    Both eyes are toned in one window (their zones overlap over the nose bridge)."""
+    boxes = np.array([_box(frame, eye, canvas.shape[0], params.zone) for eye in eyes])
+    x0, y0 = boxes[:, :2].min(axis=0)
+    x1, y1 = boxes[:, 2:].max(axis=0)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return
     unit = frame.unit
@@ -153,13 +156,10 @@ def tone_eye_area(
     whole = np.floor(scaled)
     steps = (whole + clamp((scaled - whole - 0.5) * 4.0 + 0.5, 0.0, 1.0)) * step
     toned = steps + params.tone_residual * (relative - steps)
-    # A soft oval over eye, lids, socket and brow; the rest of the face stays flat.
+    # A soft oval over each eye, its lids, socket and brow; the rest of the face stays flat.
     cx_all, cy_all = pixel_centres(canvas.shape[0])
     xs, ys = cx_all[y0:y1, x0:x1], cy_all[y0:y1, x0:x1]  # pixel centres
-    rx, ry = (xs - np.float32(eye.centre[0])) / unit, (ys - np.float32(eye.centre[1] - 0.1 * unit)) / unit
-    u = rx * np.float32(frame.across[0]) + ry * np.float32(frame.across[1])
-    v = rx * np.float32(frame.down[0]) + ry * np.float32(frame.down[1])
-    radius = np.sqrt((u / params.zone[0]) ** 2 + (v / params.zone[1]) ** 2)
+    radius, v = _nearest_oval(xs, ys, eyes, frame, params.zone)
     weight = clamp((1.0 - radius) / 0.25, 0.0, 1.0) * face[y0:y1, x0:x1]
     gain = 1.0 + weight * toned / max(skin_light, 20.0)
     region = canvas[y0:y1, x0:x1]
@@ -170,21 +170,59 @@ def tone_eye_area(
     above = clamp((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
     brow = clamp((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
     region += (params.brow_ink * brow)[..., None] * (brow_colour - region)
-    if eye.openness < 0.2:
+    for eye in eyes:
+        if eye.openness >= 0.2:
+            _colour_opening(region, relative, gain, eye, (x0, y0), xs, ys, unit, params)
+
+
+def _nearest_oval(
+    xs: np.ndarray, ys: np.ndarray, eyes: list[EyeShape], frame: FaceFrame, zone: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(radius in the nearest eye's zone oval, 1 at its edge; that eye's down coordinate v)."""
+    best_r: np.ndarray | None = None
+    best_v = np.zeros_like(xs)
+    for eye in eyes:
+        rx = (xs - np.float32(eye.centre[0])) / np.float32(frame.unit)
+        ry = (ys - np.float32(eye.centre[1] - 0.1 * frame.unit)) / np.float32(frame.unit)
+        u = rx * np.float32(frame.across[0]) + ry * np.float32(frame.across[1])
+        v = rx * np.float32(frame.down[0]) + ry * np.float32(frame.down[1])
+        r = np.sqrt((u / np.float32(zone[0])) ** 2 + (v / np.float32(zone[1])) ** 2)
+        if best_r is None:
+            best_r, best_v = r, v
+        else:
+            closer = r < best_r
+            best_r, best_v = np.where(closer, r, best_r), np.where(closer, v, best_v)
+    assert best_r is not None
+    return best_r, best_v
+
+
+def _colour_opening(
+    region: np.ndarray, relative: np.ndarray, gain: np.ndarray, eye: EyeShape, origin: tuple[int, int],
+    xs: np.ndarray, ys: np.ndarray, unit: float, params: EyeParams,
+) -> None:  # fmt: skip
+    """Inside one eye's opening (in place, on its own small box of the toned window): the iris
+    tinted with the person's hue, the white of the eye lifted to white."""
+    h, w = relative.shape
+    half = 0.5 * eye.width
+    bx0 = int(np.clip(eye.centre[0] - half - origin[0] - 1, 0, w))
+    bx1 = int(np.clip(eye.centre[0] + half - origin[0] + 2, 0, w))
+    by0 = int(np.clip(eye.centre[1] - 0.35 * unit - origin[1], 0, h))
+    by1 = int(np.clip(eye.centre[1] + 0.2 * unit - origin[1], 0, h))
+    if bx1 <= bx0 or by1 <= by0:
         return
-    # Inside the opening: the iris tinted with the person's hue, the white of the eye lifted to white.
-    t = (xs - np.float32(eye.centre[0])) / np.float32(0.5 * eye.width)
+    box = (slice(by0, by1), slice(bx0, bx1))
+    bxs, bys, rel, sub = xs[box], ys[box], relative[box], region[box]
+    t = (bxs - np.float32(eye.centre[0])) / np.float32(half)
     lid_row = (eye.lid[0] * t + eye.lid[1]) * t + eye.lid[2]
     bottom = eye.centre[1] + (0.05 + 0.06 * eye.openness) * unit * np.sqrt(clamp(1 - t * t, 0, 1))
-    opening = clamp(np.minimum(ys - 0.5 - lid_row, bottom - ys + 0.5) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
-    dark = clamp(-relative / 30.0, 0.0, 1.0)
-    iris = _vivid(eye.iris_bgr)
+    opening = clamp(np.minimum(bys - 0.5 - lid_row, bottom - bys + 0.5) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
+    dark = clamp(-rel / 30.0, 0.0, 1.0)
     tint = opening * dark * params.iris_colour
-    region += tint[..., None] * (iris * clamp(gain, 0.2, 1.0)[..., None] - region)
+    sub += tint[..., None] * (_vivid(eye.iris_bgr) * clamp(gain[box], 0.2, 1.0)[..., None] - sub)
     # Only what is nearly as light as the skin is the white of the eye: a blurred or shadowed eye
     # would otherwise glow.
-    sclera = opening * clamp((relative + 14.0) / 8.0, 0.0, 1.0) * params.sclera
-    region += sclera[..., None] * (np.float32([250, 248, 246]) - region)
+    sclera = opening * clamp((rel + 14.0) / 8.0, 0.0, 1.0) * params.sclera
+    sub += sclera[..., None] * (np.float32([250, 248, 246]) - sub)
 
 
 def draw_eyes(

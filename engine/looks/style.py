@@ -140,8 +140,8 @@ class LookStyle:
         brow_colour = 0.6 * ink_colour + 0.4 * lab_to_bgr(regions.hair_lab)
         eyes = [measure_eye(photo_light, crop, frame, index) for index in (0, 1)]
         visible_face = cv2.resize(regions.face, (size, size), interpolation=cv2.INTER_LINEAR)
-        for eye in eyes:  # first, so that lashes and the rest are drawn over the toned area
-            tone_eye_area(canvas, photo_light, eye, frame, p.eyes, skin_light, brow_colour, visible_face)
+        # First, so that lashes and the rest are drawn over the toned area.
+        tone_eye_area(canvas, photo_light, eyes, frame, p.eyes, skin_light, brow_colour, visible_face)
         line_w = p.ink.line_width * frame.unit / 64.0
         draw_blush(canvas, frame, p, ink_colour)
         draw_nose(canvas, frame, ink_colour, line_w)
