@@ -12,7 +12,7 @@ from .arrays import clamp
 from .params import WarpParams
 from .regions import FaceFrame
 
-_GRID = 48  # coarse grid side; the warp varies slowly, bilinear interpolation does the rest
+_GRID = 24  # coarse grid side; the warp varies slowly, bilinear interpolation does the rest
 
 
 def _source_offsets(points: np.ndarray, frame: FaceFrame, params: WarpParams) -> np.ndarray:
@@ -36,21 +36,22 @@ def _source_offsets(points: np.ndarray, frame: FaceFrame, params: WarpParams) ->
 
 
 def warp_maps(frame: FaceFrame, size: int, params: WarpParams) -> tuple[np.ndarray, np.ndarray]:
-    """cv2.remap maps (map_x, map_y) of the warp for a size x size crop."""
+    """cv2.remap maps of the warp for a size x size crop (fixed-point, as cv2.convertMaps makes them)."""
     coords = (np.arange(_GRID, dtype=np.float64) + 0.5) * (size / _GRID) - 0.5
     gx, gy = np.meshgrid(coords, coords)
     points = np.column_stack([gx.ravel(), gy.ravel()])
     source = points + _source_offsets(points, frame, params)
     grid = source.reshape(_GRID, _GRID, 2).astype(np.float32)
     full = cv2.resize(grid, (size, size), interpolation=cv2.INTER_LINEAR)
-    return full[..., 0].copy(), full[..., 1].copy()
+    return cv2.convertMaps(full[..., 0], full[..., 1], cv2.CV_16SC2)  # fixed point: a faster remap
 
 
 def warp_landmarks(frame: FaceFrame, params: WarpParams) -> np.ndarray:
     """Where the 5 landmarks land after the warp (fixed-point inverse of the sampling map)."""
     original = frame.landmarks
     moved = original.copy()
-    for _ in range(4):
+    # The offsets are a few pixels and vary slowly: two steps land within a hundredth of a pixel.
+    for _ in range(2):
         moved = original - _source_offsets(moved, frame, params)
     return moved
 
