@@ -191,3 +191,54 @@ def test_mirror_and_face_overlay() -> None:
 def test_style_thumbnail_is_a_small_picture() -> None:
     thumb = style_thumbnail(Invert(), 64)
     assert thumb.shape == (64, 64, 3) and thumb.dtype == np.uint8
+
+
+class CountingInvert(Invert):
+    """Invert that counts the crops it drew."""
+
+    def __init__(self) -> None:
+        self.drawn = 0
+
+    def stylize(self, crops: np.ndarray) -> np.ndarray:
+        self.drawn += len(crops)
+        return 255 - crops
+
+
+def _run(face_filter: FaceFilter, frames: list[np.ndarray]) -> list[np.ndarray]:
+    return [face_filter.process(Frame(image, i, i / 30.0)).output.image for i, image in enumerate(frames)]
+
+
+def test_a_still_face_is_drawn_every_other_frame_and_carried_between() -> None:
+    image = _portrait()
+    style = CountingInvert()
+    outputs = _run(FaceFilter(style, PipelineConfig(scene=False, redraw_every=2)), [image] * 10)
+    assert style.drawn == 5
+    # A carried frame shows the same drawing as the frames around it (a still face).
+    assert np.abs(outputs[-1].astype(int) - outputs[-2].astype(int)).mean() < 1.0
+    every = CountingInvert()
+    _run(FaceFilter(every, PipelineConfig(scene=False, redraw_every=1)), [image] * 10)
+    assert every.drawn == 10
+
+
+def test_a_face_that_changes_is_drawn_at_once_even_between_redraws() -> None:
+    image = _portrait()
+    changed = image.copy()
+    cv2.ellipse(changed, (240, 205), (26, 14), 0, 0, 360, (40, 30, 60), -1)  # the mouth opens
+    style = CountingInvert()
+    face_filter = FaceFilter(style, PipelineConfig(scene=False, redraw_every=4))
+    results = [face_filter.process(Frame(im, i, i / 30.0)) for i, im in enumerate([image, changed])]
+    assert [face.id for face in results[0].faces] == [face.id for face in results[1].faces]  # one track
+    assert style.drawn == 2
+
+
+def test_a_style_or_strength_change_draws_the_next_frame_in_it() -> None:
+    image = _portrait()
+    face_filter = FaceFilter(CountingInvert(), PipelineConfig(scene=False, smoothing=0.0, redraw_every=8))
+    _run(face_filter, [image])
+    keep = CountingInvert()
+    face_filter.set_style(keep)
+    face_filter.process(Frame(image, 1, 1 / 30.0))
+    assert keep.drawn == 1
+    face_filter.config.strength = 0.5
+    face_filter.process(Frame(image, 2, 2 / 30.0))
+    assert keep.drawn == 2

@@ -109,3 +109,23 @@ def test_new_ids_and_forgotten_faces_start_fresh() -> None:
     assert np.array_equal(smoother.smooth(2, source, source, matrix, 1.0), source)
     bigger = cv2.resize(source, (2 * S, 2 * S))
     assert np.array_equal(smoother.smooth(2, bigger, bigger, matrix * 2, 1.0), bigger)  # new crop size
+
+
+@pytest.mark.parametrize("flow", [False, True])
+def test_carry_moves_the_last_drawing_with_the_face_and_refuses_without_history(flow: bool) -> None:
+    smoother = TemporalSmoother(SmootherConfig(flow=flow))
+    scene = _texture(3)
+    first, moved = _translation(100, 80), _translation(103, 81)
+    assert smoother.carry(5, _crop(scene, first), first) is None  # nothing drawn yet
+    source = _crop(scene, first)
+    smoother.smooth(5, 255 - source, source, first, 1.0)  # the "drawing" is the inverted crop
+    carried = smoother.carry(5, _crop(scene, moved), moved)
+    assert carried is not None
+    # The face moved 3 px right and 1 down in the frame; the carried drawing follows it.
+    expected = 255 - _crop(scene, moved)
+    inner = (slice(8, S - 8), slice(8, S - 8))
+    assert np.abs(carried[inner].astype(int) - expected[inner].astype(int)).mean() < 4.0
+    # Something new over a quarter of the crop: not carried, it must be drawn.
+    covered = _crop(scene, moved)
+    covered[: S // 2, : S // 2] = 0
+    assert smoother.carry(5, covered, moved) is None

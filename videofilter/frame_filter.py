@@ -48,6 +48,10 @@ class PipelineConfig:
     # Read a newest-on-read source (a camera) only when a frame has left the pipeline: a credit per
     # frame, so no CPU goes into frames that would only be dropped (bench/pacing.py measures it).
     pace_capture: bool = True
+    # A face is drawn at least every N-th frame; on the frames between, its last drawing is moved
+    # with it (the smoother's motion) unless the face changed more than motion explains (a blink,
+    # a word, a hand), which is drawn at once. 1 = draw every frame.
+    redraw_every: int = 2
     stats_window: int = 120  # frames the per-stage medians are taken over
     max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -94,6 +98,8 @@ class FaceFilter:
         self.scene = SceneRenderer(self.config.scene_renderer)
         self._style = style
         self._crop_size = style.input_size
+        self._since_drawn: dict[int, int] = {}  # face id -> frames since its drawing was made
+        self._drawn_with: tuple[int, float] | None = None  # (id of the style, strength) last drawn
 
     @property
     def style(self) -> Style:
@@ -137,15 +143,7 @@ class FaceFilter:
             crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
             points = np.stack([apply(m, face.landmarks) for face, m in zip(faces, matrices, strict=True)])
             ms["align"] = (clock() - t) * 1e3
-            t = clock()
-            stylised = stylize(style, crops, points, strength)
-            ms["style"] = (clock() - t) * 1e3
-            t = clock()
-            smoothed = [
-                self.smoother.smooth(face.id, out, crop, m, cfg.smoothing)
-                for face, out, crop, m in zip(faces, stylised, crops, matrices, strict=True)
-            ]
-            ms["smooth"] = (clock() - t) * 1e3
+            smoothed = self._draw_faces(style, faces, crops, points, matrices, strength, ms)
             t = clock()
             canvas = canvas if drawn else image.copy()
             weight = 1.0 if drawn or look_mixes else strength
@@ -156,13 +154,46 @@ class FaceFilter:
             t = clock()
             canvas = mix_with_photo(canvas, image, strength)
             ms["compose"] = ms.get("compose", 0.0) + (clock() - t) * 1e3
-        self.smoother.forget({face.id for face in faces})
+        present = {face.id for face in faces}
+        self.smoother.forget(present)
+        self._since_drawn = {i: n for i, n in self._since_drawn.items() if i in present}
         if cfg.draw_faces and faces:
             canvas = canvas.copy() if canvas is image else canvas
             draw_faces(canvas, faces)
         return FrameResult(
             original=original, output=Frame(canvas, frame.index, frame.pts), faces=faces, stage_ms=ms
         )
+
+
+    def _draw_faces(
+        self, style: Style, faces: Sequence, crops: np.ndarray, points: np.ndarray,
+        matrices: list[np.ndarray], strength: float, ms: dict[str, float],
+    ) -> list[np.ndarray]:  # fmt: skip
+        """Each face's smoothed drawing: carried from its last one where `redraw_every` allows and
+        the face did not change, drawn (in one batch) otherwise. A new style or strength redraws all."""
+        cfg = self.config
+        clock = time.perf_counter
+        t = clock()
+        out: list[np.ndarray | None] = [None] * len(faces)
+        setting = (id(style), strength)
+        if setting == self._drawn_with and cfg.redraw_every > 1:
+            for i, face in enumerate(faces):
+                if self._since_drawn.get(face.id, cfg.redraw_every) < cfg.redraw_every - 1:
+                    out[i] = self.smoother.carry(face.id, crops[i], matrices[i])
+        self._drawn_with = setting
+        todo = [i for i, drawing in enumerate(out) if drawing is None]
+        ms["smooth"] = (clock() - t) * 1e3
+        if todo:
+            t = clock()
+            stylised = stylize(style, crops[todo], points[todo], strength)
+            ms["style"] = (clock() - t) * 1e3
+            t = clock()
+            for i, drawing in zip(todo, stylised, strict=True):
+                out[i] = self.smoother.smooth(faces[i].id, drawing, crops[i], matrices[i], cfg.smoothing)
+            ms["smooth"] += (clock() - t) * 1e3
+        for i, face in enumerate(faces):
+            self._since_drawn[face.id] = 0 if i in todo else self._since_drawn[face.id] + 1
+        return out  # type: ignore[return-value]
 
 
 def draw_faces(canvas: np.ndarray, faces: Sequence) -> None:

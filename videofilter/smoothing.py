@@ -40,6 +40,9 @@ class SmootherConfig:
     flow: bool = True  # refine the known crop motion with dense optical flow (DIS, ultrafast preset)
     work_size: int = 64  # side in pixels of the small grey crops that flow and residuals use
     follow_light: bool = True  # match the history's brightness to the present (no lag behind light changes)
+    # A frame the style skips carries the last drawing only if at most this share of the crop
+    # changed beyond error_high after the motion (else the face is drawn: a blink, a word).
+    redraw_changed: float = 0.01
 
 
 @dataclass
@@ -80,13 +83,8 @@ class TemporalSmoother:
     ) -> np.ndarray:
         """The smoothed version of `stylized` (S, S, 3) uint8 for face `face_id`, whose source crop is
         `source_crop` (same shape) cut from the frame by the 2x3 frame->crop `matrix`."""
-        cfg = self.config
-        size = stylized.shape[0]
-        current = np.vstack([np.asarray(matrix, np.float64).reshape(2, 3), (0.0, 0.0, 1.0)])
-        work = min(cfg.work_size, size)
-        source_small = cv2.resize(
-            cv2.cvtColor(source_crop, cv2.COLOR_BGR2GRAY), (work, work), interpolation=cv2.INTER_AREA
-        )
+        current = _homogeneous(matrix)
+        source_small = self._small(source_crop)
         previous = self._faces.get(face_id)
         amount = float(np.clip(amount, 0.0, 1.0))
         if amount <= 0.0 or previous is None or previous.output.shape != stylized.shape \
@@ -97,6 +95,25 @@ class TemporalSmoother:
         self._faces[face_id] = _FaceState(exact, source_small, current)
         return cv2.convertScaleAbs(exact)
 
+    def carry(self, face_id: int, source_crop: np.ndarray, matrix: np.ndarray) -> np.ndarray | None:
+        """For a frame the style skips: face `face_id`'s last output moved to where the face is now
+        (the motion `smooth` uses), or None when there is no history or the face changed more than
+        that motion explains (a blink, a mouth opening, a hand): then it must be drawn."""
+        previous = self._faces.get(face_id)
+        source_small = self._small(source_crop)
+        if previous is None or previous.output.shape[0] != source_crop.shape[0] \
+                or previous.source_small.shape != source_small.shape:
+            return None
+        current = _homogeneous(matrix)
+        back, flow, _, _, predicted = self._motion(previous, source_small, current)
+        residual = cv2.blur(cv2.absdiff(source_small, predicted), (3, 3))
+        changed = cv2.countNonZero(cv2.compare(residual, self.config.error_high, cv2.CMP_GT))
+        if changed > self.config.redraw_changed * residual.size:
+            return None
+        moved = self._warp_history(previous.output, back, flow)
+        self._faces[face_id] = _FaceState(moved, source_small, current)
+        return cv2.convertScaleAbs(moved)
+
     def forget(self, keep_ids: set[int]) -> None:
         """Drops the state of every face not in `keep_ids` (faces that left the picture)."""
         for face_id in [i for i in self._faces if i not in keep_ids]:
@@ -105,32 +122,44 @@ class TemporalSmoother:
     def reset(self) -> None:
         self._faces.clear()
 
+    def _small(self, source_crop: np.ndarray) -> np.ndarray:
+        """The grey work-size copy of a source crop that motion and residuals are measured on."""
+        work = min(self.config.work_size, source_crop.shape[0])
+        grey = cv2.cvtColor(source_crop, cv2.COLOR_BGR2GRAY)
+        return cv2.resize(grey, (work, work), interpolation=cv2.INTER_AREA)
+
+    def _motion(
+        self, previous: _FaceState, source_small: np.ndarray, current: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+        """How the face moved since `previous`: (back, flow or None, src_x, src_y, predicted), the
+        affine map from current-crop pixels to the previous crop, its work-size flow refinement,
+        the work-size sampling positions and the previous source crop resampled there."""
+        size, work = previous.output.shape[0], source_small.shape[0]
+        grid_x, grid_y = self._grid(work)
+        # Candidate maps from current-crop pixels to where they were in the previous crop.
+        best = min((self._predict(previous, back, grid_x, grid_y, size, source_small)
+                    for back in (np.eye(3), previous.matrix @ np.linalg.inv(current))),
+                   key=lambda prediction: prediction.error)
+        if not self.config.flow:
+            return best.back, None, best.src_x, best.src_y, best.image
+        flow = self._flow(source_small, best.image)
+        # Chain the refinement through the affine step so each image is resampled only once.
+        flow_x, flow_y = _apply_affine(best.back_small, grid_x + flow[..., 0], grid_y + flow[..., 1])
+        refined = cv2.remap(previous.source_small, flow_x, flow_y, cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+        # Flow on a well-aligned, noisy crop is mostly noise that would blur the history: keep
+        # it only when it clearly explains the change better.
+        if cv2.norm(refined, source_small, cv2.NORM_L1) < 0.95 * best.error:
+            return best.back, flow, flow_x, flow_y, refined
+        return best.back, None, best.src_x, best.src_y, best.image
+
     def _blend(
         self, previous: _FaceState, stylized: np.ndarray, source_small: np.ndarray, current: np.ndarray,
         amount: float,
     ) -> np.ndarray:
         cfg = self.config
         size, work = stylized.shape[0], source_small.shape[0]
-        grid_x, grid_y = self._grid(work)
-        # Candidate maps from current-crop pixels to where they were in the previous crop.
-        best = min((self._predict(previous, back, grid_x, grid_y, size, source_small)
-                    for back in (np.eye(3), previous.matrix @ np.linalg.inv(current))),
-                   key=lambda prediction: prediction.error)
-        back, src_x, src_y, predicted = best.back, best.src_x, best.src_y, best.image
-        flow = None
-        if cfg.flow:
-            flow = self._flow(source_small, predicted)
-            # Chain the refinement through the affine step so each image is resampled only once.
-            flow_x, flow_y = _apply_affine(best.back_small, grid_x + flow[..., 0], grid_y + flow[..., 1])
-            refined = cv2.remap(previous.source_small, flow_x, flow_y, cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
-            # Flow on a well-aligned, noisy crop is mostly noise that would blur the history: keep
-            # it only when it clearly explains the change better.
-            if cv2.norm(refined, source_small, cv2.NORM_L1) < 0.95 * best.error:
-                src_x, src_y, predicted = flow_x, flow_y, refined
-            else:
-                flow = None
-
+        back, flow, src_x, src_y, predicted = self._motion(previous, source_small, current)
         current_f = source_small.astype(np.float32)
         predicted_f = predicted.astype(np.float32)
         if cfg.follow_light:
@@ -209,6 +238,11 @@ class TemporalSmoother:
             axis = np.arange(work, dtype=np.float32)
             self._grids[work] = tuple(np.meshgrid(axis, axis))  # type: ignore[assignment]
         return self._grids[work]
+
+
+def _homogeneous(matrix: np.ndarray) -> np.ndarray:
+    """A 2x3 affine matrix as 3x3 float64."""
+    return np.vstack([np.asarray(matrix, np.float64).reshape(2, 3), (0.0, 0.0, 1.0)])
 
 
 def _apply_affine(matrix: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
