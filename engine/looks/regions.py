@@ -186,11 +186,12 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     noise = 9.0**2
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
-    top_left, top_right, *sides = _patch_medians(lab, np.array(corners), border)
-    # Beside a close-up head the crop's sides are hair, not wall: a side sample like a hair sample
-    # is dropped (the top corners are above the shoulders and beside the head: wall).
-    backgrounds = [top_left, top_right] + [
-        b for b in sides if min(_distance(b, c, chroma_weight) for c in hair_candidates) > noise
+    samples = list(_patch_medians(lab, np.array(corners), border))
+    # Beside a close-up head, or above a head turned aside, the crop's corners are hair, not wall:
+    # a corner sample like a hair sample is dropped; if all are, the least hair-like one stays.
+    hair_likeness = [min(_distance(b, c, chroma_weight) for c in hair_candidates) for b in samples]
+    backgrounds = [b for b, d in zip(samples, hair_likeness, strict=True) if d > noise] or [
+        samples[int(np.argmax(hair_likeness))]
     ]
     # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
     # temples are common); a sample that matches the wall is the wall above a bald or cropped head.

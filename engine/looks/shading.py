@@ -78,7 +78,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     wave, radius = _locks(p, fx, fy)
     # The shade is the hair's lower part, cut upwards into thin spikes between locks (cel hair's
     # dark points); the top stays the base tone. Wedges from the crown read as a hat's panels.
-    reach = 1.25 - 0.7 * wave**6
+    reach = 1.4 - 0.6 * wave**6
     hy = fy + 0.35  # around the head's centre
     ring = np.sqrt(fx * fx + hy * hy)
     # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
