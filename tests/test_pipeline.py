@@ -242,3 +242,19 @@ def test_a_style_or_strength_change_draws_the_next_frame_in_it() -> None:
     face_filter.config.strength = 0.5
     face_filter.process(Frame(image, 2, 2 / 30.0))
     assert keep.drawn == 2
+
+
+def test_two_faces_take_turns_so_every_frame_draws_one() -> None:
+    face = _portrait()[20:340, 105:375]
+    image = np.full((360, 640, 3), 90, np.uint8)
+    image[20:340, 20:290], image[20:340, 350:620] = face, face[:, ::-1]
+    style = CountingInvert()
+    face_filter = FaceFilter(style, PipelineConfig(scene=False, redraw_every=2))
+    per_frame = []
+    for i in range(10):
+        before = style.drawn
+        result = face_filter.process(Frame(image, i, i / 30.0))
+        assert len(result.faces) == 2
+        per_frame.append(style.drawn - before)
+    assert per_frame[0] == 2  # both new
+    assert per_frame[3:] == [1] * 7  # then one each frame, not two and none in turn

@@ -16,6 +16,7 @@ scene is mixed here and the faces are pasted as they come.
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,9 +49,9 @@ class PipelineConfig:
     # Read a newest-on-read source (a camera) only when a frame has left the pipeline: a credit per
     # frame, so no CPU goes into frames that would only be dropped (bench/pacing.py measures it).
     pace_capture: bool = True
-    # A face is drawn at least every N-th frame; on the frames between, its last drawing is moved
-    # with it (the smoother's motion) unless the face changed more than motion explains (a blink,
-    # a word, a hand), which is drawn at once. 1 = draw every frame.
+    # A face is drawn about every N-th frame (several faces take turns); on the frames between,
+    # its last drawing is moved with it (the smoother's motion) unless the face changed more than
+    # motion explains (a blink, a word, a hand), which is drawn at once. 1 = draw every frame.
     redraw_every: int = 2
     stats_window: int = 120  # frames the per-stage medians are taken over
     max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
@@ -164,7 +165,6 @@ class FaceFilter:
             original=original, output=Frame(canvas, frame.index, frame.pts), faces=faces, stage_ms=ms
         )
 
-
     def _draw_faces(
         self, style: Style, faces: Sequence, crops: np.ndarray, points: np.ndarray,
         matrices: list[np.ndarray], strength: float, ms: dict[str, float],
@@ -176,9 +176,15 @@ class FaceFilter:
         t = clock()
         out: list[np.ndarray | None] = [None] * len(faces)
         setting = (id(style), strength)
-        if setting == self._drawn_with and cfg.redraw_every > 1:
+        every = cfg.redraw_every
+        if setting == self._drawn_with and every > 1:
+            # At most a 1/N share of the faces is due each frame, the longest-carried first, so
+            # faces that appeared together fall out of step and every frame costs about the same.
+            age = [self._since_drawn.get(face.id, every) for face in faces]
+            due = sorted((i for i in range(len(faces)) if age[i] >= every - 1), key=lambda i: -age[i])
+            scheduled = set(due[: math.ceil(len(faces) / every)])
             for i, face in enumerate(faces):
-                if self._since_drawn.get(face.id, cfg.redraw_every) < cfg.redraw_every - 1:
+                if i not in scheduled:
                     out[i] = self.smoother.carry(face.id, crops[i], matrices[i])
         self._drawn_with = setting
         todo = [i for i, drawing in enumerate(out) if drawing is None]
