@@ -116,8 +116,9 @@ def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, stri
         if strip is not None:
             sinks.append(StripSink(strip, info.frame_count or 150))
         # Any failure (the recording above all) ends the conversion at once; run() then raises it.
+        # Offline there is no frame budget: every face is drawn on every frame (redraw_every=1).
         pipeline = Pipeline(
-            source, style, sinks, _config(args), on_error=lambda _err: pipeline.request_stop()
+            source, style, sinks, _config(args, redraw_every=1), on_error=lambda _err: pipeline.request_stop()
         )
         started = time.perf_counter()
         try:
