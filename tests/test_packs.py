@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import http.server
 import io
@@ -57,6 +58,7 @@ def tiny_model_files(family: str = "twingan", num_styles: int = 2) -> tuple[Path
                 module.gamma.normal_(1.0, 0.5)
                 module.beta.normal_(0.0, 0.5)
     folder = Path(tempfile.mkdtemp(prefix="animecam-tiny-"))
+    atexit.register(shutil.rmtree, folder, True)  # cached for the session, removed at its end
     onnx_path = folder / "model.onnx"
     batch = torch.export.Dim("batch", min=1, max=4)
     image = torch.randn(1, 3, SIZE, SIZE)
