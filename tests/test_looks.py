@@ -212,6 +212,25 @@ def test_a_bald_head_gets_no_hair_cap(face: tuple[np.ndarray, np.ndarray]) -> No
     assert np.abs(scalp - cheek).max() < 30  # drawn as skin, not as a cap
 
 
+def test_a_cap_is_drawn_in_its_own_colour_over_hair_in_the_hairs(
+    face: tuple[np.ndarray, np.ndarray],
+) -> None:
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    capped = crop.copy()
+    dome = ((fx / 1.6) ** 2 + ((fy + 1.0) / 0.9) ** 2 < 1.0) & (fy < -1.05)
+    capped[dome] = (170, 60, 30)  # a blue baseball cap over the crown
+    style = procedural_style("anime", SIZE)
+    plain, cap = style.regions(crop, marks), style.regions(capped, marks)
+    assert not plain.cover.any()  # her blonde top over darker temples is one head of hair
+    small = cv2.resize(dome.astype(np.uint8), (SIZE // 2, SIZE // 2)) > 0
+    assert cap.cover[small].mean() > 0.6
+    assert cap.cover_lab[2] < -25 and cap.hair_lab[2] > -5  # the cap is blue, the hair is not
+    drawn = style.stylize(capped[None], marks[None])[0].astype(np.float32)
+    temple = drawn[(np.abs(np.abs(fx) - 1.15) < 0.08) & (np.abs(fy + 0.7) < 0.08)].mean(axis=0)
+    assert temple[0] < temple[2] + 10  # the hair below the cap is not dyed blue
+
+
 def test_a_beard_is_a_flat_darker_tone(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)

@@ -28,6 +28,7 @@ _FACE_HALF = np.array(
 _HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
 _HAIR_SAMPLES = ((0.0, -1.45), (-1.15, -0.85), (1.15, -0.85))  # top of the head, both temples
+_COVER_CONTRAST = 30.0  # colour distance (in noise units) of a cap from the hair below it
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,13 @@ class Regions:
     face: np.ndarray  # facial skin inside the outline (fringe and beard excluded)
     face_shape: np.ndarray  # the whole face outline, filled (what the outline ink follows)
     hair: np.ndarray  # hair, caps and hats
+    cover: np.ndarray  # the part of `hair` that is a cap or hat over the hair (zeros if none)
     beard: np.ndarray
     neck: np.ndarray  # skin below the face (neck, shoulders)
     background: np.ndarray
     skin_lab: np.ndarray  # (3,) L 0..100, a, b
     hair_lab: np.ndarray
+    cover_lab: np.ndarray  # the cap's colour (hair_lab when there is none)
     widths: tuple[float, float]
     hat_like: bool  # the head covering is too saturated or uniform to be hair: no hair highlight band
 
@@ -213,6 +216,16 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         else max(hair_candidates, key=lambda c: _distance(c, skin_lab, chroma_weight))
     )
 
+    # A cap or hat over the hair: the top of the head unlike the hair at the temples or forehead
+    # (it is then drawn in its own colour, with its own outline, instead of dyeing the hair).
+    # Blonde tops over shadowed temples differ by up to ~15 noise units, caps by 35 or more.
+    top, cover_lab = hair_candidates[0], None
+    unlike_top = [
+        c for c in hair_refs if _distance(top, c, chroma_weight) > _COVER_CONTRAST * noise
+    ]  # fmt: skip
+    if unlike_top and any(c is top for c in hair_refs):
+        cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
+
     # Per-class cost: colour distance over a noise scale, minus the log of a geometric prior.
     d_skin = _distance(lab, skin_lab, chroma_weight) / noise
     d_hair = np.min([_distance(lab, c, chroma_weight) for c in hair_refs or [hair_lab]], axis=0) / noise
@@ -264,6 +277,10 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         hair = _fill_holes(_keep_largest(_clean(hair, frame.unit * scale)))
     else:
         hair = np.zeros((size, size), np.float32)
+    cover = np.zeros((size, size), np.float32)
+    if cover_lab is not None:
+        nearer = _distance(lab, cover_lab, chroma_weight) < _distance(lab, hair_lab, chroma_weight)
+        cover = _keep_largest(_clean(nearer & (hair > 0.5) & (fy < -0.4), frame.unit * scale))
     # A beard: inside the outline below the lower lip or along the jaw, clearly darker than the
     # skin and not skin-coloured, whatever it matched (a bald man can have one; a beard next to
     # dark hair at the crop's edge can match that "background").
@@ -281,15 +298,17 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     background = cv2.GaussianBlur((label == 2).astype(np.float32), (0, 0), 0.7)
 
     up = (out_size, out_size)
-    hair, beard, neck, background = (
-        cv2.resize(m, up, interpolation=cv2.INTER_LINEAR) for m in (hair, beard, neck, background)
+    hair, cover, beard, neck, background = (
+        cv2.resize(m, up, interpolation=cv2.INTER_LINEAR) for m in (hair, cover, beard, neck, background)
     )
+    cover *= hair
     neck *= 1.0 - face_shape
     background = clamp(background - face_shape - hair - neck, 0.0, 1.0)
     face = clamp(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
     hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
     hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
-    return Regions(face, face_shape, hair, beard, neck, background, skin_lab, hair_lab, widths, hat_like)
+    return Regions(face, face_shape, hair, cover, beard, neck, background, skin_lab, hair_lab,
+                   hair_lab if cover_lab is None else cover_lab, widths, hat_like)  # fmt: skip
 
 
 def _clean(mask: np.ndarray, unit: float) -> np.ndarray:

@@ -185,6 +185,12 @@ def colour_layer(
     picture += neck * (shadow_bgr - picture)
     hair = hair_layer(params, regions, frame, half_bgr.shape[0], scale)
     picture += regions.hair[..., None] * (hair - picture)
+    if regions.cover.any():  # a cap: flat, its own colour, a darker band along its lower edge
+        cover = lab_to_bgr(regions.cover_lab) * np.float32(1.08)
+        brim = cv2.GaussianBlur(regions.cover, (0, 0), 0.06 * frame.unit * scale)
+        shade = clamp((1.0 - brim) * 3.0 - 0.2, 0.0, 1.0) * regions.cover
+        cap = cover[None, None, :] * (1.0 - 0.3 * shade[..., None])
+        picture += regions.cover[..., None] * (cap - picture)
     # A beard is one flat tone between the skin's shadow and the hair (strokes are drawn on top).
     beard = 0.45 * shadow_bgr + 0.55 * lab_to_bgr(regions.hair_lab)
     picture += regions.beard[..., None] * (beard - picture)

@@ -123,7 +123,7 @@ class LookStyle:
         unit_px = size / 256.0
         silhouette = clamp(1.0 - regions.background, 0.0, 1.0)
         # The visible face (not the outline under a fringe), the hair and the whole figure.
-        masks = [regions.face, regions.hair, silhouette]
+        masks = [regions.face, regions.hair, regions.cover, silhouette]
         edges = outlines(masks, p.ink.outline_width * unit_px, size)
         canvas = cv2.resize(picture, (size, size), interpolation=cv2.INTER_LINEAR)
         face_full = cv2.resize(regions.face_shape, (size, size), interpolation=cv2.INTER_LINEAR)
