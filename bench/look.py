@@ -1,15 +1,15 @@
 """Do the built-in anime looks keep the person? SFace identity, rank-1, speed, and the comparison sheet.
 
 Faces: scikit-image's astronaut, tone- and light-varied copies of it (darker and lighter skin, dim
-warm light with noise, side light, closed eyes, drawn-on glasses) and LFW's 100 faces (25x25 grey,
-upscaled). Each face is aligned by its YuNet landmarks, drawn by each look, and compared with the
-original by SFace (cosine; OpenCV's same-person threshold is 0.363), both aligned with the
-original's landmarks. Rank-1: the drawn face's best match in a gallery of the originals (the
-astronaut + the 100 LFW faces) is its own person. The room: a small set of distinct people at
-webcam size (the astronaut, scikit-image's cameraman, 8 LFW people), each also dim and side-lit,
-against their plain photos. Strength s blends photo -> drawn crop (s = 0 is the photo, 1 the full
-look), as the pipeline does. Also: CPU ms per crop split by stage, and how far the drawn eyes
-move when a still face's landmarks wander by +-0.3 px.
+warm light with noise, side light, closed eyes, drawn-on glasses, a cap, a hand at the chin) and
+LFW's 100 faces (25x25 grey, upscaled). Each face is aligned by its YuNet landmarks, drawn by each
+look, and compared with the original by SFace (cosine; OpenCV's same-person threshold is 0.363),
+both aligned with the original's landmarks. Rank-1: the drawn face's best match in a gallery of the
+originals (the astronaut + the 100 LFW faces) is its own person. The room: a small set of distinct
+people at webcam size (the astronaut, scikit-image's cameraman, 8 LFW people), each also dim and
+side-lit, against their plain photos. Strength s blends photo -> drawn crop (s = 0 is the photo, 1
+the full look), as the pipeline does. Also: CPU ms per crop split by stage, and how far the drawn
+eyes move when a still face's landmarks wander by +-0.3 px.
 
     python bench/look.py [--json] [--sheet docs/images/looks.png] [--lfw 100]
 """
@@ -160,6 +160,8 @@ def write_sheet(face_id: FaceId, faces: list[Face], looks: list[str], path: Path
         "closed eyes",
         "darker skin",
         "side light",
+        "cap",
+        "hand",
         "lfw 3",
         "lfw 11",
     ]

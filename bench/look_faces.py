@@ -1,5 +1,5 @@
-"""The faces bench/look.py draws: the astronaut and its tone-, light-, blink- and glasses-varied
-copies, LFW's faces at webcam size on a plain wall, and a small room of distinct people."""
+"""The faces bench/look.py draws: the astronaut and its tone-, light-, blink-, glasses-, cap- and
+hand-varied copies, LFW's faces at webcam size on a plain wall, and a small room of distinct people."""
 
 from __future__ import annotations
 
@@ -84,6 +84,34 @@ def _glasses(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cap(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """A blue baseball cap over the crown, its peak to one side."""
+    out = image.copy()
+    gap = float(np.linalg.norm(landmarks[1] - landmarks[0]))
+    x, y = landmarks[:2].mean(axis=0)
+    cv2.ellipse(out, (int(x), int(y - 0.9 * gap)), (int(1.5 * gap), int(1.2 * gap)), 0, 180, 360,
+                (160, 60, 30), -1, cv2.LINE_AA)  # fmt: skip
+    cv2.ellipse(out, (int(x + 0.6 * gap), int(y - 0.9 * gap)), (int(1.9 * gap), int(0.25 * gap)), 0, 180,
+                360, (140, 50, 25), -1, cv2.LINE_AA)  # fmt: skip
+    return out
+
+
+def _hand(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """A hand at the chin: a skin-coloured palm and four fingers up the cheek."""
+    out = image.copy()
+    gap = float(np.linalg.norm(landmarks[1] - landmarks[0]))
+    x, y = landmarks[:2].mean(axis=0)
+    cheek = image[int(y + 0.5 * gap) : int(y + 0.6 * gap), int(x - 0.8 * gap) : int(x - 0.6 * gap)]
+    skin = np.median(cheek.reshape(-1, 3), axis=0)
+    cv2.ellipse(out, (int(x + 0.9 * gap), int(y + 1.9 * gap)), (int(0.7 * gap), int(0.9 * gap)), 20, 0, 360,
+                (skin * 0.95).tolist(), -1, cv2.LINE_AA)  # fmt: skip
+    for k in range(4):
+        centre = (int(x + (0.5 + 0.25 * k) * gap), int(y + 1.1 * gap))
+        cv2.ellipse(out, centre, (int(0.11 * gap), int(0.45 * gap)), 10, 0, 360, (skin * 0.9).tolist(), -1,
+                    cv2.LINE_AA)  # fmt: skip
+    return out
+
+
 def build_faces(face_id: FaceId, lfw_count: int) -> list[Face]:
     photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
     marks = face_id.detect(photo)[0, 4:14].reshape(5, 2)
@@ -94,6 +122,8 @@ def build_faces(face_id: FaceId, lfw_count: int) -> list[Face]:
         **_lights(photo),
         "closed eyes": _closed_eyes(photo, marks),
         "glasses": _glasses(photo, marks),
+        "cap": _cap(photo, marks),
+        "hand": _hand(photo, marks),
     }
     faces = [Face(name, ASTRONAUT, image, marks) for name, image in variants.items()]
     return faces + _lfw(face_id, lfw_count)
