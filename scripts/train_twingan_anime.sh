@@ -13,6 +13,8 @@
 #
 #   scripts/train_twingan_anime.sh [WORK_DIR]        (resumes a run already in WORK_DIR/run)
 #   STEPS=2000 WALL_MINUTES=120 scripts/train_twingan_anime.sh WORK_DIR   (train on, then export)
+#   INIT=engine/packs_builtin/twingan-anime scripts/train_twingan_anime.sh WORK_DIR
+#       (a new run that starts from the bundled engine's weights: after the looks change, say)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -25,11 +27,16 @@ LOOKS=anime,shoujo,manga
 if [ ! -f "$WORK/ds/manifest.json" ]; then
     "$PYTHON" -m animecam train data --teacher "$LOOKS" --out "$WORK/ds" --size 256 --variants 12 --holdout 20
 fi
-RESUME=()
-[ -f "$WORK/run/config.json" ] && RESUME=(--resume)
+START=()
+[ -f "$WORK/run/config.json" ] && START=(--resume)
+if [ -n "${INIT:-}" ] && [ ${#START[@]} -eq 0 ]; then
+    # The pack folder is replaced by the export below: start from a copy of its weights.
+    cp "$INIT/weights.safetensors" "$WORK/init.safetensors"
+    START=(--init "$WORK/init.safetensors")
+fi
 status=0
 timeout --signal=TERM "${WALL_MINUTES}m" "$PYTHON" -m animecam train run --dataset "$WORK/ds" \
-    --preset distill-256 --out "$WORK/run" "${RESUME[@]}" ${STEPS:+--steps "$STEPS"} || status=$?
+    --preset distill-256 --out "$WORK/run" "${START[@]}" ${STEPS:+--steps "$STEPS"} || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then exit "$status"; fi  # 124: the wall limit
 rm -rf "$PACK"
 "$PYTHON" -m animecam train export "$WORK/run" --out "$PACK" --name "$NAME" \

@@ -227,6 +227,29 @@ def test_export_gives_a_pack_whose_styles_are_the_looks(pairs: Path, tmp_path: P
     )
 
 
+def test_a_run_can_start_from_a_pack_to_fine_tune_it(pairs: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from animecam.core.errors import UserError
+    from animecam.training.export import export_pack
+
+    Trainer(preset("cpu-tiny", **distill_config(pairs, steps=2)), tmp_path / "run").train()
+    folder = export_pack(tmp_path / "run", tmp_path / "pack", name="tiny-distill")
+    tuned = Trainer(preset("cpu-tiny", **distill_config(pairs, init=str(folder))), tmp_path / "tune")
+    packed = load_file(str(folder / "weights.safetensors"))
+    for name, tensor in tuned.model.generator.state_dict().items():
+        assert torch.equal(tensor, packed[name]), name
+    def same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+        return all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
+
+    assert same(tuned.ema, tuned.model.generator)  # the EMA starts from the pack too
+    fresh = Trainer(preset("cpu-tiny", **distill_config(pairs)), tmp_path / "fresh")
+    assert not same(fresh.model.generator, tuned.model.generator)
+    wrong = distill_config(pairs, model="twingan-rt", init=str(folder))
+    with pytest.raises(UserError, match="pass --model twingan-rt-distill"):
+        Trainer(preset("cpu-tiny", **wrong), tmp_path / "x")
+
+
 def test_bundled_twingan_anime_engine_lists_the_looks_and_is_nearer_them_than_the_photo() -> None:
     """The shipped engine (scripts/train_twingan_anime.sh): one net, the looks as its style input.
     A weak check on purpose: after 500 CPU steps it has its teachers' tones, not their drawing

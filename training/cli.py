@@ -107,6 +107,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--out", type=Path, default=None, metavar="RUN", help="run folder (required)")
     run.add_argument("--steps", type=positive_int, default=None, help="total steps (overrides the preset)")
     run.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
+    run.add_argument("--init", type=Path, default=None, metavar="PACK",
+                     help="start from this style pack's (or generator file's) weights: fine-tune it")
     run.add_argument("--help-presets", action="store_true", help="list the presets and exit")
     run.set_defaults(handler=run_train_run)
 

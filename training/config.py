@@ -50,6 +50,9 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads (0 = torch's default); 1 is fastest on a busy, small CPU
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     dataset: str | None = None  # a prepared (training/data.py) or selfie2anime-layout folder
+    # A generator file or style pack folder whose generator weights the run starts from (fine-tuning,
+    # e.g. the bundled engine on one person's clip); None = fresh weights.
+    init: str | None = None
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.image_size < 16:

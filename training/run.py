@@ -39,7 +39,10 @@ def run_train(args: argparse.Namespace) -> int:
             dataset = _prepare_for_run(args, run_dir)
         if dataset is None:
             raise UserError("pass --dataset DIR, or --photos DIR --anime DIR")
-        config = preset(args.preset, model=args.model, steps=args.steps, dataset=str(Path(dataset).resolve()))
+        init = str(args.init.resolve()) if args.init is not None else None
+        config = preset(
+            args.preset, model=args.model, steps=args.steps, dataset=str(Path(dataset).resolve()), init=init
+        )
     trainer = Trainer(config, run_dir)
     if trainer.is_main:
         files = trainer.files

@@ -32,6 +32,7 @@ from animecam.training.data import (
     to_tensor,
 )
 from animecam.training.models import GanModel, build_model
+from animecam.training.models.generator_file import start_from
 from animecam.training.paired import training_dataset
 
 CHECKPOINTS = "checkpoints"
@@ -168,7 +169,10 @@ class Trainer:
         options = {"num_styles": len(self.files.styles), **config.options_for_model()}
         config.model_options = {**config.model_options, config.model: options}
         torch.manual_seed(config.seed)  # identical initial weights on every rank
-        self.model: GanModel = build_model(config.model, options).to(self.device)
+        self.model: GanModel = build_model(config.model, options)
+        if config.init is not None:
+            start_from(self.model, config.init)
+        self.model.to(self.device)
         multiple = getattr(self.model.generator, "size_multiple", 1)
         if config.image_size % multiple:
             raise UserError(f"image_size {config.image_size} must be a multiple of {multiple} for this model")

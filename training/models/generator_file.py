@@ -51,3 +51,23 @@ def load_generator(path: str | Path) -> tuple[str, nn.Module]:
             f"unexpected {len(unexpected)} tensors); was it written by another version?"
         )
     return name, generator
+
+
+def start_from(model: GanModel, source: str | Path) -> None:
+    """Loads the generator weights of a generator file or a style pack folder (its
+    weights.safetensors) into `model`'s generator, in place: a run that fine-tunes them."""
+    source = Path(source)
+    path = source / "weights.safetensors" if source.is_dir() else source
+    name, generator = load_generator(path)
+    if name != model.name:
+        raise UserError(
+            f"{source} holds a {name} generator but this run trains {model.name}: pass --model {name}"
+        )
+    try:
+        model.generator.load_state_dict(generator.state_dict())
+    except RuntimeError as err:
+        first = str(err).splitlines()[1:2] or [str(err)]
+        raise UserError(
+            f"{source} does not fit this run's generator ({first[0].strip()}): its options (width, number of "
+            "styles) differ; train on a dataset with as many styles as the pack has"
+        ) from None
