@@ -8,7 +8,9 @@ from the per-frame stylised output (mean absolute difference and PSNR): a good s
 most of the warping error while staying close to the per-frame look.
 
 Crop matrices come from the astronaut's landmarks found once in the photo and carried by the known
-motion (no tracker noise), or with --tracker from the real FaceTracker.
+motion (no tracker noise), or with --tracker from the real FaceTracker. The last row is the live
+pipeline's default: the face drawn every second frame, the frames between carrying the last drawing
+with the face's motion (TemporalSmoother.carry).
 
     python bench/temporal.py [--frames 150] [--style anime] [--amount 0.6] [--tracker] [--json]
 """
@@ -162,12 +164,26 @@ def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[
 
         return step
 
+    def every_other(amount: float) -> Callable[[int], np.ndarray]:
+        """The live pipeline's default (redraw_every=2): odd frames carry the last drawing."""
+        filt = TemporalSmoother(SmootherConfig())
+
+        def step(index: int) -> np.ndarray:
+            matrix = clip.matrices[index][:2]
+            carried = filt.carry(0, clip.crops[index], matrix) if index % 2 else None
+            if carried is not None:
+                return carried
+            return filt.smooth(0, stylised[index], clip.crops[index], matrix, amount)
+
+        return step
+
     methods: dict[str, Callable[[int], np.ndarray]] = {
         "none": lambda index: stylised[index],
         f"ema a={EMA_ALPHA}": ema(),
         f"smoother {amount}": smoother(SmootherConfig(), amount),
         f"smoother {amount} no flow": smoother(SmootherConfig(flow=False), amount),
         "smoother 1.0": smoother(SmootherConfig(), 1.0),
+        f"smoother {amount}, drawn every 2nd frame": every_other(amount),
     }
     results = {}
     for name, method in tqdm(methods.items(), desc="methods", unit="method"):
