@@ -53,6 +53,9 @@ class PipelineConfig:
     # its last drawing is moved with it (the smoother's motion) unless the face changed more than
     # motion explains (a blink, a word, a hand), which is drawn at once. 1 = draw every frame.
     redraw_every: int = 2
+    # OpenCV's worker threads spin between calls: on 2 cores its default pool cost 13 ms of CPU per
+    # frame and 2 fps (the decode thread lost its core), so the pipeline sets this (0 = OpenCV's own).
+    opencv_threads: int = 1
     stats_window: int = 120  # frames the per-stage medians are taken over
     max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)

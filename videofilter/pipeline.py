@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import cv2
+
 from animecam.core.frames import FrameResult, FrameSink, FrameSource
 from animecam.core.style import Style
 from animecam.videofilter.frame_filter import FaceFilter, PipelineConfig, draw_faces, style_thumbnail
@@ -150,6 +152,8 @@ class Pipeline:
     def start(self) -> None:
         if self._threads:
             raise RuntimeError("a pipeline can be started once")
+        if self.config.opencv_threads > 0:
+            cv2.setNumThreads(self.config.opencv_threads)  # process-wide in OpenCV
         for target, name in (
             (self._capture, "capture"),
             (self._process, "process"),
