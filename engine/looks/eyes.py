@@ -166,10 +166,15 @@ def tone_eye_area(
     # Only the eye itself goes nearly black; the socket and the face's side keep a shadow tone
     # (a dark photo shadow there read as a smudge).
     floor = 0.15 + 0.4 * clamp((radius - 0.3) / 0.3, 0.0, 1.0)
-    region *= clamp(np.maximum(gain, floor), 0.15, 1.04)[..., None]
+    shade = clamp(np.maximum(gain, floor), 0.15, 1.04)
+    cv2.multiply(region, cv2.merge([shade, shade, shade]), dst=region)  # in place, 3x numpy's broadcast
     above = clamp((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
     brow = clamp((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
-    region += (params.brow_ink * brow)[..., None] * (brow_colour - region)
+    rows, cols = np.nonzero(brow.any(axis=1))[0], np.nonzero(brow.any(axis=0))[0]
+    if len(rows):  # only the brows' box is blended
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        ink = (params.brow_ink * brow[box])[..., None]
+        region[box] += ink * (brow_colour - region[box])
     for eye in eyes:
         if eye.openness >= 0.2:
             _colour_opening(region, relative, gain, eye, (x0, y0), xs, ys, unit, params)
