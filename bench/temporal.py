@@ -208,10 +208,10 @@ def main() -> None:
         return
     crops = "tracker" if args.tracker else "exact motion"
     print(f"\n{args.frames} frames, style {args.style}, crops from {crops}")
-    print(f"{'method':<26}{'warp MSE':>10}{'vs none':>9}{'|d| to per-frame':>18}{'PSNR dB':>9}"
+    print(f"{'method':<40}{'warp MSE':>10}{'vs none':>9}{'|d| to per-frame':>18}{'PSNR dB':>9}"
           f"{'brightness':>12}{'ms':>7}")
     for name, r in results.items():
-        print(f"{name:<26}{r['warp_mse']:>10.2f}{-r['warp_reduction']:>+9.0%}{r['distance']:>18.2f}"
+        print(f"{name:<40}{r['warp_mse']:>10.2f}{-r['warp_reduction']:>+9.0%}{r['distance']:>18.2f}"
               f"{r['psnr_db']:>9.1f}{r['brightness']:>+12.2f}{r['ms']:>7.2f}")
 
 
