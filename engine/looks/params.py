@@ -100,7 +100,7 @@ LOOKS: dict[str, LookParams] = {
     # eyes by the warp would, but the magnification moved a still face's drawn eyes by 0.6-0.8 px
     # under landmark noise (tests/test_looks.py allows 0.35), so the lash lines carry the eyes.
     "anime": replace(_BASE, photo_detail=0.8, warp=WarpParams(eyes=0.0, nose=0.04, mouth=0.0, chin=0.04)),
-    # Soft shoujo: rosier and lighter, thin brown lines, sparkling larger eyes, pastel palette.
+    # Soft shoujo: rosier and lighter, thin brown lines, sparkling eyes (three catch lights), pastel palette.
     "shoujo": replace(
         _BASE,
         ink=replace(_BASE.ink, colour=(60, 60, 100), outline_width=1.9, line_width=1.2),
@@ -115,7 +115,7 @@ LOOKS: dict[str, LookParams] = {
         ),
         hair=replace(_BASE.hair, saturation=1.0, lightness=10.0, clump_depth=0.72, highlight=0.75),
         eyes=replace(_BASE.eyes, lid_width=2.6, catch_lights=3, sclera=0.8),
-        warp=replace(_BASE.warp, eyes=0.1, chin=0.08),
+        warp=replace(_BASE.warp, eyes=0.0, chin=0.08),  # an eye warp moved a still face's eyes 0.6 px
         background_levels=6,
         background_saturation=0.85,
         paper_tint=(0.97, 1.0, 1.03),
