@@ -10,7 +10,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from .arrays import clamp
+from .arrays import clamp, mix
 from .params import HairParams, LookParams
 from .regions import FaceFrame, Regions
 
@@ -87,14 +87,14 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     fields = cv2.resize(fields, (size, size), interpolation=cv2.INTER_LINEAR)
     clumps = clamp(fields[..., 0] * 12.0, 0.0, 1.0) * regions.hair
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
-    tone = base_bgr + clumps[..., None] * (shade_bgr - base_bgr)
+    tone = mix(base_bgr, clumps, shade_bgr)
     if p.highlight > 0 and not regions.hat_like:
         band = clamp(fields[..., 1] * 40.0, 0.0, 1.0) * clamp(fields[..., 2] * 40.0, 0.0, 1.0)
         glow = base.copy()
         glow[0] = min(base[0] + 22.0, 96.0)
         glow[1:] *= 0.8
         alpha = p.highlight * band * (1.0 - clumps * 0.6)
-        tone += alpha[..., None] * (lab_to_bgr(glow) - tone)
+        tone = mix(tone, alpha, lab_to_bgr(glow))
     return tone
 
 
@@ -178,20 +178,15 @@ def colour_layer(
     base, shadow = skin_tones(params, regions)
     base_bgr, shadow_bgr = lab_to_bgr(base), lab_to_bgr(shadow) * np.float32(params.skin.shadow_tint)
     shade = skin_shadow(regions, frame, scale)
-    skin = base_bgr + shade[..., None] * (shadow_bgr - base_bgr)
-    face = regions.face[..., None]
-    picture += face * (skin - picture)
-    neck = regions.neck[..., None]
-    picture += neck * (shadow_bgr - picture)
-    hair = hair_layer(params, regions, frame, half_bgr.shape[0], scale)
-    picture += regions.hair[..., None] * (hair - picture)
+    picture = mix(picture, regions.face, mix(base_bgr, shade, shadow_bgr))
+    picture = mix(picture, regions.neck, shadow_bgr)
+    picture = mix(picture, regions.hair, hair_layer(params, regions, frame, half_bgr.shape[0], scale))
     if regions.cover.any():  # a cap: flat, its own colour, a darker band along its lower edge
         cover = lab_to_bgr(regions.cover_lab) * np.float32(1.08)
         brim = cv2.GaussianBlur(regions.cover, (0, 0), 0.06 * frame.unit * scale)
         shade = clamp((1.0 - brim) * 3.0 - 0.2, 0.0, 1.0) * regions.cover
-        cap = cover[None, None, :] * (1.0 - 0.3 * shade[..., None])
-        picture += regions.cover[..., None] * (cap - picture)
+        cap = mix(cover, 0.3 * shade, np.float32([0, 0, 0]))
+        picture = mix(picture, regions.cover, cap)
     # A beard is one flat tone between the skin's shadow and the hair (strokes are drawn on top).
     beard = 0.45 * shadow_bgr + 0.55 * lab_to_bgr(regions.hair_lab)
-    picture += regions.beard[..., None] * (beard - picture)
-    return picture
+    return mix(picture, regions.beard, beard)
