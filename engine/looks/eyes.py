@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .arrays import clamp
+from .arrays import clamp, mix
 from .ink import paint, stroke_outline
 from .params import EyeParams
 from .regions import FaceFrame, pixel_centres
@@ -245,11 +245,12 @@ def _colour_opening(
     opening = clamp(np.minimum(bys - 0.5 - lid_row, bottom - bys + 0.5) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
     dark = clamp(-rel / 30.0, 0.0, 1.0)
     tint = opening * dark * params.iris_colour
-    sub += tint[..., None] * (_vivid(eye.iris_bgr) * clamp(gain[box], 0.2, 1.0)[..., None] - sub)
+    shaded = clamp(gain[box], 0.2, 1.0)
+    sub[...] = mix(sub, tint, _vivid(eye.iris_bgr) * cv2.merge([shaded, shaded, shaded]))
     # Only what is nearly as light as the skin is the white of the eye: a blurred or shadowed eye
     # would otherwise glow.
     sclera = opening * clamp((rel + 14.0) / 8.0, 0.0, 1.0) * params.sclera
-    sub += sclera[..., None] * (np.float32([250, 248, 246]) - sub)
+    sub[...] = mix(sub, sclera, np.float32([250, 248, 246]))
 
 
 def draw_eyes(

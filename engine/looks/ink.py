@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .arrays import clamp
+from .arrays import clamp, mix
 from .params import InkParams
 
 
@@ -92,6 +92,5 @@ def paint(canvas: np.ndarray, polygons: list[np.ndarray], colour: np.ndarray, al
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     for polygon in polygons:
         cv2.fillPoly(mask, [np.round((polygon - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-    cover = mask.astype(np.float32)[..., None] * (alpha / 255.0)
-    region = canvas[y0:y1, x0:x1]
-    region += cover * (np.asarray(colour, np.float32) - region)
+    cover = mask.astype(np.float32) * np.float32(alpha / 255.0)
+    canvas[y0:y1, x0:x1] = mix(canvas[y0:y1, x0:x1], cover, colour)

@@ -153,7 +153,7 @@ def flat_scene(params: LookParams, half_bgr: np.ndarray, background: np.ndarray)
     small = cv2.resize(half_bgr, small_size, interpolation=cv2.INTER_AREA)
     behind = cv2.resize(background, small_size, interpolation=cv2.INTER_AREA)
     flat = cv2.medianBlur(cv2.bilateralFilter(small, 5, 40.0, 3.0), 3).astype(np.float32)
-    flat += behind[..., None] * (_graded_background(small, behind) - flat)
+    flat = mix(flat, behind, _graded_background(small, behind))
     lab = cv2.cvtColor(clamp(flat, 0, 255).astype(np.uint8), cv2.COLOR_BGR2Lab).astype(np.float32)
     levels = max(params.background_levels - 1, 1)
     light = lab[..., 0] / 255.0

@@ -153,7 +153,8 @@ class LookStyle:
         if p.manga.enabled:
             out = self._halftone(canvas)
         else:
-            canvas *= np.float32(p.paper_tint)
+            if p.paper_tint != (1.0, 1.0, 1.0):
+                canvas *= np.float32(p.paper_tint)
             out = cv2.convertScaleAbs(canvas)  # rounds and saturates; the canvas is never negative
         if strength < 1.0:
             out = cv2.addWeighted(out, strength, crop, 1.0 - strength, 0.0)
@@ -190,7 +191,8 @@ class LookStyle:
         fine = cv2.GaussianBlur(photo_light[y0:y1, x0:x1], (0, 0), 1.2 * self.input_size / 256.0)
         detail = clamp(fine - blurred[y0:y1, x0:x1], -30.0, 30.0)
         gain = 1.0 + np.float32(self.params.photo_detail / 40.0) * detail * zone[y0:y1, x0:x1]
-        canvas[y0:y1, x0:x1] *= gain[..., None]
+        box = canvas[y0:y1, x0:x1]
+        cv2.multiply(box, cv2.merge([gain, gain, gain]), dst=box)
 
     def _levels(self, half: np.ndarray) -> np.ndarray:
         """Stretches a dim or flat crop's lightness (at most 2.5x) so regions and tones have contrast;
