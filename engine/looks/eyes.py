@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .arrays import clamp, mix
+from .arrays import clamp, mix, percentiles
 from .ink import paint, stroke_outline
 from .params import EyeParams
 from .regions import FaceFrame, pixel_centres
@@ -42,20 +42,6 @@ class EyeShape:
     lid: np.ndarray  # (3,) quadratic a, b, c: upper lid row = a t^2 + b t + c, t -1..1 across the eye
 
 
-def _percentiles(values: np.ndarray, qs: tuple[float, ...]) -> list[float]:
-    """np.percentile's (linear) values for `qs` from one partial sort: np.percentile costs ~100 us
-    a call on a small patch, mostly overhead."""
-    flat = values.reshape(-1)
-    spots = [q / 100.0 * (flat.size - 1) for q in qs]
-    ranks = sorted({min(int(i) + k, flat.size - 1) for i in spots for k in (0, 1)})
-    ordered = np.partition(flat, ranks)
-    values = []
-    for spot in spots:
-        low, high = ordered[int(spot)], ordered[min(int(spot) + 1, flat.size - 1)]
-        values.append(float(low + (spot - int(spot)) * (high - low)))
-    return values
-
-
 def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int) -> np.ndarray:
     """np.polyfit(x, y, degree, w=w) (highest power first) by its normal equations: a 2x2 or 3x3
     solve instead of polyfit's scaled SVD, which cost ~150 us for a dozen points."""
@@ -67,7 +53,7 @@ def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int) -> np.ndarray
 
 def _darkness(patch: np.ndarray) -> np.ndarray:
     """0..1 how much darker than the surrounding skin a pixel is (the eye's lashes, iris, pupil)."""
-    dark, bright = _percentiles(patch, (3.0, 80.0))
+    dark, bright = percentiles(patch, (3.0, 80.0))
     return clamp((bright - patch) / max(bright - dark, 10.0) * 1.4 - 0.25, 0.0, 1.0)
 
 

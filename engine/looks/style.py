@@ -18,7 +18,7 @@ import numpy as np
 from animecam.core.align import template
 from animecam.core.errors import UserError
 
-from .arrays import clamp
+from .arrays import clamp, percentiles
 from .eyes import draw_eyes, measure_eye, tone_eye_area
 from .features import draw_blush, draw_glasses, draw_mouth, draw_nose, glasses_frames
 from .ink import outlines, xdog
@@ -199,7 +199,7 @@ class LookStyle:
         a median first keeps a dark room's sensor noise from turning into speckle."""
         lab = cv2.cvtColor(cv2.medianBlur(half, 3), cv2.COLOR_BGR2Lab)
         light = lab[..., 0].astype(np.float32)
-        lo, hi = np.percentile(light[::2, ::2], (2.0, 98.0))
+        lo, hi = percentiles(light[::2, ::2], (2.0, 98.0))
         gain = float(clamp(225.0 / max(hi - lo, 1.0), 1.0, 2.5))
         target = 0.5 * (lo + hi) + (128.0 - 0.5 * (lo + hi)) * 0.6
         lab[..., 0] = clamp((light - 0.5 * (lo + hi)) * gain + target, 0, 255).astype(np.uint8)
