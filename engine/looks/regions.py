@@ -29,6 +29,7 @@ _HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellips
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
 _HAIR_SAMPLES = ((0.0, -1.45), (-1.15, -0.85), (1.15, -0.85))  # top of the head, both temples
 _COVER_CONTRAST = 30.0  # colour distance (in noise units) of a cap from the hair below it
+_COVER_CHROMA = 15.0  # and its chroma difference (a, b units)
 
 
 @dataclass(frozen=True)
@@ -218,10 +219,13 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
 
     # A cap or hat over the hair: the top of the head unlike the hair at the temples or forehead
     # (it is then drawn in its own colour, with its own outline, instead of dyeing the hair).
-    # Blonde tops over shadowed temples differ by up to ~15 noise units, caps by 35 or more.
+    # Hair differs from itself in lightness (a blonde top over shadowed temples: 50 L units), a cap
+    # from the hair in colour: only a clear difference of chroma makes the top a cap.
     top, cover_lab = hair_candidates[0], None
     unlike_top = [
-        c for c in hair_refs if _distance(top, c, chroma_weight) > _COVER_CONTRAST * noise
+        c for c in hair_refs
+        if _distance(top, c, chroma_weight) > _COVER_CONTRAST * noise
+        and float(np.hypot(*(top[1:] - c[1:]))) > _COVER_CHROMA
     ]  # fmt: skip
     if unlike_top and any(c is top for c in hair_refs):
         cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
