@@ -126,7 +126,8 @@ LOOKS: dict[str, LookParams] = {
         _BASE,
         ink=replace(_BASE.ink, colour=(20, 20, 20), outline_width=2.8, xdog_threshold=1.8),
         skin=replace(_BASE.skin, blush=0.5, blush_hatching=True),
-        manga=MangaParams(enabled=True),
+        # A finer screen (3 px, was 4) keeps more of the face's tones: room rank-1 30% -> 53%.
+        manga=MangaParams(enabled=True, screentone_period=3.0),
         background_levels=3,
     ),
 }
