@@ -187,9 +187,14 @@ class LookStyle:
         k = self.input_size // zone_half.shape[0]
         y0, y1, x0, x1 = rows[0] * k, (rows[-1] + 1) * k, cols[0] * k, (cols[-1] + 1) * k
         zone = cv2.resize(zone_half, (self.input_size, self.input_size), interpolation=cv2.INTER_LINEAR)
-        blurred = cv2.GaussianBlur(photo_light, (0, 0), 3.0 * self.input_size / 256.0)
+        sigma = 3.0 * self.input_size / 256.0
+        # The wide blur only over the box and the margin its kernel reaches (a third of the crop).
+        m = int(3 * sigma) + 1
+        py0, px0 = max(y0 - m, 0), max(x0 - m, 0)
+        blurred = cv2.GaussianBlur(photo_light[py0 : y1 + m, px0 : x1 + m], (0, 0), sigma)
+        blurred = blurred[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
         fine = cv2.GaussianBlur(photo_light[y0:y1, x0:x1], (0, 0), 1.2 * self.input_size / 256.0)
-        detail = clamp(fine - blurred[y0:y1, x0:x1], -30.0, 30.0)
+        detail = clamp(fine - blurred, -30.0, 30.0)
         gain = 1.0 + np.float32(self.params.photo_detail / 40.0) * detail * zone[y0:y1, x0:x1]
         box = canvas[y0:y1, x0:x1]
         cv2.multiply(box, cv2.merge([gain, gain, gain]), dst=box)
