@@ -186,6 +186,7 @@ def test_window_session_and_pipeline_run_on_one_settings_object(qtbot, store_pat
     qtbot.waitUntil(lambda: window.session.spec == "demo", timeout=WAIT_MS)
     running = window.session.pipeline.config
     assert running.strength == pytest.approx(0.4) and running.mirror and settings.camera == "demo"
+    qtbot.waitUntil(lambda: len(window.panel.style_names()) >= 2, timeout=WAIT_MS)  # the gallery fills
     second = window.panel.style_names()[1]
     window.pick_style(1)
     qtbot.waitUntil(lambda: settings.style == second, timeout=WAIT_MS)

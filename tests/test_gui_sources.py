@@ -50,6 +50,8 @@ def test_missing_camera_shows_the_banner(
     qtbot.waitUntil(window.banner.isVisible, timeout=WAIT_MS)
     assert "/dev/video9" in window.banner.text.text()
     qtbot.waitUntil(lambda: window.panel.camera_combo.count() >= 1, timeout=WAIT_MS)
+    # The gallery fills as its thumbnails are drawn (slow on a loaded machine): wait for two.
+    qtbot.waitUntil(lambda: len(window.panel.style_names()) >= 2, timeout=WAIT_MS)
     window.pick_style(1)  # the rest of the window still works
     qtbot.waitUntil(lambda: window.session.style_name == window.panel.style_names()[1], timeout=WAIT_MS)
     combo = window.panel.camera_combo
