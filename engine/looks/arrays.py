@@ -27,6 +27,13 @@ def mix(picture: np.ndarray, weight: np.ndarray, target: np.ndarray) -> np.ndarr
     return cv2.blendLinear(image(target), image(picture), weight, 1.0 - weight)
 
 
+def scale(picture: np.ndarray, gain: np.ndarray) -> None:
+    """Multiplies an (H, W, 3) float32 picture (or a view into one) by an (H, W) gain, in place, in
+    one OpenCV pass: 3x quicker than numpy's broadcasting of gain[..., None]."""
+    gain = np.asarray(gain, np.float32)
+    cv2.multiply(picture, cv2.merge([gain, gain, gain]), dst=picture)
+
+
 def percentiles(values: np.ndarray, qs: tuple[float, ...]) -> list[float]:
     """np.percentile's (linear) values for `qs` from one partial sort: np.percentile costs ~100 us
     a call on a small patch, mostly overhead."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .arrays import clamp, mix, percentiles
+from .arrays import clamp, mix, percentiles, scale
 from .ink import paint, stroke_outline
 from .params import EyeParams
 from .regions import FaceFrame, pixel_centres
@@ -175,14 +175,13 @@ def tone_eye_area(
     # (a dark photo shadow there read as a smudge).
     floor = 0.15 + 0.4 * clamp((radius - 0.3) / 0.3, 0.0, 1.0)
     shade = clamp(np.maximum(gain, floor), 0.15, 1.04)
-    cv2.multiply(region, cv2.merge([shade, shade, shade]), dst=region)  # in place, 3x numpy's broadcast
+    scale(region, shade)
     above = clamp((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
     brow = clamp((-relative - params.brow_threshold) / 4.0, 0.0, 1.0) * above * weight
     rows, cols = np.nonzero(brow.any(axis=1))[0], np.nonzero(brow.any(axis=0))[0]
     if len(rows):  # only the brows' box is blended
         box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-        ink = (params.brow_ink * brow[box])[..., None]
-        region[box] += ink * (brow_colour - region[box])
+        region[box] = mix(region[box], params.brow_ink * brow[box], brow_colour)
     for eye in eyes:
         if eye.openness >= 0.2:
             _colour_opening(region, relative, gain, eye, (x0, y0), xs, ys, unit, params)
@@ -231,8 +230,9 @@ def _colour_opening(
     opening = clamp(np.minimum(bys - 0.5 - lid_row, bottom - bys + 0.5) * 0.7, 0.0, 1.0) * (np.abs(t) < 1.0)
     dark = clamp(-rel / 30.0, 0.0, 1.0)
     tint = opening * dark * params.iris_colour
-    shaded = clamp(gain[box], 0.2, 1.0)
-    sub[...] = mix(sub, tint, _vivid(eye.iris_bgr) * cv2.merge([shaded, shaded, shaded]))
+    iris = np.full(sub.shape, _vivid(eye.iris_bgr), np.float32)
+    scale(iris, clamp(gain[box], 0.2, 1.0))
+    sub[...] = mix(sub, tint, iris)
     # Only what is nearly as light as the skin is the white of the eye: a blurred or shadowed eye
     # would otherwise glow.
     sclera = opening * clamp((rel + 14.0) / 8.0, 0.0, 1.0) * params.sclera

@@ -18,7 +18,7 @@ import numpy as np
 from animecam.core.align import template
 from animecam.core.errors import UserError
 
-from .arrays import clamp, percentiles
+from .arrays import clamp, percentiles, scale
 from .eyes import draw_eyes, measure_eye, tone_eye_area
 from .features import draw_blush, draw_glasses, draw_mouth, draw_nose, glasses_frames
 from .ink import outlines, xdog
@@ -196,8 +196,7 @@ class LookStyle:
         fine = cv2.GaussianBlur(photo_light[y0:y1, x0:x1], (0, 0), 1.2 * self.input_size / 256.0)
         detail = clamp(fine - blurred, -30.0, 30.0)
         gain = 1.0 + np.float32(self.params.photo_detail / 40.0) * detail * zone[y0:y1, x0:x1]
-        box = canvas[y0:y1, x0:x1]
-        cv2.multiply(box, cv2.merge([gain, gain, gain]), dst=box)
+        scale(canvas[y0:y1, x0:x1], gain)
 
     def _levels(self, half: np.ndarray) -> np.ndarray:
         """Stretches a dim or flat crop's lightness (at most 2.5x) so regions and tones have contrast;
