@@ -103,7 +103,9 @@ class FaceFilter:
         self._style = style
         self._crop_size = style.input_size
         self._since_drawn: dict[int, int] = {}  # face id -> frames since its drawing was made
-        self._drawn_with: tuple[int, float] | None = None  # (id of the style, strength) last drawn
+        # The style object and strength last drawn with (the object itself: an id() can be reused
+        # by a later style once the old one is freed).
+        self._drawn_with: tuple[Style, float] | None = None
 
     @property
     def style(self) -> Style:
@@ -178,9 +180,10 @@ class FaceFilter:
         clock = time.perf_counter
         t = clock()
         out: list[np.ndarray | None] = [None] * len(faces)
-        setting = (id(style), strength)
+        setting = (style, strength)
         every = cfg.redraw_every
-        if setting == self._drawn_with and every > 1:
+        last = self._drawn_with
+        if last is not None and last[0] is style and last[1] == strength and every > 1:
             # At most a 1/N share of the faces is due each frame, the longest-carried first, so
             # faces that appeared together fall out of step and every frame costs about the same.
             age = [self._since_drawn.get(face.id, every) for face in faces]
