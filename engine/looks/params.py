@@ -59,6 +59,11 @@ class EyeParams:
     lash_length: float = 1.05  # the lash line's length vs the measured eye
     lash_drop: float = 0.3  # lash line centre below the lid's top edge, in lash widths (on the lashes)
     catch_lights: int = 2
+    # A drawn anime iris over the toned one: 0..1 opacity, its half width (face units), and how much
+    # taller (face units) the drawn opening is than the real one.
+    iris_drawn: float = 0.9
+    iris_size: float = 0.16
+    taller: float = 0.1
     lower_lid: bool = True
 
 
