@@ -49,7 +49,7 @@ class EyeParams:
     # Toned oval around each eye, brow and socket (face units). Its size carries identity most:
     # 0.6 x 0.45 -> 0.95 x 0.7 took "room" rank-1 43% -> 97% (bench/look.py), as a soft shading.
     zone: tuple[float, float] = (0.95, 0.7)
-    tone_step: float = 12.0  # L units between the posterised tones of the eye area
+    tone_step: float = 16.0  # L units between the eye area's tones (12: blotchier, no more identity)
     tone_residual: float = 0.6  # 0..1 of the photo's tone kept between steps (identity lives there)
     iris_colour: float = 0.6  # 0..1 tint of the iris with the person's own hue, saturated
     sclera: float = 0.85  # 0..1 lift of the white of the eye towards white
