@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from skimage.data import astronaut
+from skimage.data import astronaut, camera
 
 from animecam.core.align import apply, crop_transform, template, warp_to_crop
 from animecam.core.errors import UserError
@@ -289,3 +289,25 @@ def test_strength_goes_from_the_photo_to_the_look_in_even_steps(
     steps = np.diff(distances)
     assert (steps > 0).all(), distances
     assert steps.max() < 2.5 * steps.min(), distances  # no pop anywhere along the slider
+
+
+# YuNet's landmarks on scikit-image's cameraman: a head turned to a near profile (its eyes are 13 px
+# apart, its eyes-to-mouth height 28 px).
+CAMERAMAN_LANDMARKS = np.array(
+    [[235.4, 149.2], [248.4, 149.6], [251.7, 164.6], [235.5, 176.9], [244.9, 177.7]]
+)
+
+
+def test_a_turned_head_is_drawn_at_its_size_not_its_eye_distance(
+    face: tuple[np.ndarray, np.ndarray],
+) -> None:
+    image = cv2.cvtColor(camera(), cv2.COLOR_GRAY2BGR)
+    matrix = crop_transform(CAMERAMAN_LANDMARKS, SIZE)
+    crop, marks = warp_to_crop(image, matrix, SIZE), apply(matrix, CAMERAMAN_LANDMARKS)
+    frame = FaceFrame.from_landmarks(marks)
+    assert frame.squeeze < 0.6 and frame.eye_unit == pytest.approx(np.hypot(*(marks[1] - marks[0])))
+    regions = procedural_style("anime", SIZE).regions(crop, marks)
+    # Sized by the eye distance the face was a small oval in the middle of the head (12% of the crop).
+    assert regions.face_shape.mean() > 0.3
+    # A frontal face keeps the eye distance as its size.
+    assert FaceFrame.from_landmarks(face[1]).squeeze == 1.0

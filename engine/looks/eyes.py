@@ -62,7 +62,7 @@ def _darkness(patch: np.ndarray) -> np.ndarray:
 def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int) -> EyeShape:
     """The shape of eye `index` (0 = right eye, image left) in a full-resolution crop."""
     centre = frame.landmarks[index]
-    unit = frame.unit
+    unit = frame.eye_unit
     hw, hh = int(0.3 * unit) + 1, int(0.2 * unit) + 1
     cx, cy = round(centre[0]), round(centre[1])
     y0, x0 = max(cy - hh, 0), max(cx - hw, 0)
@@ -134,9 +134,9 @@ def _vivid(iris_bgr: np.ndarray) -> np.ndarray:
 
 def _box(frame: FaceFrame, eye: EyeShape, size: int, zone: tuple[float, float]) -> tuple[int, int, int, int]:
     """The window one eye's area is toned in: the zone's oval (turned with the face) and the brow."""
-    half_x = max(_BOX[0], 1.05 * zone[0]) * frame.unit
-    half_y = max(_BOX[1], 1.05 * zone[1] + 0.1) * frame.unit
-    top = eye.centre[1] - half_y - 0.1 * frame.unit  # the brow sits higher than the eye is low
+    half_x = max(_BOX[0], 1.05 * zone[0]) * frame.eye_unit
+    half_y = max(_BOX[1], 1.05 * zone[1] + 0.1) * frame.eye_unit
+    top = eye.centre[1] - half_y - 0.1 * frame.eye_unit  # the brow sits higher than the eye is low
     x0, y0 = int(max(eye.centre[0] - half_x, 0)), int(max(top, 0))
     x1, y1 = int(min(eye.centre[0] + half_x + 1, size)), int(min(eye.centre[1] + half_y + 1, size))
     return x0, y0, x1, y1
@@ -156,7 +156,7 @@ def tone_eye_area(
     x1, y1 = boxes[:, 2:].max(axis=0)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return
-    unit = frame.unit
+    unit = frame.eye_unit
     light = cv2.bilateralFilter(photo_light[y0:y1, x0:x1], 5, 12.0, 2.0)
     relative = np.minimum(light - skin_light, 3.0)  # highlights do not shine through the drawn skin
     step = params.tone_step
@@ -196,8 +196,8 @@ def _nearest_oval(
     best_r: np.ndarray | None = None
     best_v = np.zeros_like(xs)
     for eye in eyes:
-        rx = (xs - np.float32(eye.centre[0])) / np.float32(frame.unit)
-        ry = (ys - np.float32(eye.centre[1] - 0.1 * frame.unit)) / np.float32(frame.unit)
+        rx = (xs - np.float32(eye.centre[0])) / np.float32(frame.eye_unit)
+        ry = (ys - np.float32(eye.centre[1] - 0.1 * frame.eye_unit)) / np.float32(frame.eye_unit)
         u = rx * np.float32(frame.across[0]) + ry * np.float32(frame.across[1])
         v = rx * np.float32(frame.down[0]) + ry * np.float32(frame.down[1])
         r = np.sqrt((u / np.float32(zone[0])) ** 2 + (v / np.float32(zone[1])) ** 2)
@@ -316,7 +316,7 @@ def draw_eyes(
 def _eye_shapes(
     eye: EyeShape, frame: FaceFrame, params: EyeParams, strokes: list[np.ndarray], lights: list[np.ndarray]
 ) -> None:
-    unit = frame.unit
+    unit = frame.eye_unit
     half_w = 0.5 * eye.width * params.lash_length
     t = np.linspace(-1.0, 1.0, 17)
     lid_w = params.lid_width * unit / 64.0

@@ -23,7 +23,7 @@ def _window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) ->
 def draw_nose(canvas: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float) -> None:
     """A small tick on the shadow side of the nose tip."""
     tip = frame.landmarks[2]
-    u, d = frame.unit * frame.across, frame.unit * frame.down
+    u, d = frame.eye_unit * frame.across, frame.unit * frame.down
     points = np.array([tip + 0.05 * u - 0.06 * d, tip + 0.075 * u, tip + 0.03 * u + 0.02 * d])
     stroke(canvas, points, np.array([0.4, 1.0, 0.7]) * width, colour)
 
@@ -107,7 +107,7 @@ def draw_blush(canvas: np.ndarray, frame: FaceFrame, params: LookParams, ink: np
 def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
     """Rims of glasses as two ellipses in crop pixels, when edges ring both eyes and cross the
     bridge of the nose; None when there are no glasses."""
-    unit = frame.unit
+    unit = frame.eye_unit
     bridge, _, _ = _window(edge_ink, frame.centre - 0.05 * unit * frame.down, (0.1 * unit, 0.15 * unit))
     if bridge.size == 0 or bridge.max(axis=1).max() < 0.5:
         return None

@@ -19,8 +19,8 @@ import numpy as np
 from .arrays import clamp
 
 # The stylised face outline in face units (x along the eye line, y down from the eyes' midpoint,
-# one unit = the distance between the eyes), right half; mirrored for the left. Anime faces are
-# wider at the cheekbones and end in a small pointed chin.
+# one unit = the distance between the eyes of a frontal face), right half; mirrored for the left.
+# Anime faces are wider at the cheekbones and end in a small pointed chin.
 _FACE_HALF = np.array(
     [[0.0, -1.12], [0.55, -1.05], [0.88, -0.72], [1.02, -0.25], [1.04, 0.25], [0.98, 0.75],
      [0.82, 1.18], [0.56, 1.55], [0.27, 1.8], [0.0, 1.9]],
@@ -30,6 +30,9 @@ _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheek
 _HAIR_SAMPLES = ((0.0, -1.45), (-1.15, -0.85), (1.15, -0.85))  # top of the head, both temples
 _COVER_CONTRAST = 30.0  # colour distance (in noise units) of a cap from the hair below it
 _COVER_CHROMA = 15.0  # and its chroma difference (a, b units)
+# A frontal face's eye distance is about 1.09x the eyes-to-mouth height (median over bench/look.py's
+# faces, 5-95%: 0.92-1.16). Below 1.0 the head is turned: the eye line is foreshortened, not small.
+_TURNED_RATIO = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,23 +41,33 @@ class FaceFrame:
 
     landmarks: np.ndarray  # (5, 2): right eye, left eye, nose tip, right and left mouth corner
     centre: np.ndarray  # midpoint of the eyes
-    unit: float  # eye distance in pixels
+    unit: float  # the face's size in pixels: the eye distance, or for a turned head what it would be
     across: np.ndarray  # unit vector from the right eye to the left eye (image left -> right)
     down: np.ndarray  # unit vector perpendicular to it, towards the mouth
     yaw: float  # nose offset across, in face units: 0 frontal, about +-0.4 at three quarters
+    squeeze: float = 1.0  # how much a turn foreshortens the face across: eye distance / unit
+
+    @property
+    def eye_unit(self) -> float:
+        """The eye distance in pixels (the eyes' own scale: a turned head's eyes stay near each other)."""
+        return self.unit * self.squeeze
 
     @classmethod
     def from_landmarks(cls, landmarks: np.ndarray) -> FaceFrame:
         points = np.asarray(landmarks, np.float64).reshape(5, 2)
         centre = points[:2].mean(axis=0)
         span = points[1] - points[0]
-        unit = max(float(np.hypot(*span)), 1e-3)
-        across = span / unit
+        eyes = max(float(np.hypot(*span)), 1e-3)
+        across = span / eyes
         down = np.array([-across[1], across[0]])
         mouth_mid = points[3:].mean(axis=0)
         # The nose tip and the mouth both move across when the head turns; averaging steadies it.
         offset = 0.6 * (points[2] - centre) @ across + 0.4 * (mouth_mid - centre) @ across
-        return cls(points, centre, unit, across, down, float(clamp(offset / unit, -0.7, 0.7)))
+        yaw = float(clamp(offset / eyes, -0.7, 0.7))
+        # A profile's eyes are close together while its face is not small: sized by its height, the
+        # face outline and hair cover the head instead of a small oval in its middle.
+        unit = max(eyes, _TURNED_RATIO * float((mouth_mid - centre) @ down))
+        return cls(points, centre, unit, across, down, yaw, eyes / unit)
 
     def to_pixels(self, face_xy: np.ndarray) -> np.ndarray:
         """(K, 2) face units -> crop pixels."""
@@ -84,7 +97,10 @@ class FaceFrame:
         left = _FACE_HALF[::-1][1:-1] * [widths[1], 1.0]
         shape = np.vstack([right, left])
         x, y = shape[:, 0], shape[:, 1]
-        # Turning: the far side narrows, the near side widens, the chin follows the nose.
+        # Turning: the side the nose points to narrows (foreshortened as the eye line is: a profile's
+        # face ends near its nose), the other widens (a profile's cheek reaches the ear), the chin
+        # follows the nose.
+        x = x * np.where(x * self.yaw > 0, self.squeeze, 1.0 + 0.3 * (1.0 - self.squeeze))
         x = x - 0.55 * self.yaw * np.abs(x) + 0.7 * self.yaw * np.maximum(y, 0.0) / 1.9
         return self.to_pixels(np.column_stack([x, y]))
 
@@ -234,7 +250,10 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     d_skin = _distance(lab, skin_lab, chroma_weight) / noise
     d_hair = np.min([_distance(lab, c, chroma_weight) for c in hair_refs or [hair_lab]], axis=0) / noise
     d_bg = np.min([_distance(lab, b, chroma_weight) for b in backgrounds], axis=0) / noise
-    head = ((fx - _HEAD_CENTRE[0]) / _HEAD_AXES[0]) ** 2 + ((fy - _HEAD_CENTRE[1]) / _HEAD_AXES[1]) ** 2
+    # A turned head's mass lies behind its face (away from the nose) and its front is foreshortened.
+    turned = (1.0 - frame.squeeze) * float(np.sign(frame.yaw))
+    head_x = (fx - np.float32(_HEAD_CENTRE[0] - turned)) / np.float32(_HEAD_AXES[0] - 0.4 * abs(turned))
+    head = head_x**2 + ((fy - _HEAD_CENTRE[1]) / _HEAD_AXES[1]) ** 2
     template_shape = _polygon_mask(frame.face_outline(), size, scale)
     inner_face = cv2.GaussianBlur(template_shape, (0, 0), 0.15 * frame.unit * scale)
     cost_skin = d_skin - 2.0 * inner_face
