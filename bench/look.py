@@ -30,7 +30,7 @@ from faces_id import SAME_PERSON_COSINE, FaceId
 from look_faces import ASTRONAUT, Face, build_faces, webcam_people
 
 from animecam.core.align import apply, crop_transform, invert, warp_to_crop
-from animecam.core.style import Style
+from animecam.core.style import Style, crop_framing
 from animecam.engine.looks import PROCEDURAL_STYLES, procedural_style
 
 SIZE = 256
@@ -42,7 +42,7 @@ def drawn_crops(faces: list[Face], look: str) -> tuple[list[np.ndarray], list[np
     style = procedural_style(look)
     photos, drawn, marks = [], [], []
     for face in faces:
-        matrix = crop_transform(face.landmarks, SIZE)
+        matrix = crop_transform(face.landmarks, SIZE, crop_framing(style))
         crop = warp_to_crop(face.image, matrix, SIZE)
         points = apply(matrix, face.landmarks)
         photos.append(crop)
@@ -129,7 +129,7 @@ def evaluate(face_id: FaceId, faces: list[Face], room: list[Face], looks: list[s
         "looks": {},
     }
     for look in looks:
-        matrix = crop_transform(faces[0].landmarks, SIZE)
+        matrix = crop_transform(faces[0].landmarks, SIZE, crop_framing(procedural_style(look)))
         crop, points = warp_to_crop(faces[0].image, matrix, SIZE), apply(matrix, faces[0].landmarks)
         results["looks"][look] = {
             **timing(look, crop, points),
@@ -168,11 +168,12 @@ def write_sheet(face_id: FaceId, faces: list[Face], looks: list[str], path: Path
     by_name = {f.name: f for f in faces}
     rows = []
     tile = 176
+    framing = crop_framing(procedural_style(looks[0]))  # the built-in looks share one framing
     for name in chosen:
         face = by_name.get(name)
         if face is None:
             continue
-        matrix = crop_transform(face.landmarks, SIZE)
+        matrix = crop_transform(face.landmarks, SIZE, framing)
         crop = warp_to_crop(face.image, matrix, SIZE)
         points = apply(matrix, face.landmarks)
         cells = [crop] + [procedural_style(look).stylize(crop[None], points[None])[0] for look in looks]
@@ -185,7 +186,7 @@ def write_sheet(face_id: FaceId, faces: list[Face], looks: list[str], path: Path
         frame = pair.copy()
         for row in detections:
             marks = row[4:14].reshape(5, 2)
-            matrix = crop_transform(marks, SIZE)
+            matrix = crop_transform(marks, SIZE, framing)
             crop = warp_to_crop(pair, matrix, SIZE)
             art = procedural_style(look).stylize(crop[None], apply(matrix, marks)[None])[0]
             frame = _paste(frame, art, matrix)

@@ -25,6 +25,7 @@ from scene import still_frames  # bench/scene.py: this folder is on the path whe
 
 from animecam.core.align import apply, crop_transform
 from animecam.core.frames import Frame
+from animecam.core.style import crop_framing
 from animecam.engine.styles import load_style
 from animecam.videofilter.pipeline import FaceFilter, PipelineConfig
 
@@ -47,7 +48,7 @@ def run(frames: int, noise: float, style_name: str, smoothing: float) -> dict[st
             raise SystemExit(f"expected one face in frame {index}, found {len(result.faces)}")
         landmarks = result.faces[0].landmarks
         frame_points.append(landmarks)
-        crop_points.append(apply(crop_transform(landmarks, style.input_size), landmarks))
+        crop_points.append(apply(crop_transform(landmarks, style.input_size, crop_framing(style)), landmarks))
         outputs.append(result.output.image)
         eyes = landmarks[:2] if eyes is None else eyes
     points = np.array(crop_points[WARM_UP:])  # (T, 5, 2)

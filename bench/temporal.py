@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from animecam.core.align import apply, crop_transform, warp_to_crop
+from animecam.core.align import DEFAULT_ALIGN, AlignConfig, apply, crop_transform, warp_to_crop
+from animecam.core.style import crop_framing
 from animecam.engine.looks import procedural_style
 from animecam.videofilter.demo import PHOTO_CROP, DemoSource
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
@@ -68,7 +69,7 @@ def _square(matrix: np.ndarray) -> np.ndarray:
     return matrix if matrix.shape == (3, 3) else np.vstack([matrix.reshape(2, 3), (0.0, 0.0, 1.0)])
 
 
-def load_clip(frames: int, size: int, use_tracker: bool) -> Clip:
+def load_clip(frames: int, size: int, use_tracker: bool, framing: AlignConfig = DEFAULT_ALIGN) -> Clip:
     source = DemoSource(seconds=frames / 30.0, fps=30.0)  # the light ramp spans the whole clip
     photo = source.photo
     tracker = FaceTracker(TrackerConfig())
@@ -90,7 +91,7 @@ def load_clip(frames: int, size: int, use_tracker: bool) -> Clip:
             landmarks = faces[0].landmarks
         else:
             landmarks = apply(motion[:2], photo_landmarks)
-        matrix = crop_transform(landmarks, size)
+        matrix = crop_transform(landmarks, size, framing)
         clip.crops.append(warp_to_crop(frame.image, matrix, size))
         clip.matrices.append(_square(matrix))
         clip.motions.append(motion)
@@ -140,7 +141,7 @@ def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.nda
 
 def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[str, dict[str, float]]:
     style = procedural_style(style_name)
-    clip = load_clip(frames, style.input_size, use_tracker)
+    clip = load_clip(frames, style.input_size, use_tracker, crop_framing(style))
     stylised = [
         style.stylize(crop[None], landmarks=points[None])[0]
         for crop, points in tqdm(zip(clip.crops, clip.landmarks, strict=True), desc="stylise", unit="crop")

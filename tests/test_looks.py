@@ -95,7 +95,7 @@ def test_contract_and_determinism(name: str, face: tuple[np.ndarray, np.ndarray]
     assert np.array_equal(out[1], style.stylize(batch[1:], landmarks=points[1:])[0])  # a batch is its crops
     # Without landmarks the canonical template is used.
     assert np.array_equal(
-        style.stylize(crop[None]), style.stylize(crop[None], landmarks=template(SIZE)[None])
+        style.stylize(crop[None]), style.stylize(crop[None], landmarks=template(SIZE, style.align)[None])
     )
     assert np.abs(out[0].astype(np.int16) - crop).mean() > 15.0  # drawn, not filtered
 

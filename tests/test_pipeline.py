@@ -258,3 +258,27 @@ def test_two_faces_take_turns_so_every_frame_draws_one() -> None:
         per_frame.append(style.drawn - before)
     assert per_frame[0] == 2  # both new
     assert per_frame[3:] == [1] * 7  # then one each frame, not two and none in turn
+
+
+def test_a_style_gets_its_crops_in_the_framing_it_asks_for() -> None:
+    from animecam.core.align import DEFAULT_ALIGN, AlignConfig, template
+
+    class Framed:
+        name, input_size = "framed", 128
+
+        def __init__(self, align: AlignConfig | None) -> None:
+            if align is not None:
+                self.align = align
+            self.seen: list[np.ndarray] = []
+
+        def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+            assert landmarks is not None
+            self.seen.append(landmarks[0])
+            return crops.copy()
+
+    wide = AlignConfig(eye_distance=0.2, eye_line_y=0.55)
+    for align, expected in ((wide, wide), (None, DEFAULT_ALIGN)):
+        style = Framed(align)
+        FaceFilter(style, PipelineConfig(scene=False)).process(Frame(_portrait(), 0, 0.0))
+        # The crop's landmarks sit where that framing's template puts them (within a few pixels).
+        assert np.abs(style.seen[0] - template(128, expected)).max() < 4.0

@@ -28,7 +28,7 @@ import numpy as np
 from animecam.core.align import apply, crop_transform, warp_to_crop
 from animecam.core.frames import Frame, FrameResult
 from animecam.core.samples import astronaut_bgr
-from animecam.core.style import Style
+from animecam.core.style import Style, crop_framing
 from animecam.engine.scene import SceneConfig, SceneRenderer, scene_look_for
 from animecam.videofilter.compose import Compositor, CompositorConfig, mix_with_photo
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
@@ -145,7 +145,8 @@ class FaceFilter:
         if faces and strength > 0.0:
             size = style.input_size
             t = clock()
-            matrices = [crop_transform(face.landmarks, size) for face in faces]
+            framing = crop_framing(style)
+            matrices = [crop_transform(face.landmarks, size, framing) for face in faces]
             crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
             points = np.stack([apply(m, face.landmarks) for face, m in zip(faces, matrices, strict=True)])
             ms["align"] = (clock() - t) * 1e3
@@ -233,7 +234,7 @@ def style_thumbnail(style: Style, size: int = 96) -> np.ndarray:
     faces = FaceTracker(TrackerConfig()).update(photo, 0.0)
     if not faces:
         raise RuntimeError("the face detector found no face in the reference photo")
-    matrix = crop_transform(faces[0].landmarks, style.input_size)
+    matrix = crop_transform(faces[0].landmarks, style.input_size, crop_framing(style))
     crop = warp_to_crop(photo, matrix, style.input_size)
     out = stylize(style, crop[None], apply(matrix, faces[0].landmarks)[None])[0]
     return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)

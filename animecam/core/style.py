@@ -8,6 +8,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from animecam.core.align import DEFAULT_ALIGN, AlignConfig
+
 
 @runtime_checkable
 class Style(Protocol):
@@ -16,14 +18,24 @@ class Style(Protocol):
     `stylize` takes an (N, S, S, 3) uint8 BGR array, S == `input_size`, N >= 1, and returns a
     new array of the same shape and dtype. `landmarks`, when given, is (N, 5, 2) float: each crop's
     5 landmarks (YuNet order, crop pixels, smoothed by the tracker); None means the canonical
-    `align.template(S)`. Styles that only look at pixels accept and ignore it. It must be safe to
-    call from one worker thread while another thread calls `set_style` / `set_style_mix`.
+    `align.template(S, crop_framing(style))`. Styles that only look at pixels accept and ignore
+    it. It must be safe to call from one worker thread while another thread calls `set_style` /
+    `set_style_mix`.
+
+    A style may also have an `align` attribute (an `AlignConfig`): the framing it wants its crops
+    in (see `crop_framing`); without one, crops are FFHQ-framed as the engines were trained.
     """
 
     name: str
     input_size: int
 
     def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray: ...
+
+
+def crop_framing(style: Style) -> AlignConfig:
+    """How `style` wants its crops framed: its `align` attribute, else the FFHQ default."""
+    framing = getattr(style, "align", DEFAULT_ALIGN)
+    return framing if isinstance(framing, AlignConfig) else DEFAULT_ALIGN
 
 
 @runtime_checkable

@@ -31,8 +31,9 @@ _HAIR_SAMPLES = ((0.0, -1.45), (-1.15, -0.85), (1.15, -0.85))  # top of the head
 _COVER_CONTRAST = 30.0  # colour distance (in noise units) of a cap from the hair below it
 _COVER_CHROMA = 15.0  # and its chroma difference (a, b units)
 # A frontal face's eye distance is about 1.09x the eyes-to-mouth height (median over bench/look.py's
-# faces, 5-95%: 0.92-1.16). Below 1.0 the head is turned: the eye line is foreshortened, not small.
-_TURNED_RATIO = 1.0
+# faces, 5-95%: 0.92-1.16). Below 0.85 the head is turned: the eye line is foreshortened, not small
+# (at 1.0 the astronaut's own noisy mouth points resized her drawing on a still face).
+_TURNED_RATIO = 0.85
 
 
 @dataclass(frozen=True)

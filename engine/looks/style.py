@@ -15,7 +15,7 @@ from dataclasses import fields, replace
 import cv2
 import numpy as np
 
-from animecam.core.align import template
+from animecam.core.align import AlignConfig, template
 from animecam.core.errors import UserError
 
 from .arrays import clamp, percentiles, scale
@@ -44,6 +44,12 @@ class _Clock:
             self.last = now
 
 
+# The looks draw the whole head: framed a little wider and lower than FFHQ's crop (eyes 0.25 of the
+# side apart, at 0.47 of its height), the crown and the hair's sides fall inside the pasted oval;
+# with FFHQ's framing the hair beyond it came from the scene stage, posterised into blotches.
+HEAD_FRAMING = AlignConfig(eye_distance=0.21, eye_line_y=0.54)
+
+
 class LookStyle:
     """A built-in anime look; stateless between calls, so safe to share between threads."""
 
@@ -55,7 +61,8 @@ class LookStyle:
         self.params = params
         self.name = name
         self.input_size = input_size
-        self._template = template(input_size)
+        self.align = HEAD_FRAMING
+        self._template = template(input_size, self.align)
         # A crop-sized plane of the ink colour for the blend (read-only, shared by calls).
         self._ink = np.full((input_size, input_size, 3), params.ink.colour, np.float32)
         period = params.manga.screentone_period * input_size / 256.0
@@ -68,7 +75,7 @@ class LookStyle:
         self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
     ) -> np.ndarray:
         """(N, S, S, 3) uint8 BGR crops -> the same, drawn. `landmarks` (N, 5, 2) are the crops'
-        YuNet points in crop pixels (smoothed by the tracker); None = the canonical template.
+        YuNet points in crop pixels (smoothed by the tracker); None = the template of its framing.
         `strength` < 1 scales the proportion warp and mixes the drawing with the photo warped the
         same way, so no feature is outlined twice at half strength (the pipeline passes its slider)."""
         size = self.input_size
