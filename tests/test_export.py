@@ -118,3 +118,9 @@ def test_export_refuses_a_run_without_checkpoint(tmp_path: Path, capsys) -> None
     assert main(["train", "export", str(run), "--out", str(tmp_path / "pack")]) == 2
     assert "no checkpoint" in capsys.readouterr().err
     assert main(["train", "export", str(tmp_path / "missing"), "--out", str(tmp_path / "p2")]) == 2
+
+
+def test_a_pack_is_named_after_the_folder_it_is_exported_to(two_style_run: Path, tmp_path: Path) -> None:
+    # Not after the run folder: several exports of one run ("run") would all be called "run".
+    assert main(["train", "export", str(two_style_run), "--out", str(tmp_path / "My Look")]) == 0
+    assert StylePack.load(tmp_path / "My Look").name == "my-look"

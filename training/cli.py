@@ -119,7 +119,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     export = actions.add_parser("export", help="write a style pack from a run's EMA generator")
     export.add_argument("run", type=Path, metavar="RUN", help="run folder written by 'train run'")
     export.add_argument("--out", type=Path, required=True, metavar="PACK", help="new pack folder")
-    export.add_argument("--name", default=None, help="pack name (default: the run folder's name)")
+    export.add_argument("--name", default=None, help="pack name (default: the --out folder's name)")
     export.add_argument(
         "--style-names", default=None, help="comma-separated style names (default: dataset's)"
     )

@@ -178,7 +178,7 @@ def export_pack(
         }
         return write_pack(
             out,
-            name=slug(name or run_dir.resolve().name),
+            name=slug(name or out.resolve().name),  # the folder a person exported it to
             version=version,
             model_family=run.config.model,
             input_size=size,
