@@ -249,7 +249,12 @@ def thumbnail_icon(image: np.ndarray) -> QIcon:
     painter.setClipPath(path)
     painter.drawPixmap(0, 0, pixmap)
     painter.end()
-    return QIcon(rounded)
+    # The same picture when selected: Qt's default tints a selected icon with the highlight
+    # colour, and the current look's preview showed blue-grey.
+    icon = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+        icon.addPixmap(rounded, mode)
+    return icon
 
 
 class StyleGallery(QListWidget):

@@ -274,3 +274,14 @@ def test_a_long_source_name_is_shortened_to_fit_its_row(qtbot) -> None:
     assert "…" in shown and shown.endswith(".mp4") and combo.itemData(1, Qt.ItemDataRole.ToolTipRole) == label
     assert combo.fontMetrics().horizontalAdvance(shown) < combo.width() - 30  # room for the arrow
     assert combo.itemText(0) == "Demo clip (built in)"  # short names stay whole
+
+
+def test_the_current_styles_thumbnail_is_not_tinted(qtbot) -> None:
+    from PyQt6.QtCore import QSize
+    from PyQt6.QtGui import QIcon
+
+    from animecam.gui.widgets import THUMBNAIL, thumbnail_icon
+
+    icon = thumbnail_icon(np.full((96, 96, 3), (40, 160, 220), np.uint8))
+    size = QSize(THUMBNAIL, THUMBNAIL)
+    assert icon.pixmap(size, QIcon.Mode.Selected).toImage() == icon.pixmap(size, QIcon.Mode.Normal).toImage()
