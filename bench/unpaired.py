@@ -77,14 +77,16 @@ def run_config(preset_name: str, run: Run, **overrides: Any) -> Any:
     return preset(preset_name, model=run.model, model_options=options, **overrides)
 
 
-def seconds_per_step(preset_name: str, run: Run) -> float:
-    """Time a few training steps of a throwaway model on random batches (for the step budget)."""
+def seconds_per_step(preset_name: str, run: Run, warmup: bool = False) -> float:
+    """Time a few training steps of a throwaway model on random batches (for the step budget): its
+    adversarial steps, or with `warmup` its identity warm-up steps (cheaper: G runs once per domain)."""
     import torch
 
     from animecam.training.models import build_model
 
     config = run_config(preset_name, run)
-    model = build_model(run.model, config.options_for_model())
+    options = {**config.options_for_model(), "warmup_steps": 10 if warmup else 0}
+    model = build_model(run.model, options)
     optimizers = model.make_optimizers()
     batch = torch.rand(config.batch_size, 3, SIZE, SIZE) * 2 - 1
     model.train_step(batch, batch, None, optimizers, None)  # warm-up
@@ -104,8 +106,11 @@ def train_and_score(
 
     started = time.process_time()
     per_step = seconds_per_step(preset_name, run)
+    warmup = int(run_config(preset_name, run).options_for_model().get("warmup_steps", 0))
+    per_warmup = seconds_per_step(preset_name, run, warmup=True) if warmup else 0.0
     left = 60.0 * minutes - (time.process_time() - started)
-    steps = max(10, int(0.9 * left / per_step))  # a little slack for samples and checkpoints
+    # A little slack for samples and checkpoints; the warm-up steps are cheaper than the rest.
+    steps = warmup + max(10, int((0.9 * left - warmup * per_warmup) / per_step))
     config = run_config(
         preset_name,
         run,

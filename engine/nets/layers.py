@@ -31,6 +31,14 @@ def init_normal(module: nn.Module, std: float = 0.02) -> None:
                 nn.init.zeros_(layer.bias)
 
 
+def zero_output(layer: nn.Conv2d) -> None:
+    """Zero a conv and flag it `zero_init` (init_normal keeps it): a residual output starts as a no-op."""
+    nn.init.zeros_(layer.weight)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+    layer.zero_init = True
+
+
 def pixel_norm(x: Tensor, eps: float = 1e-8) -> Tensor:
     """PGGAN's per-pixel feature normalisation (unit mean square over channels)."""
     return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)

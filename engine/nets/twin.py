@@ -1,7 +1,9 @@
 """TwinGAN's generator (Jerry Li, 2018): an encoder and a PGGAN-style UNet decoder over K+1 domains
 (domain 0 photo, 1..K anime styles). Every conv weight is shared; each domain owns only its rows of
 the conditional instance norms, so a style mix interpolates norm parameters. `norm="adalin"` makes
-those U-GAT-IT's adaptive layer-instance norms (per-domain rho too); the default is instance norm."""
+those U-GAT-IT's adaptive layer-instance norms (per-domain rho too); the default is instance norm.
+`residual=True` adds the output to the input image (its last conv starting at zero, so an untrained
+generator is the identity and training learns only the change); the default is a tanh output."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from animecam.engine.nets.layers import CondConvBlock
+from animecam.engine.nets.layers import CondConvBlock, zero_output
 
 
 class TwinGenerator(nn.Module):
@@ -25,9 +27,11 @@ class TwinGenerator(nn.Module):
         style_dim: int = 0,
         embedding_drop: float = 0.0,
         norm: str = "in",
+        residual: bool = False,
     ) -> None:
         super().__init__()
         self.num_styles = num_styles
+        self.residual = residual
         self.num_domains = num_styles + 1
         self.skips = skips
         self.style_dim = style_dim
@@ -48,6 +52,8 @@ class TwinGenerator(nn.Module):
             for i in range(len(chans) - 1, 0, -1)
         )
         self.to_rgb = nn.Conv2d(chans[0], 3, 1)
+        if residual:
+            zero_output(self.to_rgb)
         self.style_proj = nn.Linear(chans[-1], style_dim, bias=False) if style_dim > 0 else None
 
     def photo_domain(self, like: Tensor) -> Tensor:
@@ -78,14 +84,20 @@ class TwinGenerator(nn.Module):
         skips: list[Tensor],
         domain: Tensor,
         embedding: Tensor | None = None,
+        image: Tensor | None = None,
     ) -> tuple[Tensor, list[Tensor]]:
-        """The image and the decoder's feature maps (coarse to fine; used by distillation)."""
+        """The image and the decoder's feature maps (coarse to fine; used by distillation). A residual
+        generator adds its output to `image`, the input."""
         x, features = latent, []
         for block, skip in zip(self.up, reversed(skips), strict=True):
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             x = block(torch.cat([x, skip], dim=1) if self.skips else x, domain, embedding)
             features.append(x)
-        return torch.tanh(self.to_rgb(x)), features
+        if not self.residual:
+            return torch.tanh(self.to_rgb(x)), features
+        if image is None:
+            raise ValueError("a residual generator decodes onto its input: pass image")
+        return (image + self.to_rgb(x)).clamp(-1.0, 1.0), features
 
     def embed(self, reference: Tensor, domain: Tensor) -> Tensor:
         """A reference anime image's style embedding: its pooled latent, projected, scaled by the anime
@@ -120,5 +132,5 @@ class TwinGenerator(nn.Module):
             target = self.anime_domain(style)
         embedding = None if reference is None else self.embed(reference, target)
         latent, skips = self.encode(image, source)
-        out, features = self.decode(latent, skips, target, embedding)
+        out, features = self.decode(latent, skips, target, embedding, image)
         return (out, features) if with_features else out

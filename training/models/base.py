@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from animecam.core.errors import UserError
+from animecam.training.models.augment import check_policy, diff_augment
 
 ConfigT = TypeVar("ConfigT", bound="ModelConfig")
 
@@ -63,7 +64,10 @@ class ModelConfig:
 class UnpairedConfig(ModelConfig):
     """Options shared by the unpaired models (cyclegan, twingan and its subclasses), all off by default.
     PatchNCE (CUT) ties each output patch to the input patch at the same place in the generator's
-    encoder features; `d_steps` and `lr_d` set the discriminator's schedule (n_critic, TTUR)."""
+    encoder features; `d_steps` and `lr_d` set the discriminator's schedule (n_critic, TTUR);
+    `d_augment` passes D's inputs through DiffAugment; `warmup_steps` first fits the generators to the
+    identity (their outputs have no input skip, so an unpaired run otherwise spends its first hundreds
+    of steps climbing from noise to where the identity already is)."""
 
     lambda_nce: float = 0.0  # > 0: add PatchNCE with this weight to G's loss
     nce_patches: int = 64  # patch positions sampled per tapped layer and image (CUT: 256)
@@ -71,16 +75,38 @@ class UnpairedConfig(ModelConfig):
     nce_tau: float = 0.07  # InfoNCE temperature
     d_steps: int = 1  # discriminator updates per generator update (on the same batch)
     lr_d: float | None = None  # the discriminator's learning rate; None: the same as lr
+    d_augment: str = ""  # DiffAugment policy for D's inputs, e.g. "translation,cutout" (augment.py)
+    warmup_steps: int = 0  # first steps: G fits L1 to its input (both directions), D trains as usual
 
     def __post_init__(self) -> None:
         if self.d_steps < 1:
             raise ValueError("d_steps must be at least 1")
         if self.lambda_nce < 0 or self.nce_patches < 2 or self.nce_dim < 1 or self.nce_tau <= 0:
             raise ValueError("PatchNCE needs lambda_nce >= 0, nce_patches >= 2, nce_dim >= 1, nce_tau > 0")
+        if self.warmup_steps < 0:
+            raise ValueError("warmup_steps must be >= 0")
+        check_policy(self.d_augment)
 
     @property
     def discriminator_lr(self) -> float:
         return self.lr if self.lr_d is None else self.lr_d
+
+    def augment(self, image: Tensor) -> Tensor:
+        """What D sees of a real or generated batch: `image` through the `d_augment` policy."""
+        return diff_augment(image, check_policy(self.d_augment))
+
+    def warming_up(self, generator_optimizer: torch.optim.Optimizer) -> bool:
+        """Whether this step is an identity warm-up step. Counted by the optimiser's own step count,
+        which checkpoints carry, so a resumed run does not warm up again."""
+        return optimizer_steps(generator_optimizer) < self.warmup_steps
+
+
+def optimizer_steps(optimizer: torch.optim.Optimizer) -> int:
+    """How many steps an Adam(-like) optimiser has taken (0 before its first)."""
+    for state in optimizer.state.values():
+        if "step" in state:
+            return int(state["step"])
+    return 0
 
 
 def set_requires_grad(modules: list[nn.Module], flag: bool) -> None:

@@ -6,8 +6,10 @@ weight 10, identity weight 0.5 x cycle, a pool of 50 past fakes per discriminato
 beta1 0.5 and N(0, 0.02) initialisation.
 
 Options, off by default (bench/unpaired.py measures them): PatchNCE (CUT) between the photo's and its
-translation's features in the photo->anime generator's encoder, and the discriminators' schedule
-(`d_steps`, `lr_d`).
+translation's features in the photo->anime generator's encoder, the discriminators' schedule
+(`d_steps`, `lr_d`), spectral norm in place of their instance norms (`d_spectral`), DiffAugment of
+their inputs (`d_augment`), an identity warm-up (`warmup_steps`) and residual generators
+(`residual`: output = input + a change whose last conv starts at zero).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from animecam.engine.nets.layers import init_normal
 from animecam.engine.nets.resnet import ResnetGenerator
@@ -36,6 +39,8 @@ class CycleGanConfig(UnpairedConfig):
     identity_ratio: float = 0.5  # identity weight = identity_ratio * lambda_cycle
     pool_size: int = 50
     gan_loss: GanLossKind = "lsgan"
+    d_spectral: bool = False  # spectral-norm PatchGANs without instance norm (as twingan's)
+    residual: bool = False  # generators add a change to their input (start as the identity)
     # Layers of the ResNet generator's stack PatchNCE taps: 0 the padded input, 3 the stem, 6 and 9
     # the two downsamplings, 10 the first residual block (CUT taps pixels, downsamplings, residuals).
     nce_layers: tuple[int, ...] = (0, 3, 6, 9, 10)
@@ -50,24 +55,28 @@ class CycleGanConfig(UnpairedConfig):
 
 
 class PatchDiscriminator(nn.Module):
-    """PatchGAN: with n_layers=3 each output logit sees a 70x70 input patch."""
+    """PatchGAN: with n_layers=3 each output logit sees a 70x70 input patch. With `spectral`, every conv
+    is spectrally normalised and the instance norms go (instance norm hides each image's colour and
+    contrast statistics from the logits, which are what a colour style changes)."""
 
-    def __init__(self, in_channels: int = 3, ndf: int = 64, n_layers: int = 3) -> None:
+    def __init__(
+        self, in_channels: int = 3, ndf: int = 64, n_layers: int = 3, spectral: bool = False
+    ) -> None:
         super().__init__()
-        layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2, True),
-        ]
+
+        def conv(cin: int, cout: int, stride: int) -> nn.Module:
+            layer = nn.Conv2d(cin, cout, 4, stride=stride, padding=1)
+            return spectral_norm(layer) if spectral else layer
+
+        layers: list[nn.Module] = [conv(in_channels, ndf, 2), nn.LeakyReLU(0.2, True)]
         mult = 1
         for n in range(1, n_layers + 1):
             prev, mult = mult, min(2**n, 8)
-            stride = 2 if n < n_layers else 1
-            layers += [
-                nn.Conv2d(ndf * prev, ndf * mult, 4, stride=stride, padding=1),
-                nn.InstanceNorm2d(ndf * mult),
-                nn.LeakyReLU(0.2, True),
-            ]
-        layers.append(nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1))
+            layers.append(conv(ndf * prev, ndf * mult, 2 if n < n_layers else 1))
+            if not spectral:
+                layers.append(nn.InstanceNorm2d(ndf * mult))
+            layers.append(nn.LeakyReLU(0.2, True))
+        layers.append(conv(ndf * mult, 1, 1))
         self.model = nn.Sequential(*layers)
 
     def forward(self, image: Tensor) -> Tensor:
@@ -119,10 +128,10 @@ class CycleGan(GanModel):
 
     def __init__(self, config: CycleGanConfig) -> None:
         super().__init__(config)
-        self.G_A2B = ResnetGenerator(ngf=config.ngf, n_blocks=config.n_blocks)
-        self.G_B2A = ResnetGenerator(ngf=config.ngf, n_blocks=config.n_blocks)
-        self.D_A = PatchDiscriminator(ndf=config.ndf, n_layers=config.n_layers_d)
-        self.D_B = PatchDiscriminator(ndf=config.ndf, n_layers=config.n_layers_d)
+        self.G_A2B = ResnetGenerator(**self.generator_config())
+        self.G_B2A = ResnetGenerator(**self.generator_config())
+        self.D_A = PatchDiscriminator(ndf=config.ndf, n_layers=config.n_layers_d, spectral=config.d_spectral)
+        self.D_B = PatchDiscriminator(ndf=config.ndf, n_layers=config.n_layers_d, spectral=config.d_spectral)
         for net in (self.G_A2B, self.G_B2A, self.D_A, self.D_B):
             init_normal(net, config.init_std)
         self.pool_a = ImagePool(config.pool_size)
@@ -139,7 +148,9 @@ class CycleGan(GanModel):
         return self.G_A2B
 
     def generator_config(self) -> dict[str, Any]:
-        return {"ngf": self.config.ngf, "n_blocks": self.config.n_blocks}
+        # `residual` only when set, so generators (and packs) without the option keep their exact config.
+        residual = {"residual": True} if self.config.residual else {}
+        return {"ngf": self.config.ngf, "n_blocks": self.config.n_blocks, **residual}
 
     def networks(self) -> dict[str, nn.Module]:
         nets = super().networks()
@@ -163,9 +174,11 @@ class CycleGan(GanModel):
         scaler: torch.amp.GradScaler | None,
     ) -> dict[str, float]:
         cfg = self.config
-        g_a2b, g_b2a, d_a, d_b = (self.net(n) for n in self.network_names)
+        g_a2b, g_b2a = self.net("G_A2B"), self.net("G_B2A")
         lambda_idt = cfg.identity_ratio * cfg.lambda_cycle
         taps = [self.G_A2B.model[i] for i in cfg.nce_layers] if self.nce is not None else []
+        if cfg.warming_up(optimizers["G"]):
+            return self.warmup_step(real_a, real_b, optimizers, scaler)
         with self.autocast(real_a.device, scaler):
             with FeatureTap(taps) as photo_taps:
                 fake_b = g_a2b(real_a)
@@ -174,8 +187,8 @@ class CycleGan(GanModel):
             rec_b = g_a2b(fake_a)
             # The discriminators only judge here: their raw modules keep DDP out of G's backward.
             set_requires_grad([self.D_A, self.D_B], False)
-            g_adv = generator_loss(cfg.gan_loss, self.D_B(fake_b)) + generator_loss(
-                cfg.gan_loss, self.D_A(fake_a)
+            g_adv = generator_loss(cfg.gan_loss, self.D_B(cfg.augment(fake_b))) + generator_loss(
+                cfg.gan_loss, self.D_A(cfg.augment(fake_a))
             )
             cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
             loss_g = g_adv + cfg.lambda_cycle * cycle
@@ -190,7 +203,42 @@ class CycleGan(GanModel):
                 extra["nce"] = self.net("nce")(queries, photo_taps.last())
                 loss_g = loss_g + cfg.lambda_nce * extra["nce"]
         optimise(loss_g, optimizers["G"], scaler)
+        return {
+            **{k: v.item() for k, v in extra.items()},
+            "G_adv": g_adv.item(),
+            "cycle": cycle.item(),
+            "idt": idt.item(),
+            **self.discriminator_steps(real_a, real_b, fake_a, fake_b, optimizers, scaler),
+        }
 
+    def warmup_step(
+        self,
+        real_a: Tensor,
+        real_b: Tensor,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        scaler: torch.amp.GradScaler | None,
+    ) -> dict[str, float]:
+        """An identity warm-up step: both generators fit L1 to their inputs; D trains as usual."""
+        with self.autocast(real_a.device, scaler):
+            fake_b, fake_a = self.net("G_A2B")(real_a), self.net("G_B2A")(real_b)
+            warmup = l1(fake_b, real_a) + l1(fake_a, real_b)
+        optimise(warmup, optimizers["G"], scaler)
+        return {
+            "warmup": warmup.item(),
+            **self.discriminator_steps(real_a, real_b, fake_a, fake_b, optimizers, scaler),
+        }
+
+    def discriminator_steps(
+        self,
+        real_a: Tensor,
+        real_b: Tensor,
+        fake_a: Tensor,
+        fake_b: Tensor,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        scaler: torch.amp.GradScaler | None,
+    ) -> dict[str, float]:
+        """`d_steps` updates of both discriminators on the reals and the pooled fakes (then the scaler's)."""
+        cfg, d_a, d_b = self.config, self.net("D_A"), self.net("D_B")
         set_requires_grad([self.D_A, self.D_B], True)
         pooled_b, pooled_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
         n_b, n_a = len(real_b), len(real_a)
@@ -199,22 +247,14 @@ class CycleGan(GanModel):
                 scaler.update()  # one scaler step per optimiser between updates
             with self.autocast(real_a.device, scaler):
                 # Real and pooled fake through D in one batch (instance norm is per sample): one DDP forward.
-                logits_b = d_b(torch.cat([real_b, pooled_b]))
-                logits_a = d_a(torch.cat([real_a, pooled_a]))
+                logits_b = d_b(cfg.augment(torch.cat([real_b, pooled_b])))
+                logits_a = d_a(cfg.augment(torch.cat([real_a, pooled_a])))
                 loss_d_b = discriminator_loss(cfg.gan_loss, logits_b[:n_b], logits_b[n_b:])
                 loss_d_a = discriminator_loss(cfg.gan_loss, logits_a[:n_a], logits_a[n_a:])
             optimise(loss_d_a + loss_d_b, optimizers["D"], scaler)
         if scaler is not None:
             scaler.update()
-        return {
-            **{k: v.item() for k, v in extra.items()},
-            "G_adv": g_adv.item(),
-            "cycle": cycle.item(),
-            "idt": idt.item(),
-            "D_A": loss_d_a.item(),
-            "D_B": loss_d_b.item(),
-            "D": (loss_d_a + loss_d_b).item(),
-        }
+        return {"D_A": loss_d_a.item(), "D_B": loss_d_b.item(), "D": (loss_d_a + loss_d_b).item()}
 
     @torch.no_grad()
     def samples(self, real_a: Tensor, real_b: Tensor) -> dict[str, Tensor]:

@@ -11,8 +11,9 @@ author does.
 Options, all off by default (bench/unpaired.py --variant measures them): CycleGAN's identity term
 (photo->anime of an anime image leaves it unchanged), PatchNCE between the photo's and its
 translation's encoder features (the cycle pass encodes the translation anyway, so it costs no extra
-generator pass), U-GAT-IT's AdaLIN in place of instance norm, and the discriminator's schedule
-(`d_steps`, `lr_d`).
+generator pass), U-GAT-IT's AdaLIN in place of instance norm, the discriminator's schedule
+(`d_steps`, `lr_d`), DiffAugment of its inputs (`d_augment`), an identity warm-up (`warmup_steps`)
+and a residual generator (`residual`: output = input + a change whose last conv starts at zero).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class TwinGanConfig(UnpairedConfig):
     lambda_cycle: float = 1.0
     lr_d: float | None = 2e-4
     norm: str = "in"  # the generator's per-domain norms: "in" (instance) or "adalin" (U-GAT-IT)
+    residual: bool = False  # the generator adds a change to its input (starts as the identity)
     lambda_identity: float = 0.0  # > 0: L1 of photo->anime(anime image) to itself (CycleGAN's identity)
     nce_layers: tuple[int, ...] = (0, 1, 2)  # encoder levels PatchNCE taps: 0 the stem, i the i-th down block
 
@@ -125,6 +127,7 @@ class TwinGan(GanModel):
             "style_dim": cfg.style_dim,
             # Only when set, so generators (and packs) without the option keep their exact config.
             **({"norm": cfg.norm} if cfg.norm != "in" else {}),
+            **({"residual": True} if cfg.residual else {}),
         }
 
     def networks(self) -> dict[str, nn.Module]:
@@ -172,6 +175,8 @@ class TwinGan(GanModel):
             gen.anime_domain(style_a),
             gen.anime_domain(style_b),
         )
+        if cfg.warming_up(optimizers["G"]):
+            return self.warmup_step(real_a, real_b, style_a, style_b, optimizers, scaler)
         reference = real_b[torch.arange(n_a, device=real_b.device) % n_b] if cfg.style_dim > 0 else None
         identity = cfg.lambda_identity > 0
         # Photo->anime, photo->photo, anime->anime and (identity term) photo->anime of the anime images.
@@ -195,7 +200,7 @@ class TwinGan(GanModel):
                 cyc_a = g_run(fake_b, source=anime_a, target=photo)
             set_requires_grad([self.discriminator], False)
             losses = {
-                "G_adv": generator_loss(cfg.gan_loss, self.discriminator(fake_b, style_a)),
+                "G_adv": generator_loss(cfg.gan_loss, self.discriminator(cfg.augment(fake_b), style_a)),
                 "rec_a": l1(rec_a, real_a),
                 "rec_b": l1(rec_b, real_b),
                 "cycle": l1(cyc_a, real_a),
@@ -217,20 +222,55 @@ class TwinGan(GanModel):
             for value in extra.values():
                 loss_g = loss_g + value
         optimise(loss_g, optimizers["G"], scaler)
+        loss_d = self.discriminator_steps(real_b, fake_b, style_a, style_b, optimizers, scaler)
+        return {**{k: v.item() for k, v in {**losses, **extra}.items()}, "D": loss_d}
 
+    def warmup_step(
+        self,
+        real_a: Tensor,
+        real_b: Tensor,
+        style_a: Tensor,
+        style_b: Tensor,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        scaler: torch.amp.GradScaler | None,
+    ) -> dict[str, float]:
+        """An identity warm-up step: photo->anime and anime->photo fit L1 to their inputs (one batched
+        forward); D trains as usual on the photo->anime outputs."""
+        gen = self.generator_net
+        sources = torch.cat([gen.photo_domain(real_a), gen.anime_domain(style_b)])
+        targets = torch.cat([gen.anime_domain(style_a), gen.photo_domain(real_b)])
+        inputs = torch.cat([real_a, real_b])
+        with self.autocast(real_a.device, scaler):
+            out = self.net("generator_net")(inputs, source=sources, target=targets)
+            warmup = l1(out, inputs)
+        optimise(warmup, optimizers["G"], scaler)
+        loss_d = self.discriminator_steps(real_b, out[: len(real_a)], style_a, style_b, optimizers, scaler)
+        return {"warmup": warmup.item(), "D": loss_d}
+
+    def discriminator_steps(
+        self,
+        real_b: Tensor,
+        fake_b: Tensor,
+        style_a: Tensor,
+        style_b: Tensor,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        scaler: torch.amp.GradScaler | None,
+    ) -> float:
+        """`d_steps` updates of D on the anime images and the translations (then the scaler's); D's loss."""
+        cfg, n_b = self.config, len(real_b)
         set_requires_grad([self.discriminator], True)
         for d_step in range(cfg.d_steps):
             if scaler is not None and d_step > 0:
                 scaler.update()  # one scaler step per optimiser between updates
-            with self.autocast(real_a.device, scaler):
+            with self.autocast(real_b.device, scaler):
                 logits = self.net("discriminator")(
-                    torch.cat([real_b, fake_b.detach()]), torch.cat([style_b, style_a])
+                    cfg.augment(torch.cat([real_b, fake_b.detach()])), torch.cat([style_b, style_a])
                 )
                 loss_d = discriminator_loss(cfg.gan_loss, logits[:n_b], logits[n_b:])
             optimise(loss_d, optimizers["D"], scaler)
         if scaler is not None:
             scaler.update()
-        return {**{k: v.item() for k, v in {**losses, **extra}.items()}, "D": loss_d.item()}
+        return loss_d.item()
 
     @torch.no_grad()
     def samples(self, real_a: Tensor, real_b: Tensor) -> dict[str, Tensor]:
