@@ -37,11 +37,14 @@ class Face:
 @dataclass
 class TrackerConfig:
     detector: str = "yunet"  # a name in DETECTORS
-    detect_size: int = 320  # the detector sees frames shrunk to this longer side (never enlarged)
+    # The detector sees frames shrunk to this longer side (never enlarged). 480 found a small turned
+    # head that 320 missed in a 720p table of six, but put the astronaut's eye points 5-7 px low
+    # (YuNet's landmarks shift with the face's size in its input; 320 and 512 were on the eyes).
+    detect_size: int = 320
     detect_every: int = 5  # frames between detector runs; optical flow follows faces in between
     score_threshold: float = 0.6  # detector confidence to accept a face (lfw_subset: 0.99 hits, 1% false)
     nms_threshold: float = 0.3
-    max_faces: int = 4  # highest-scoring faces kept; others wait until a tracked face leaves
+    max_faces: int = 8  # highest-scoring faces kept (a table of six on a call); others wait
     match_iou: float = 0.3  # a detection continues a track (keeps its id) above this box overlap
     detection_gain: float = 0.3  # share of a detection's correction applied to a followed face (less jitter)
     snap_error: float = 0.08  # ... unless it is off by more than this fraction of the face width: jump
