@@ -282,3 +282,15 @@ def test_a_style_gets_its_crops_in_the_framing_it_asks_for() -> None:
         FaceFilter(style, PipelineConfig(scene=False)).process(Frame(_portrait(), 0, 0.0))
         # The crop's landmarks sit where that framing's template puts them (within a few pixels).
         assert np.abs(style.seen[0] - template(128, expected)).max() < 4.0
+
+
+def test_the_scene_drawn_on_its_own_thread_is_the_same_picture() -> None:
+    from animecam.engine.looks import procedural_style
+
+    frames = [_portrait(), np.roll(_portrait(), 3, axis=1), _portrait()]
+    outputs = []
+    for threaded in (True, False):
+        config = PipelineConfig(scene_thread=threaded, redraw_every=1, strength=0.7)
+        outputs.append(_run(FaceFilter(procedural_style("anime", 128), config), frames))
+    for a, b in zip(*outputs, strict=True):
+        assert np.array_equal(a, b)

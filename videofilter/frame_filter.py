@@ -19,6 +19,7 @@ import inspect
 import math
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -56,6 +57,9 @@ class PipelineConfig:
     # OpenCV's worker threads spin between calls: on 2 cores its default pool cost 13 ms of CPU per
     # frame and 2 fps (the decode thread lost its core), so the pipeline sets this (0 = OpenCV's own).
     opencv_threads: int = 1
+    # Draw the scene on a second thread while the faces are tracked and drawn (OpenCV releases
+    # Python's lock, so the two overlap on two cores); False draws it first, on this thread.
+    scene_thread: bool = True
     stats_window: int = 120  # frames the per-stage medians are taken over
     max_frames: int | None = None  # stop after delivering this many frames (scripts, tests)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -100,6 +104,8 @@ class FaceFilter:
         self.smoother = TemporalSmoother(self.config.smoother)
         self.compositor = Compositor(self.config.compositor)
         self.scene = SceneRenderer(self.config.scene_renderer)
+        # One worker: the renderer keeps state between frames, and each frame waits for its scene.
+        self._scene_worker = ThreadPoolExecutor(1, thread_name_prefix="animecam-scene")
         self._style = style
         self._crop_size = style.input_size
         self._since_drawn: dict[int, int] = {}  # face id -> frames since its drawing was made
@@ -126,35 +132,33 @@ class FaceFilter:
         original = Frame(image, frame.index, frame.pts) if cfg.mirror else frame
         strength = float(np.clip(cfg.strength, 0.0, 1.0))
 
+        drawn = cfg.scene and strength > 0.0  # the whole frame is drawn, then mixed with the photo
+        look_mixes = mixes_strength(style)
+        scene: Future[np.ndarray] = Future()
+        if drawn:
+            self.scene.look = scene_look_for(style.name)
+            mixed = strength if look_mixes else 1.0  # a look that mixes itself leaves only the scene
+            if cfg.scene_thread:
+                scene = self._scene_worker.submit(self._draw_scene, image, mixed, ms)
+            else:
+                scene.set_result(self._draw_scene(image, mixed, ms))
         t = clock()
         faces = self.tracker.update(image, frame.pts)
         ms["track"] = (clock() - t) * 1e3
-        canvas = image
-        drawn = cfg.scene and strength > 0.0  # the whole frame is drawn, then mixed with the photo
-        look_mixes = mixes_strength(style)
-        if drawn:
-            t = clock()
-            self.scene.look = scene_look_for(style.name)
-            canvas = self.scene.draw(image)
-            if look_mixes:  # the faces come mixed from the look; only the scene is mixed here
-                canvas = mix_with_photo(canvas, image, strength)
-            ms["scene"] = (clock() - t) * 1e3
         if style.input_size != self._crop_size:
             self.smoother.reset()
             self._crop_size = style.input_size
-        if faces and strength > 0.0:
-            size = style.input_size
+        drawings, matrices = self._faces(style, faces, image, strength, ms) if strength > 0.0 else ([], [])
+        canvas = image
+        if drawn:
             t = clock()
-            framing = crop_framing(style)
-            matrices = [crop_transform(face.landmarks, size, framing) for face in faces]
-            crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
-            points = np.stack([apply(m, face.landmarks) for face, m in zip(faces, matrices, strict=True)])
-            ms["align"] = (clock() - t) * 1e3
-            smoothed = self._draw_faces(style, faces, crops, points, matrices, strength, ms)
+            canvas = scene.result()
+            ms["scene_wait"] = (clock() - t) * 1e3
+        if drawings:
             t = clock()
             canvas = canvas if drawn else image.copy()
             weight = 1.0 if drawn or look_mixes else strength
-            for out, m in zip(smoothed, matrices, strict=True):
+            for out, m in zip(drawings, matrices, strict=True):
                 self.compositor.paste(canvas, out, m, weight)
             ms["compose"] = (clock() - t) * 1e3
         if drawn and not look_mixes and strength < 1.0:
@@ -170,6 +174,31 @@ class FaceFilter:
         return FrameResult(
             original=original, output=Frame(canvas, frame.index, frame.pts), faces=faces, stage_ms=ms
         )
+
+    def _draw_scene(self, image: np.ndarray, strength: float, ms: dict[str, float]) -> np.ndarray:
+        """The whole frame drawn in the look (mixed with the photo by `strength`); may run on the
+        scene worker, which only this FaceFilter's frames use, one at a time."""
+        t = time.perf_counter()
+        canvas = self.scene.draw(image)
+        if strength < 1.0:
+            canvas = mix_with_photo(canvas, image, strength)
+        ms["scene"] = (time.perf_counter() - t) * 1e3
+        return canvas
+
+    def _faces(
+        self, style: Style, faces: Sequence, image: np.ndarray, strength: float, ms: dict[str, float]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(each face's smoothed drawing, its frame -> crop matrix), in the style's framing."""
+        if not faces:
+            return [], []
+        size = style.input_size
+        t = time.perf_counter()
+        framing = crop_framing(style)
+        matrices = [crop_transform(face.landmarks, size, framing) for face in faces]
+        crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
+        points = np.stack([apply(m, face.landmarks) for face, m in zip(faces, matrices, strict=True)])
+        ms["align"] = (time.perf_counter() - t) * 1e3
+        return self._draw_faces(style, faces, crops, points, matrices, strength, ms), matrices
 
     def _draw_faces(
         self, style: Style, faces: Sequence, crops: np.ndarray, points: np.ndarray,
