@@ -294,3 +294,21 @@ def test_the_scene_drawn_on_its_own_thread_is_the_same_picture() -> None:
         outputs.append(_run(FaceFilter(procedural_style("anime", 128), config), frames))
     for a, b in zip(*outputs, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_many_faces_draw_at_most_the_budget_per_frame() -> None:
+    tile = cv2.resize(_portrait()[20:340, 105:375], (180, 214), interpolation=cv2.INTER_AREA)
+    image = np.vstack([np.hstack([tile] * 3)] * 2)  # a table of six
+    rng = np.random.default_rng(0)
+    style = CountingInvert()
+    face_filter = FaceFilter(style, PipelineConfig(scene=False, redraw_every=2, max_drawings=2))
+    per_frame = []
+    for i in range(8):
+        before = style.drawn
+        # Fresh noise each frame: faces that "changed" would each ask to be drawn at once.
+        noisy = cv2.add(image, rng.integers(0, 40, image.shape, dtype=np.uint8))
+        result = face_filter.process(Frame(noisy, i, i / 30.0))
+        assert len(result.faces) == 6
+        per_frame.append(style.drawn - before)
+    assert per_frame[0] == 6  # all new
+    assert max(per_frame[1:]) <= 2 and sum(per_frame[1:]) >= 6  # within the budget, all in turn

@@ -54,6 +54,9 @@ class PipelineConfig:
     # its last drawing is moved with it (the smoother's motion) unless the face changed more than
     # motion explains (a blink, a word, a hand), which is drawn at once. 1 = draw every frame.
     redraw_every: int = 2
+    # At most this many faces are drawn on a frame that carries the others (a table of six on a
+    # call would otherwise draw three a frame); a changed face over it is carried and drawn next.
+    max_drawings: int = 2
     # OpenCV's worker threads spin between calls: on 2 cores its default pool cost 13 ms of CPU per
     # frame and 2 fps (the decode thread lost its core), so the pipeline sets this (0 = OpenCV's own).
     opencv_threads: int = 1
@@ -218,10 +221,17 @@ class FaceFilter:
             # faces that appeared together fall out of step and every frame costs about the same.
             age = [self._since_drawn.get(face.id, every) for face in faces]
             due = sorted((i for i in range(len(faces)) if age[i] >= every - 1), key=lambda i: -age[i])
-            scheduled = set(due[: math.ceil(len(faces) / every)])
+            budget = max(cfg.max_drawings, 1)
+            scheduled = set(due[: min(math.ceil(len(faces) / every), budget)])
+            refused = []
             for i, face in enumerate(faces):
                 if i not in scheduled:
                     out[i] = self.smoother.carry(face.id, crops[i], matrices[i])
+                    refused += [i] if out[i] is None else []
+            # Changed faces beyond the budget keep their moved drawing this frame (the longest-
+            # carried are drawn); a new face, with nothing to carry, is always drawn.
+            for i in sorted(refused, key=lambda i: -age[i])[max(budget - len(scheduled), 0) :]:
+                out[i] = self.smoother.carry(faces[i].id, crops[i], matrices[i], force=True)
         self._drawn_with = setting
         todo = [i for i, drawing in enumerate(out) if drawing is None]
         ms["smooth"] = (clock() - t) * 1e3

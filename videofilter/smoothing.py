@@ -95,10 +95,13 @@ class TemporalSmoother:
         self._faces[face_id] = _FaceState(exact, source_small, current)
         return cv2.convertScaleAbs(exact)
 
-    def carry(self, face_id: int, source_crop: np.ndarray, matrix: np.ndarray) -> np.ndarray | None:
+    def carry(
+        self, face_id: int, source_crop: np.ndarray, matrix: np.ndarray, force: bool = False
+    ) -> np.ndarray | None:
         """For a frame the style skips: face `face_id`'s last output moved to where the face is now
         (the motion `smooth` uses), or None when there is no history or the face changed more than
-        that motion explains (a blink, a mouth opening, a hand): then it must be drawn."""
+        that motion explains (a blink, a mouth opening, a hand): then it must be drawn. `force`
+        carries a changed face too (the frame has no drawing left for it)."""
         previous = self._faces.get(face_id)
         source_small = self._small(source_crop)
         if previous is None or previous.output.shape[0] != source_crop.shape[0] \
@@ -108,7 +111,7 @@ class TemporalSmoother:
         back, flow, _, _, predicted = self._motion(previous, source_small, current)
         residual = cv2.blur(cv2.absdiff(source_small, predicted), (3, 3))
         changed = cv2.countNonZero(cv2.compare(residual, self.config.error_high, cv2.CMP_GT))
-        if changed > self.config.redraw_changed * residual.size:
+        if changed > self.config.redraw_changed * residual.size and not force:
             return None
         moved = self._warp_history(previous.output, back, flow)
         self._faces[face_id] = _FaceState(moved, source_small, current)
