@@ -223,15 +223,13 @@ class FaceFilter:
             due = sorted((i for i in range(len(faces)) if age[i] >= every - 1), key=lambda i: -age[i])
             budget = max(cfg.max_drawings, 1)
             scheduled = set(due[: min(math.ceil(len(faces) / every), budget)])
-            refused = []
-            for i, face in enumerate(faces):
+            # A changed face is drawn while the budget lasts (the longest-carried first); beyond it,
+            # it keeps its moved drawing this frame. A new face, with nothing to carry, is drawn.
+            spare = budget - len(scheduled)
+            for i in sorted(range(len(faces)), key=lambda i: -age[i]):
                 if i not in scheduled:
-                    out[i] = self.smoother.carry(face.id, crops[i], matrices[i])
-                    refused += [i] if out[i] is None else []
-            # Changed faces beyond the budget keep their moved drawing this frame (the longest-
-            # carried are drawn); a new face, with nothing to carry, is always drawn.
-            for i in sorted(refused, key=lambda i: -age[i])[max(budget - len(scheduled), 0) :]:
-                out[i] = self.smoother.carry(faces[i].id, crops[i], matrices[i], force=True)
+                    out[i] = self.smoother.carry(faces[i].id, crops[i], matrices[i], force=spare <= 0)
+                    spare -= out[i] is None
         self._drawn_with = setting
         todo = [i for i, drawing in enumerate(out) if drawing is None]
         ms["smooth"] = (clock() - t) * 1e3
