@@ -115,3 +115,20 @@ def test_masks_are_opaque_inside_and_clear_at_the_edges(shape: str) -> None:
     assert not mask.flags.writeable
     with pytest.raises(ValueError, match="unknown mask shape"):
         feather_mask(64, 0.15, "star")
+
+
+@pytest.mark.parametrize("colour_match", [True, False])
+def test_a_drawn_figure_covers_the_frame_only_where_its_alpha_is(colour_match: bool) -> None:
+    frame, matrix = frame_and_matrix((150, 110))
+    figure = np.zeros((SIZE, SIZE, 4), np.uint8)
+    figure[..., 2] = 255
+    figure[:, : SIZE // 2, 3] = 255  # the crop's left half is the figure, the right half background
+    canvas = frame.copy()
+    Compositor(CompositorConfig(colour_match=colour_match)).paste(canvas, figure, matrix, 1.0)
+    # The face is upright and centred at (150, 110): its crop's left half lies left of x = 150.
+    figure_side = canvas[100:120, 130:145].astype(int)
+    if colour_match:  # the seam pulls the pure red part way to the frame's colours
+        assert (figure_side[..., 2] - figure_side[..., :2].max(axis=-1) > 40).all()
+    else:
+        assert (figure_side == (0, 0, 255)).all()
+    assert np.array_equal(canvas[100:120, 156:175], frame[100:120, 156:175])

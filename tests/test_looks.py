@@ -311,3 +311,16 @@ def test_a_turned_head_is_drawn_at_its_size_not_its_eye_distance(
     assert regions.face_shape.mean() > 0.3
     # A frontal face keeps the eye distance as its size.
     assert FaceFrame.from_landmarks(face[1]).squeeze == 1.0
+
+
+def test_a_look_draws_its_figure_with_alpha_around_the_head(photo: np.ndarray) -> None:
+    style = procedural_style("anime", SIZE)
+    matrix = crop_transform(ASTRONAUT_LANDMARKS, SIZE, style.align)
+    crop, points = warp_to_crop(photo, matrix, SIZE), apply(matrix, ASTRONAUT_LANDMARKS)
+    layered = style.stylize_figure(crop[None], points[None])[0]
+    assert layered.shape == (SIZE, SIZE, 4)
+    assert np.array_equal(layered[..., :3], style.stylize(crop[None], points[None])[0])
+    alpha = layered[..., 3]
+    nose_x, nose_y = (round(v) for v in points[2])
+    assert alpha[nose_y - 10 : nose_y + 10, nose_x - 10 : nose_x + 10].min() == 255  # the face
+    assert alpha[:8, :8].max() == 0 and alpha[:8, -8:].max() == 0  # the crop's top corners: background

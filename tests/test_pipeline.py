@@ -296,6 +296,38 @@ def test_the_scene_drawn_on_its_own_thread_is_the_same_picture() -> None:
         assert np.array_equal(a, b)
 
 
+def test_a_drawn_figure_leaves_the_scene_around_it() -> None:
+    """A FigureStyle's background (alpha 0) is not pasted: the scene shows there, the figure elsewhere."""
+
+    class HalfFigure:
+        name, input_size = "anime", 128  # the anime scene
+
+        def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+            return np.zeros_like(crops)
+
+        def stylize_figure(
+            self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+        ) -> np.ndarray:
+            out = np.zeros((*crops.shape[:3], 4), np.uint8)
+            out[:, :, :64, 3] = 255  # a black figure on the crop's left half, nothing on the right
+            return out
+
+    from animecam.engine.scene import SceneRenderer
+    from animecam.videofilter.compose import CompositorConfig
+
+    frame = Frame(_portrait(), 0, 0.0)
+    config = PipelineConfig(compositor=CompositorConfig(colour_match=False))  # black stays black
+    drawn = FaceFilter(HalfFigure(), config).process(frame)
+    scene = SceneRenderer().draw(frame.image).astype(int)  # the anime scene, as the filter draws it
+    x0, _, x1, _ = (round(v) for v in drawn.faces[0].box)
+    nose_x, nose_y = (round(v) for v in drawn.faces[0].landmarks[2])
+    rows = slice(nose_y - 5, nose_y + 5)
+    out = drawn.output.image.astype(int)
+    assert out[rows, x0 + 5 : nose_x - 8].max() < 20  # the black figure left of the nose
+    right = slice(nose_x + 8, x1 - 5)
+    assert np.abs(out[rows, right] - scene[rows, right]).max() <= 2  # the scene right of it
+
+
 def test_many_faces_draw_at_most_the_budget_per_frame() -> None:
     tile = cv2.resize(_portrait()[20:340, 105:375], (180, 214), interpolation=cv2.INTER_AREA)
     image = np.vstack([np.hstack([tile] * 3)] * 2)  # a table of six

@@ -129,3 +129,23 @@ def test_carry_moves_the_last_drawing_with_the_face_and_refuses_without_history(
     covered = _crop(scene, moved)
     covered[: S // 2, : S // 2] = 0
     assert smoother.carry(5, covered, moved) is None
+
+
+def test_a_figure_alpha_is_smoothed_with_the_colours_but_never_lit() -> None:
+    """A BGRA drawing (a look's figure): its alpha moves with the face, the light gain leaves it."""
+    smoother = TemporalSmoother()
+    base = _texture(7)
+    figure = np.zeros(base.shape[:2], np.uint8)
+    figure[:, :130] = 255  # the figure is the frame's left part: x < 130
+    for i in range(12):
+        frame = np.clip(base * (1.0 - 0.02 * i), 0, 255).astype(np.uint8)  # the light falls
+        matrix = _translation(60 + i, 40)  # the crop moves over the frame: its figure edge moves too
+        source = _crop(frame, matrix)
+        out = smoother.smooth(0, cv2.merge([*cv2.split(source), _crop(figure, matrix)]), source, matrix, 1.0)
+    assert out.shape == (S, S, 4)
+    edge = 130 - (60 + 11)  # where the figure's edge is in the last crop
+    # Still the figure: opaque and clear away from its edge (which the motion resamples).
+    assert (out[:, : edge - 3, 3] == 255).all() and (out[:, edge + 3 :, 3] == 0).all()
+    assert abs(float(out[..., :3].mean()) - float(source.mean())) < 1.5  # the colours follow the light
+    carried = smoother.carry(0, _crop(frame, _translation(72, 40)), _translation(72, 40))
+    assert carried is not None and carried.shape == (S, S, 4)

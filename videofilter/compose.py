@@ -64,7 +64,8 @@ class Compositor:
         self.config = config or CompositorConfig()
 
     def paste(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, strength: float) -> None:
-        """Blends `crop` (S x S x 3 uint8, made with frame->crop `matrix`) into `canvas` in place."""
+        """Blends `crop` (S x S x 3 uint8, made with frame->crop `matrix`) into `canvas` in place. A
+        BGRA crop (a drawn figure) is pasted where its alpha is, inside the same feathered mask."""
         strength = float(np.clip(strength, 0.0, 1.0))
         size = crop.shape[0]
         if strength == 0.0:
@@ -78,12 +79,15 @@ class Compositor:
         if x1 <= x0 or y1 <= y0:
             return
         cfg = self.config
+        mask = feather_mask(size, cfg.feather, cfg.mask_shape)
+        figure = crop[..., 3] if crop.shape[2] == 4 else None
+        bgr = np.ascontiguousarray(crop[..., :3])
         if cfg.colour_match:
-            crop = self._match_colours(canvas, crop, matrix)
+            bgr = self._match_colours(canvas, bgr, matrix, figure)
         # One 4-channel warp moves the crop and its mask together; contiguous copies keep the
         # OpenCV calls below on their fast paths (the ROI blend is the stage's main cost).
-        rgba = cv2.cvtColor(crop, cv2.COLOR_BGR2BGRA)
-        rgba[..., 3] = feather_mask(size, cfg.feather, cfg.mask_shape)
+        rgba = cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)
+        rgba[..., 3] = mask if figure is None else cv2.multiply(mask, figure, scale=1.0 / 255.0)
         to_roi = to_frame.copy()
         to_roi[:, 2] -= (x0, y0)
         warped = cv2.warpAffine(
@@ -93,14 +97,23 @@ class Compositor:
         region = canvas[y0:y1, x0:x1]
         region[...] = cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_BGRA2BGR), region, weight, 1.0 - weight)
 
-    def _match_colours(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-        """Per channel: moves the crop's mean and spread on the seam ring part way to the frame's there.
+    def _match_colours(
+        self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, figure: np.ndarray | None
+    ) -> np.ndarray:
+        """Per channel: moves the crop's mean and spread on the seam ring part way to the frame's there
+        (with a `figure` alpha, where the ring crosses the figure: its neck and body; none if it
+        hardly does).
 
         Statistics are taken on 64 x 64 versions in crop space, so the cost does not grow with the face.
         """
         cfg = self.config
         side = _STATS_SIDE
         ring = cv2.inRange(feather_mask(side, cfg.feather, cfg.mask_shape), 8, 247)
+        if figure is not None:
+            shown = cv2.resize(figure, (side, side), interpolation=cv2.INTER_AREA)
+            ring = cv2.bitwise_and(ring, cv2.inRange(shown, 128, 255))
+            if cv2.countNonZero(ring) < _MIN_RING:
+                return crop
         to_small = np.asarray(matrix, np.float64) * (side / crop.shape[0])
         frame_small = cv2.warpAffine(
             canvas, to_small, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
@@ -117,3 +130,4 @@ class Compositor:
 
 
 _STATS_SIDE = 64  # resolution of the colour statistics
+_MIN_RING = 32  # seam pixels (at that resolution) the statistics need

@@ -1,8 +1,8 @@
 """One frame through the filter, on one thread: track -> align -> look -> smooth, the scene, compose.
 
-    faces: tracker -> aligned crops (+ their landmarks) -> style.stylize -> TemporalSmoother ─┐
+    faces: tracker -> aligned crops (+ their landmarks) -> the style -> TemporalSmoother ────┐
     scene: SceneRenderer draws the whole frame in the style's look ──────────────────────────┴─▶
-           Compositor pastes each face over the drawn scene -> blend with the photo by strength
+           Compositor pastes each face's drawn figure over the scene -> mix with the photo
 
 `strength` mixes the finished drawing with the photo (the drawn layers of face and scene alike),
 so 0 is the photo exactly, 1 the full look, and every step between is a steady mix, never a pop.
@@ -29,7 +29,7 @@ import numpy as np
 from animecam.core.align import apply, crop_transform, warp_to_crop
 from animecam.core.frames import Frame, FrameResult
 from animecam.core.samples import astronaut_bgr
-from animecam.core.style import Style, crop_framing
+from animecam.core.style import FigureStyle, Style, crop_framing
 from animecam.engine.scene import SceneConfig, SceneRenderer, scene_look_for
 from animecam.videofilter.compose import Compositor, CompositorConfig, mix_with_photo
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
@@ -96,6 +96,14 @@ def stylize(
     if strength is not None and mixes_strength(style):
         options["strength"] = strength
     return style.stylize(crops, **options)
+
+
+def stylize_for_paste(style: Style, crops: np.ndarray, landmarks: np.ndarray, strength: float) -> np.ndarray:
+    """What the compositor pastes: a FigureStyle's BGRA drawings (only the figure covers the scene),
+    any other style's BGR crops (pasted in the compositor's oval)."""
+    if isinstance(style, FigureStyle):
+        return style.stylize_figure(crops, landmarks, strength)
+    return stylize(style, crops, landmarks, strength)
 
 
 class FaceFilter:
@@ -235,7 +243,7 @@ class FaceFilter:
         ms["smooth"] = (clock() - t) * 1e3
         if todo:
             t = clock()
-            stylised = stylize(style, crops[todo], points[todo], strength)
+            stylised = stylize_for_paste(style, crops[todo], points[todo], strength)
             ms["style"] = (clock() - t) * 1e3
             t = clock()
             for i, drawing in zip(todo, stylised, strict=True):

@@ -82,7 +82,8 @@ class TemporalSmoother:
         self, face_id: int, stylized: np.ndarray, source_crop: np.ndarray, matrix: np.ndarray, amount: float
     ) -> np.ndarray:
         """The smoothed version of `stylized` (S, S, 3) uint8 for face `face_id`, whose source crop is
-        `source_crop` (same shape) cut from the frame by the 2x3 frame->crop `matrix`."""
+        `source_crop` (S, S, 3) cut from the frame by the 2x3 frame->crop `matrix`. A fourth channel
+        (a drawn figure's alpha) is moved and smoothed with the colours."""
         current = _homogeneous(matrix)
         source_small = self._small(source_crop)
         previous = self._faces.get(face_id)
@@ -177,8 +178,8 @@ class TemporalSmoother:
         weight_small = floor + (1.0 - floor) * (t * t * (3.0 - 2.0 * t))
 
         warped = self._warp_history(previous.output, back, flow)
-        if cfg.follow_light:
-            warped *= self._brightness_step(stylized, warped, t < 0.5)
+        if cfg.follow_light:  # on the colours only (a drawn figure's alpha is no light)
+            warped[..., :3] *= self._brightness_step(stylized[..., :3], warped[..., :3], t < 0.5)
         weight = cv2.resize(weight_small, (size, size), interpolation=cv2.INTER_LINEAR)
         return cv2.blendLinear(stylized, warped, weight, 1.0 - weight)
 

@@ -32,6 +32,21 @@ class Style(Protocol):
     def stylize(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray: ...
 
 
+@runtime_checkable
+class FigureStyle(Style, Protocol):
+    """A style that knows where its drawing shows the person (the procedural looks do).
+
+    `stylize_figure` takes what `stylize` takes and returns (N, S, S, 4) uint8 BGRA: the drawn crops
+    with alpha = the drawn figure (face, hair, headwear, neck, body and their outline), 0 where the
+    crop is background. The pipeline pastes only the figure, so its own scene (or the photo, faces
+    only) shows around the head instead of a second, differently drawn background.
+    """
+
+    def stylize_figure(
+        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+    ) -> np.ndarray: ...
+
+
 def crop_framing(style: Style) -> AlignConfig:
     """How `style` wants its crops framed: its `align` attribute, else the FFHQ default."""
     framing = getattr(style, "align", DEFAULT_ALIGN)

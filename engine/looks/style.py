@@ -28,6 +28,7 @@ from .regions import FaceFrame, Regions, find_regions, lab_planes, light_plane, 
 from .shading import colour_layer, lab_to_bgr, lock_tips
 
 MIN_SIZE = 64
+_RIM_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # the figure's rim, half-size px
 
 
 class _Clock:
@@ -78,18 +79,26 @@ class LookStyle:
         YuNet points in crop pixels (smoothed by the tracker); None = the template of its framing.
         `strength` < 1 scales the proportion warp and mixes the drawing with the photo warped the
         same way, so no feature is outlined twice at half strength (the pipeline passes its slider)."""
+        return np.stack([self.draw(c, p, strength=strength) for c, p in self._batch(crops, landmarks)])
+
+    def stylize_figure(
+        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
+    ) -> np.ndarray:
+        """`stylize`'s drawings as (N, S, S, 4) BGRA, alpha = the drawn figure (FigureStyle)."""
+        layers = [self.draw_figure(c, p, strength=strength) for c, p in self._batch(crops, landmarks)]
+        return np.stack([cv2.merge([*cv2.split(out), alpha]) for out, alpha in layers])
+
+    def _batch(self, crops: np.ndarray, landmarks: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Checked (crop, its landmarks) pairs of a batch."""
         size = self.input_size
         if crops.ndim != 4 or crops.shape[1:] != (size, size, 3) or crops.dtype != np.uint8:
             raise ValueError(f"expected (N, {size}, {size}, 3) uint8 crops, got {crops.shape} {crops.dtype}")
         if landmarks is not None and np.shape(landmarks) != (len(crops), 5, 2):
             raise ValueError(f"expected landmarks of shape ({len(crops)}, 5, 2), got {np.shape(landmarks)}")
-        points = [
-            self._template if landmarks is None else np.asarray(landmarks[i], np.float64)
-            for i in range(len(crops))
-        ]
-        strength = float(np.clip(strength, 0.0, 1.0))
-        pairs = zip(crops, points, strict=True)
-        return np.stack([self.draw(np.ascontiguousarray(c), p, strength=strength) for c, p in pairs])
+        if landmarks is None:
+            return [(np.ascontiguousarray(crop), self._template) for crop in crops]
+        points = np.asarray(landmarks, np.float64)
+        return [(np.ascontiguousarray(crop), p) for crop, p in zip(crops, points, strict=True)]
 
     def draw(
         self,
@@ -100,6 +109,17 @@ class LookStyle:
     ) -> np.ndarray:
         """One crop (S, S, 3) uint8 BGR with its (5, 2) landmarks -> the drawn crop. `split`, when
         given, collects the seconds each stage took (bench/look.py reports them)."""
+        return self.draw_figure(crop, landmarks, split, strength)[0]
+
+    def draw_figure(
+        self,
+        crop: np.ndarray,
+        landmarks: np.ndarray,
+        split: dict[str, float] | None = None,
+        strength: float = 1.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(the drawn crop, the figure's (S, S) uint8 coverage): see `draw`."""
+        strength = float(np.clip(strength, 0.0, 1.0))
         p, size = self.params, self.input_size
         clock = _Clock(split)
         frame = FaceFrame.from_landmarks(landmarks)
@@ -165,8 +185,9 @@ class LookStyle:
             out = cv2.convertScaleAbs(canvas)  # rounds and saturates; the canvas is never negative
         if strength < 1.0:
             out = cv2.addWeighted(out, strength, crop, 1.0 - strength, 0.0)
+        figure = self._figure(silhouette)
         clock.lap("finish")
-        return out
+        return out, figure
 
     def regions(self, crop: np.ndarray, landmarks: np.ndarray) -> Regions:
         """The half-resolution regions this look draws one (S, S, 3) crop with (before the warp)."""
@@ -178,6 +199,18 @@ class LookStyle:
         half = self._levels(cv2.resize(crop, (size // 2, size // 2), interpolation=cv2.INTER_AREA))
         small = cv2.resize(half, (size // 4, size // 4), interpolation=cv2.INTER_AREA)
         return half, find_regions(lab_planes(small), frame, 0.25, size // 2)
+
+    def _figure(self, silhouette: np.ndarray) -> np.ndarray:
+        """The figure's coverage at full size (uint8): the half-size silhouette grown past its drawn
+        outline (which reaches about 1.2 half-size pixels out) by a rim of the crop's background,
+        so the scene's own ink of the photo's head edge (outside a head the warp narrowed, or the
+        mask missed by a pixel or two) stays hidden; a wider rim read as a halo."""
+        grown = cv2.dilate(silhouette, _RIM_KERNEL)
+        # Blurred with sigma 1.75, the grown edge is at 0.21 about 1.4 half-pixels outside it, at
+        # 0.07 about 2.6: opaque to the first, clear from the second.
+        spread = cv2.GaussianBlur(grown, (0, 0), 1.75)
+        alpha = cv2.resize(spread, (self.input_size, self.input_size), interpolation=cv2.INTER_LINEAR)
+        return ((clamp(alpha, 0.07, 0.21) - 0.07) * (255.0 / 0.14) + 0.5).astype(np.uint8)
 
     def _detail_zone(self, frame: FaceFrame, size: int) -> np.ndarray:
         """Where the photo's fine shading is kept: an oval over eyes, nose and mouth (size x size)."""
