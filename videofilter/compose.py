@@ -80,14 +80,16 @@ class Compositor:
             return
         cfg = self.config
         mask = feather_mask(size, cfg.feather, cfg.mask_shape)
-        figure = crop[..., 3] if crop.shape[2] == 4 else None
-        bgr = np.ascontiguousarray(crop[..., :3])
         if cfg.colour_match:
-            bgr = self._match_colours(canvas, bgr, matrix, figure)
+            crop = self._match_colours(canvas, crop, matrix)
         # One 4-channel warp moves the crop and its mask together; contiguous copies keep the
         # OpenCV calls below on their fast paths (the ROI blend is the stage's main cost).
-        rgba = cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)
-        rgba[..., 3] = mask if figure is None else cv2.multiply(mask, figure, scale=1.0 / 255.0)
+        if crop.shape[2] == 4:
+            rgba = crop.copy()
+            rgba[..., 3] = cv2.multiply(mask, rgba[..., 3], scale=1.0 / 255.0)
+        else:
+            rgba = cv2.cvtColor(crop, cv2.COLOR_BGR2BGRA)
+            rgba[..., 3] = mask
         to_roi = to_frame.copy()
         to_roi[:, 2] -= (x0, y0)
         warped = cv2.warpAffine(
@@ -97,36 +99,37 @@ class Compositor:
         region = canvas[y0:y1, x0:x1]
         region[...] = cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_BGRA2BGR), region, weight, 1.0 - weight)
 
-    def _match_colours(
-        self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, figure: np.ndarray | None
-    ) -> np.ndarray:
+    def _match_colours(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
         """Per channel: moves the crop's mean and spread on the seam ring part way to the frame's there
-        (with a `figure` alpha, where the ring crosses the figure: its neck and body; none if it
-        hardly does).
+        (for a BGRA figure, where the ring crosses the figure: its neck and body; not at all if it
+        hardly does). The alpha channel stays as it is.
 
         Statistics are taken on 64 x 64 versions in crop space, so the cost does not grow with the face.
         """
         cfg = self.config
         side = _STATS_SIDE
         ring = cv2.inRange(feather_mask(side, cfg.feather, cfg.mask_shape), 8, 247)
-        if figure is not None:
-            shown = cv2.resize(figure, (side, side), interpolation=cv2.INTER_AREA)
-            ring = cv2.bitwise_and(ring, cv2.inRange(shown, 128, 255))
+        crop_small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+        channels = crop.shape[2]
+        if channels == 4:
+            ring = cv2.bitwise_and(ring, cv2.inRange(crop_small[..., 3], 128, 255))
             if cv2.countNonZero(ring) < _MIN_RING:
                 return crop
+            crop_small = np.ascontiguousarray(crop_small[..., :3])
         to_small = np.asarray(matrix, np.float64) * (side / crop.shape[0])
         frame_small = cv2.warpAffine(
             canvas, to_small, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        crop_small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
         crop_mean, crop_std = cv2.meanStdDev(crop_small, mask=ring)
         frame_mean, frame_std = cv2.meanStdDev(frame_small, mask=ring)
         gain = cfg.colour_gain
         ratio = np.clip(frame_std / np.maximum(crop_std, 1.0), 0.5, 2.0)
         scale = 1.0 + gain * (ratio - 1.0)
         shift = crop_mean + gain * (frame_mean - crop_mean) - scale * crop_mean
-        # cv2.transform applies the per-channel affine map with saturation in one pass over uint8.
-        return cv2.transform(crop, np.hstack([np.diagflat(scale), shift]))
+        # cv2.transform applies the per-channel affine map with saturation in one pass over uint8
+        # (an alpha channel is mapped to itself).
+        scale, shift = np.append(scale, [1.0] * (channels - 3)), np.append(shift, [0.0] * (channels - 3))
+        return cv2.transform(crop, np.hstack([np.diagflat(scale), shift[:, None]]))
 
 
 _STATS_SIDE = 64  # resolution of the colour statistics

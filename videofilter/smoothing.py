@@ -53,6 +53,9 @@ class _FaceState:
     output: np.ndarray
     source_small: np.ndarray  # (w, w) uint8 grey source crop at work size
     matrix: np.ndarray  # (3, 3) float64 frame -> crop of that frame
+    # (S, S) uint8: a drawn figure's coverage (the fourth channel of a look's drawing), moved and
+    # blended like the colours; in uint8, since an edge that stalls a level short is invisible.
+    alpha: np.ndarray | None = None
 
 
 class _Prediction(NamedTuple):
@@ -88,13 +91,14 @@ class TemporalSmoother:
         source_small = self._small(source_crop)
         previous = self._faces.get(face_id)
         amount = float(np.clip(amount, 0.0, 1.0))
-        if amount <= 0.0 or previous is None or previous.output.shape != stylized.shape \
+        colour, alpha = _split(stylized)
+        if amount <= 0.0 or previous is None or previous.output.shape != colour.shape \
                 or previous.source_small.shape != source_small.shape:
-            self._faces[face_id] = _FaceState(stylized.astype(np.float32), source_small, current)
+            self._faces[face_id] = _FaceState(colour.astype(np.float32), source_small, current, alpha)
             return stylized.copy()
-        exact = self._blend(previous, stylized.astype(np.float32), source_small, current, amount)
-        self._faces[face_id] = _FaceState(exact, source_small, current)
-        return cv2.convertScaleAbs(exact)
+        exact, alpha = self._blend(previous, colour.astype(np.float32), alpha, source_small, current, amount)
+        self._faces[face_id] = _FaceState(exact, source_small, current, alpha)
+        return _join(cv2.convertScaleAbs(exact), alpha)
 
     def carry(
         self, face_id: int, source_crop: np.ndarray, matrix: np.ndarray, force: bool = False
@@ -114,9 +118,9 @@ class TemporalSmoother:
         changed = cv2.countNonZero(cv2.compare(residual, self.config.error_high, cv2.CMP_GT))
         if changed > self.config.redraw_changed * residual.size and not force:
             return None
-        moved = self._warp_history(previous.output, back, flow)
-        self._faces[face_id] = _FaceState(moved, source_small, current)
-        return cv2.convertScaleAbs(moved)
+        moved, alpha = self._warp_history(previous, back, flow)
+        self._faces[face_id] = _FaceState(moved, source_small, current, alpha)
+        return _join(cv2.convertScaleAbs(moved), alpha)
 
     def forget(self, keep_ids: set[int]) -> None:
         """Drops the state of every face not in `keep_ids` (faces that left the picture)."""
@@ -158,9 +162,10 @@ class TemporalSmoother:
         return best.back, None, best.src_x, best.src_y, best.image
 
     def _blend(
-        self, previous: _FaceState, stylized: np.ndarray, source_small: np.ndarray, current: np.ndarray,
-        amount: float,
-    ) -> np.ndarray:
+        self, previous: _FaceState, stylized: np.ndarray, alpha: np.ndarray | None, source_small: np.ndarray,
+        current: np.ndarray, amount: float,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(the new drawing blended with the history, its alpha blended the same way or as it came)."""
         cfg = self.config
         size, work = stylized.shape[0], source_small.shape[0]
         back, flow, src_x, src_y, predicted = self._motion(previous, source_small, current)
@@ -177,26 +182,34 @@ class TemporalSmoother:
         t = np.clip((residual - cfg.error_low) / max(cfg.error_high - cfg.error_low, 1e-3), 0.0, 1.0)
         weight_small = floor + (1.0 - floor) * (t * t * (3.0 - 2.0 * t))
 
-        warped = self._warp_history(previous.output, back, flow)
-        if cfg.follow_light:  # on the colours only (a drawn figure's alpha is no light)
-            warped[..., :3] *= self._brightness_step(stylized[..., :3], warped[..., :3], t < 0.5)
+        warped, warped_alpha = self._warp_history(previous, back, flow)
+        if cfg.follow_light:
+            warped *= self._brightness_step(stylized, warped, t < 0.5)
         weight = cv2.resize(weight_small, (size, size), interpolation=cv2.INTER_LINEAR)
-        return cv2.blendLinear(stylized, warped, weight, 1.0 - weight)
+        if alpha is not None and warped_alpha is not None:
+            alpha = cv2.blendLinear(alpha, warped_alpha, weight, 1.0 - weight)
+        return cv2.blendLinear(stylized, warped, weight, 1.0 - weight), alpha
 
-    def _warp_history(self, output: np.ndarray, back: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
-        """The previous output (float) moved into the current crop: the affine step `back`, after
-        the work-size `flow` if there is one."""
-        size = output.shape[0]
+    def _warp_history(
+        self, previous: _FaceState, back: np.ndarray, flow: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The previous output (float) and its alpha moved into the current crop: the affine step
+        `back`, after the work-size `flow` if there is one."""
+        pictures = [previous.output] if previous.alpha is None else [previous.output, previous.alpha]
+        size = previous.output.shape[0]
         if flow is None:
             flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-            return cv2.warpAffine(output, back[:2], (size, size), flags=flags,
-                                  borderMode=cv2.BORDER_REPLICATE)
-        grid_x, grid_y = self._grid(size)
-        scale = size / flow.shape[0]
-        flow_x = cv2.resize(flow[..., 0], (size, size), interpolation=cv2.INTER_LINEAR) * scale
-        flow_y = cv2.resize(flow[..., 1], (size, size), interpolation=cv2.INTER_LINEAR) * scale
-        map_x, map_y = _apply_affine(back.astype(np.float32), grid_x + flow_x, grid_y + flow_y)
-        return cv2.remap(output, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            moved = [cv2.warpAffine(picture, back[:2], (size, size), flags=flags,
+                                    borderMode=cv2.BORDER_REPLICATE) for picture in pictures]
+        else:
+            grid_x, grid_y = self._grid(size)
+            scale = size / flow.shape[0]
+            flow_x = cv2.resize(flow[..., 0], (size, size), interpolation=cv2.INTER_LINEAR) * scale
+            flow_y = cv2.resize(flow[..., 1], (size, size), interpolation=cv2.INTER_LINEAR) * scale
+            map_x, map_y = _apply_affine(back.astype(np.float32), grid_x + flow_x, grid_y + flow_y)
+            moved = [cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                     for picture in pictures]
+        return moved[0], moved[1] if len(moved) > 1 else None
 
     @staticmethod
     def _brightness_step(stylized: np.ndarray, warped: np.ndarray, trusted: np.ndarray) -> float:
@@ -242,6 +255,22 @@ class TemporalSmoother:
             axis = np.arange(work, dtype=np.float32)
             self._grids[work] = tuple(np.meshgrid(axis, axis))  # type: ignore[assignment]
         return self._grids[work]
+
+
+def _split(drawing: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(BGR, alpha or None) of a BGR or BGRA drawing."""
+    if drawing.shape[2] == 4:
+        return np.ascontiguousarray(drawing[..., :3]), np.ascontiguousarray(drawing[..., 3])
+    return drawing, None
+
+
+def _join(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """A BGR picture with its alpha (BGRA), or as it is without one."""
+    if alpha is None:
+        return colour
+    out = cv2.cvtColor(colour, cv2.COLOR_BGR2BGRA)
+    out[..., 3] = alpha
+    return out
 
 
 def _homogeneous(matrix: np.ndarray) -> np.ndarray:

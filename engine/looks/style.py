@@ -85,8 +85,11 @@ class LookStyle:
         self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
     ) -> np.ndarray:
         """`stylize`'s drawings as (N, S, S, 4) BGRA, alpha = the drawn figure (FigureStyle)."""
-        layers = [self.draw_figure(c, p, strength=strength) for c, p in self._batch(crops, landmarks)]
-        return np.stack([cv2.merge([*cv2.split(out), alpha]) for out, alpha in layers])
+        out = np.empty((len(crops), self.input_size, self.input_size, 4), np.uint8)
+        for i, (crop, points) in enumerate(self._batch(crops, landmarks)):
+            drawing, out[i, ..., 3] = self.draw_figure(crop, points, strength=strength)
+            out[i, ..., :3] = drawing
+        return out
 
     def _batch(self, crops: np.ndarray, landmarks: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Checked (crop, its landmarks) pairs of a batch."""
@@ -209,8 +212,8 @@ class LookStyle:
         # Blurred with sigma 1.75, the grown edge is at 0.21 about 1.4 half-pixels outside it, at
         # 0.07 about 2.6: opaque to the first, clear from the second.
         spread = cv2.GaussianBlur(grown, (0, 0), 1.75)
-        alpha = cv2.resize(spread, (self.input_size, self.input_size), interpolation=cv2.INTER_LINEAR)
-        return ((clamp(alpha, 0.07, 0.21) - 0.07) * (255.0 / 0.14) + 0.5).astype(np.uint8)
+        alpha = cv2.convertScaleAbs(clamp(spread, 0.07, 0.21) - 0.07, alpha=255.0 / 0.14)
+        return cv2.resize(alpha, (self.input_size, self.input_size), interpolation=cv2.INTER_LINEAR)
 
     def _detail_zone(self, frame: FaceFrame, size: int) -> np.ndarray:
         """Where the photo's fine shading is kept: an oval over eyes, nose and mouth (size x size)."""
