@@ -172,7 +172,8 @@ def face_sources() -> list[tuple[np.ndarray, np.ndarray]]:
     from skimage import data
 
     from animecam.core.samples import astronaut_bgr
-    from animecam.videofilter.faces import TrackerConfig, create_detector
+    from animecam.videofilter.detectors import create_detector
+    from animecam.videofilter.faces import TrackerConfig
 
     config = TrackerConfig()
     detector = create_detector(config)

