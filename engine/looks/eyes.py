@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .arrays import clamp, mix, percentiles, scale
+from .arrays import clamp, mix, percentiles, plane, scale
 from .ink import paint, stroke_outline
 from .params import EyeParams
 from .regions import FaceFrame, pixel_centres
@@ -233,7 +233,7 @@ def _colour_opening(
     vivid = _vivid(eye.iris_bgr)
     dark = clamp(-rel / 30.0, 0.0, 1.0)
     tint = opening * dark * params.iris_colour
-    iris = np.full(sub.shape, vivid, np.float32)
+    iris = plane(vivid, sub.shape)
     scale(iris, clamp(gain[box], 0.2, 1.0))
     sub[...] = mix(sub, tint, iris)
     # Only what is nearly as light as the skin is the white of the eye: a blurred or shadowed eye
@@ -290,7 +290,7 @@ def _draw_iris(
     r = np.sqrt(u * u + v * v)
     edge = np.float32(0.8 * rx)  # about one pixel of soft edge
     inside = clamp((1.0 - r) * edge + 0.5, 0.0, 1.0) * opening
-    colour = np.full(sub.shape, vivid, np.float32)
+    colour = plane(vivid, sub.shape)
     # Dark at the top (the lid's shadow), light in a crescent low in the iris.
     scale(colour, clamp(0.3 + 0.9 * (v + 0.6), 0.3, 1.25))
     pupil = clamp((0.45 - np.sqrt(u * u + 0.8 * v * v)) * edge + 0.5, 0.0, 1.0)
