@@ -11,7 +11,7 @@ from skimage.data import astronaut
 
 from animecam.core.align import template
 from animecam.core.frames import Frame
-from animecam.engine.scene import SCENE_LOOKS, SceneConfig, SceneRenderer, scene_look_for
+from animecam.engine.scene import SCENE_LOOKS, SceneConfig, SceneLook, SceneRenderer, scene_look_for
 from animecam.videofilter.compose import CompositorConfig
 from animecam.videofilter.pipeline import FaceFilter, PipelineConfig
 
@@ -72,6 +72,23 @@ def test_edges_are_inked_and_areas_flat() -> None:
     # Inside the square and on the ground: flat tones, the photo's noise gone.
     assert grey[80:160, 100:180].std() < 1.5 and grey[190:230, 230:300].std() < 1.5
     assert cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[80:160, 100:180].std() > 4
+
+
+def test_texture_specks_are_not_inked_but_long_lines_are() -> None:
+    """A long line is inked; short dashes of the same tone (fur, grain) are texture and are not."""
+    image = np.full((240, 320, 3), 190, np.uint8)
+    cv2.line(image, (40, 60), (280, 60), (110, 110, 110), 3)
+    rng = np.random.default_rng(1)
+    for x, y in rng.integers((40, 120), (280, 220), (30, 2)):  # 30 dashes 6 px long
+        cv2.line(image, (int(x), int(y)), (int(x) + 6, int(y) + 2), (110, 110, 110), 3)
+    dashes = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[120:220] < 150
+    inked = {}
+    for min_stroke in (1, 10):
+        look = SceneLook(min_stroke=min_stroke)
+        grey = cv2.cvtColor(SceneRenderer(SceneConfig(look=look)).draw(image), cv2.COLOR_BGR2GRAY)
+        assert grey[55:66, 60:260].min(axis=0).max() < 70  # the line: ink along all its length
+        inked[min_stroke] = float((grey[120:220][dashes] < 70).mean())  # the dashes' share in ink
+    assert inked[1] > 0.3 and inked[10] < 0.02
 
 
 def test_each_look_has_its_palette_anime_vivid_shoujo_soft_manga_black_and_white() -> None:
