@@ -29,9 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from faces_id import SAME_PERSON_COSINE, FaceId
 from look_faces import ASTRONAUT, Face, build_faces, webcam_people
 
-from animecam.core.align import apply, crop_transform, invert, warp_to_crop
+from animecam.core.align import apply, crop_transform, warp_to_crop
+from animecam.core.frames import Frame
 from animecam.core.style import Style, crop_framing
 from animecam.engine.looks import PROCEDURAL_STYLES, procedural_style
+from animecam.videofilter.frame_filter import FaceFilter, PipelineConfig
 
 SIZE = 256
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -140,19 +142,7 @@ def evaluate(face_id: FaceId, faces: list[Face], room: list[Face], looks: list[s
     return results
 
 
-def _paste(frame: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """The drawn crop back into the frame under a feathered oval (the sheet's two-faces row)."""
-    h, w = frame.shape[:2]
-    mask = np.zeros((SIZE, SIZE), np.float32)
-    cv2.ellipse(mask, (SIZE // 2, int(SIZE * 0.5)), (int(SIZE * 0.44), int(SIZE * 0.49)), 0, 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), SIZE * 0.03)
-    back = invert(matrix)
-    art = cv2.warpAffine(crop, back, (w, h), flags=cv2.INTER_LINEAR)
-    alpha = cv2.warpAffine(mask, back, (w, h))[..., None]
-    return (frame * (1 - alpha) + art * alpha).astype(np.uint8)
-
-
-def write_sheet(face_id: FaceId, faces: list[Face], looks: list[str], path: Path) -> None:
+def write_sheet(faces: list[Face], looks: list[str], path: Path) -> None:
     chosen = [
         ASTRONAUT,
         "dim warm noisy",
@@ -178,19 +168,13 @@ def write_sheet(face_id: FaceId, faces: list[Face], looks: list[str], path: Path
         points = apply(matrix, face.landmarks)
         cells = [crop] + [procedural_style(look).stylize(crop[None], points[None])[0] for look in looks]
         rows.append(np.hstack([cv2.resize(c, (tile, tile), interpolation=cv2.INTER_AREA) for c in cells]))
-    # Two faces in one frame: the astronaut and her darker-skinned copy side by side.
-    pair = np.hstack([by_name[ASTRONAUT].image, by_name["darker skin"].image[:, ::-1]])
-    detections = face_id.detect(pair)[:2]
-    cells = [pair]
+    # Two faces in one frame, drawn by the app's own filter (faces, scene and paste): the astronaut
+    # and her darker-skinned copy side by side.
+    pair = Frame(np.hstack([by_name[ASTRONAUT].image, by_name["darker skin"].image[:, ::-1]]), 0, 0.0)
+    cells = [pair.image]
     for look in looks:
-        frame = pair.copy()
-        for row in detections:
-            marks = row[4:14].reshape(5, 2)
-            matrix = crop_transform(marks, SIZE, framing)
-            crop = warp_to_crop(pair, matrix, SIZE)
-            art = procedural_style(look).stylize(crop[None], apply(matrix, marks)[None])[0]
-            frame = _paste(frame, art, matrix)
-        cells.append(frame)
+        face_filter = FaceFilter(procedural_style(look), PipelineConfig(redraw_every=1))
+        cells.append(face_filter.process(pair).output.image)
     rows.append(np.hstack([cv2.resize(c, (tile, tile // 2), interpolation=cv2.INTER_AREA) for c in cells]))
     sheet = np.vstack(rows)
     label_bar = np.full((24, sheet.shape[1], 3), 255, np.uint8)
@@ -234,7 +218,7 @@ def main() -> None:
     face_id = FaceId()
     faces = build_faces(face_id, args.lfw)
     if args.sheet:
-        write_sheet(face_id, faces, args.looks, args.sheet)
+        write_sheet(faces, args.looks, args.sheet)
     results = evaluate(face_id, faces, webcam_people(face_id), args.looks)
     if args.json:
         print(json.dumps(results, indent=2))
