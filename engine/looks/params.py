@@ -40,6 +40,7 @@ class HairParams:
     locks: float = 7.0  # locks per half turn around the crown
     crown: tuple[float, float] = (0.12, -1.25)  # where the hair falls from (face units; off-centre parting)
     tips: float = 0.6  # how far lock tips cut into the hair's edge (0 = smooth; above 0.66 they tear off)
+    fringe: float = 0.3  # how far the locks over the forehead hang down in points (face units; 0 = none)
     highlight: float = 0.4  # 0..1 strength of the highlight band
     highlight_teeth: int = 9  # zigzags along the band
 

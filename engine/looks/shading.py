@@ -107,6 +107,45 @@ def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, n
     return wave, np.sqrt(dx * dx + dy * dy)
 
 
+def _fringe(
+    p: HairParams, hair: np.ndarray, face_shape: np.ndarray, frame: FaceFrame, scale: float, wave: np.ndarray
+) -> np.ndarray:
+    """The hair's edge over the forehead cut into pointed locks (anime bangs, not a bowl's rim):
+    each lock's middle hangs down by up to `p.fringe` face units (stopping above the brows), and
+    between two locks a notch as deep is cut up into the hair, so every lock ends in a point."""
+    size = hair.shape[0]
+    length = p.fringe * frame.unit * scale  # pixels at this size
+    steps = int(length)
+    fx, fy = frame.grid(size, scale)
+    band = clamp((0.95 - np.abs(fx)) / 0.15, 0.0, 1.0) * clamp((fy + 1.3) / 0.1, 0.0, 1.0)
+    band *= clamp((-0.2 - fy) / 0.1, 0.0, 1.0)
+    rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
+    if steps < 1 or len(rows) == 0:
+        return hair
+    # Only the forehead's box (and the reach of the shifts) is worked on: a tenth of the mask.
+    y0, y1 = max(rows[0] - steps - 1, 0), min(rows[-1] + steps + 2, size)
+    x0, x1 = max(cols[0] - steps - 1, 0), min(cols[-1] + steps + 2, size)
+    box = (slice(y0, y1), slice(x0, x1))
+    above_brows = clamp((-0.38 - fy[box]) / 0.08, 0.0, 1.0)
+    hang = length * clamp(1.0 - 2.0 * wave[box], 0.0, 1.0)  # `length` in a lock's middle, 0 halfway out
+    notch = length * clamp(2.0 * wave[box] - 1.0, 0.0, 1.0)  # `length` between two locks
+    sub_hair, sub_face = hair[box], face_shape[box]
+    skin = sub_face * (1.0 - sub_hair)
+    hung, cut = np.zeros_like(sub_hair), np.zeros_like(sub_hair)
+    down, shape = frame.down, (x1 - x0, y1 - y0)
+    for k in range(1, steps + 1):
+        shift = np.float32([[1, 0, down[0] * k], [0, 1, down[1] * k]])
+        moved = cv2.warpAffine(sub_hair, shift, shape)  # the hair k pixels down the face
+        np.maximum(hung, moved * clamp(hang - k + 1.0, 0.0, 1.0), out=hung)
+        shift[:, 2] *= -1.0
+        moved = cv2.warpAffine(skin, shift, shape)  # the skin k pixels up
+        np.maximum(cut, moved * clamp(notch - k + 1.0, 0.0, 1.0), out=cut)
+    out = hair.copy()
+    grown = np.maximum(sub_hair, hung * band[box] * above_brows * sub_face)
+    out[box] = grown * (1.0 - cut * band[box])
+    return out
+
+
 def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: float) -> Regions:
     """The hair's edge cut into pointed lock tips (a fringe of points, not a bowl's rim): the soft
     mask grows in the middle of each lock and shrinks between locks, then is cut crisp again."""
@@ -124,6 +163,8 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
     soft = cv2.GaussianBlur(regions.hair, (0, 0), 0.1 * frame.unit * scale)
     # The step is steep (x6), so no tip reaches where the soft mask is near 0 (no stray lines).
     hair = clamp((soft - 0.5 + p.tips * cut) * 6.0 + 0.5, 0.0, 1.0) * (soft > 0.02)
+    if p.fringe > 0:
+        hair = _fringe(p, hair, regions.face_shape, frame, scale, cv2.resize(wave, (size, size)))
     face = clamp(regions.face_shape - hair, 0.0, 1.0) * (1.0 - regions.beard)
     # What the cut frees beside the face is background again (else a sliver with two outlines).
     freed = clamp(regions.hair - hair, 0.0, 1.0) * (1.0 - regions.face_shape)
