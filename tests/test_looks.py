@@ -138,6 +138,17 @@ def test_a_blink_closes_the_drawn_eye(photo: np.ndarray) -> None:
     assert _sclera(style.stylize(closed[None], marks[None])[0], marks) < 3
 
 
+def test_eyes_behind_glasses_are_measured_open(photo: np.ndarray) -> None:
+    """The black of the rims must not be taken for the eye's darkest (the eye then reads as a squint)."""
+    for size in (SIZE, 256):
+        crop, marks = _crop(photo, size)
+        glasses, _ = _crop(_with_glasses(photo), size)
+        frame = FaceFrame.from_landmarks(marks)
+        plain = [measure_eye(light_plane(crop), crop, frame, i).openness for i in (0, 1)]
+        behind = [measure_eye(light_plane(glasses), glasses, frame, i).openness for i in (0, 1)]
+        assert min(behind) > 0.5 and max(abs(a - b) for a, b in zip(plain, behind, strict=True)) < 0.25
+
+
 def test_glasses_are_drawn_as_frames(photo: np.ndarray) -> None:
     size = 256  # the rims need the full crop to be found reliably
     plain, marks = _crop(photo, size)
