@@ -126,9 +126,5 @@ def test_a_drawn_figure_covers_the_frame_only_where_its_alpha_is(colour_match: b
     canvas = frame.copy()
     Compositor(CompositorConfig(colour_match=colour_match)).paste(canvas, figure, matrix, 1.0)
     # The face is upright and centred at (150, 110): its crop's left half lies left of x = 150.
-    figure_side = canvas[100:120, 130:145].astype(int)
-    if colour_match:  # the seam pulls the pure red part way to the frame's colours
-        assert (figure_side[..., 2] - figure_side[..., :2].max(axis=-1) > 40).all()
-    else:
-        assert (figure_side == (0, 0, 255)).all()
+    assert (canvas[100:120, 130:145] == (0, 0, 255)).all()  # a figure's colours are never matched
     assert np.array_equal(canvas[100:120, 156:175], frame[100:120, 156:175])

@@ -313,11 +313,9 @@ def test_a_drawn_figure_leaves_the_scene_around_it() -> None:
             return out
 
     from animecam.engine.scene import SceneRenderer
-    from animecam.videofilter.compose import CompositorConfig
 
     frame = Frame(_portrait(), 0, 0.0)
-    config = PipelineConfig(compositor=CompositorConfig(colour_match=False))  # black stays black
-    drawn = FaceFilter(HalfFigure(), config).process(frame)
+    drawn = FaceFilter(HalfFigure(), PipelineConfig()).process(frame)
     scene = SceneRenderer().draw(frame.image).astype(int)  # the anime scene, as the filter draws it
     x0, _, x1, _ = (round(v) for v in drawn.faces[0].box)
     nose_x, nose_y = (round(v) for v in drawn.faces[0].landmarks[2])

@@ -65,7 +65,8 @@ class Compositor:
 
     def paste(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, strength: float) -> None:
         """Blends `crop` (S x S x 3 uint8, made with frame->crop `matrix`) into `canvas` in place. A
-        BGRA crop (a drawn figure) is pasted where its alpha is, inside the same feathered mask."""
+        BGRA crop (a drawn figure) is pasted where its alpha is, inside the same feathered mask, and
+        its colours are not matched: it meets the scene's drawing of the same body, not a photo."""
         strength = float(np.clip(strength, 0.0, 1.0))
         size = crop.shape[0]
         if strength == 0.0:
@@ -80,14 +81,14 @@ class Compositor:
             return
         cfg = self.config
         mask = feather_mask(size, cfg.feather, cfg.mask_shape)
-        if cfg.colour_match:
-            crop = self._match_colours(canvas, crop, matrix)
         # One 4-channel warp moves the crop and its mask together; contiguous copies keep the
         # OpenCV calls below on their fast paths (the ROI blend is the stage's main cost).
         if crop.shape[2] == 4:
             rgba = crop.copy()
             rgba[..., 3] = cv2.multiply(mask, rgba[..., 3], scale=1.0 / 255.0)
         else:
+            if cfg.colour_match:
+                crop = self._match_colours(canvas, crop, matrix)
             rgba = cv2.cvtColor(crop, cv2.COLOR_BGR2BGRA)
             rgba[..., 3] = mask
         to_roi = to_frame.copy()
@@ -100,37 +101,26 @@ class Compositor:
         region[...] = cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_BGRA2BGR), region, weight, 1.0 - weight)
 
     def _match_colours(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-        """Per channel: moves the crop's mean and spread on the seam ring part way to the frame's there
-        (for a BGRA figure, where the ring crosses the figure: its neck and body; not at all if it
-        hardly does). The alpha channel stays as it is.
+        """Per channel: moves the crop's mean and spread on the seam ring part way to the frame's there.
 
         Statistics are taken on 64 x 64 versions in crop space, so the cost does not grow with the face.
         """
         cfg = self.config
         side = _STATS_SIDE
         ring = cv2.inRange(feather_mask(side, cfg.feather, cfg.mask_shape), 8, 247)
-        crop_small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
-        channels = crop.shape[2]
-        if channels == 4:
-            ring = cv2.bitwise_and(ring, cv2.inRange(crop_small[..., 3], 128, 255))
-            if cv2.countNonZero(ring) < _MIN_RING:
-                return crop
-            crop_small = np.ascontiguousarray(crop_small[..., :3])
         to_small = np.asarray(matrix, np.float64) * (side / crop.shape[0])
         frame_small = cv2.warpAffine(
             canvas, to_small, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+        crop_small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
         crop_mean, crop_std = cv2.meanStdDev(crop_small, mask=ring)
         frame_mean, frame_std = cv2.meanStdDev(frame_small, mask=ring)
         gain = cfg.colour_gain
         ratio = np.clip(frame_std / np.maximum(crop_std, 1.0), 0.5, 2.0)
         scale = 1.0 + gain * (ratio - 1.0)
         shift = crop_mean + gain * (frame_mean - crop_mean) - scale * crop_mean
-        # cv2.transform applies the per-channel affine map with saturation in one pass over uint8
-        # (an alpha channel is mapped to itself).
-        scale, shift = np.append(scale, [1.0] * (channels - 3)), np.append(shift, [0.0] * (channels - 3))
-        return cv2.transform(crop, np.hstack([np.diagflat(scale), shift[:, None]]))
+        # cv2.transform applies the per-channel affine map with saturation in one pass over uint8.
+        return cv2.transform(crop, np.hstack([np.diagflat(scale), shift]))
 
 
 _STATS_SIDE = 64  # resolution of the colour statistics
-_MIN_RING = 32  # seam pixels (at that resolution) the statistics need
