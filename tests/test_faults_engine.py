@@ -89,7 +89,8 @@ class _Slow:
 
 def test_valid_but_slow_style_drops_frames_and_stops_promptly() -> None:
     sink = _Check()
-    pipeline = Pipeline(_Portrait(), _Slow(), [sink], PipelineConfig())
+    config = PipelineConfig(redraw_every=1)  # every frame waits for its drawing: no carried frames
+    pipeline = Pipeline(_Portrait(), _Slow(), [sink], config)
     pipeline.start()
     time.sleep(1.5)
     stats = pipeline.stats
