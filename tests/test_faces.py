@@ -218,3 +218,30 @@ def test_a_face_too_small_for_the_coarse_pass_is_found_by_the_fine_one_and_kept(
         eyes_y, mouth_y = small[0].landmarks[:2, 1].mean(), small[0].landmarks[3:, 1].mean()
         assert 300 < eyes_y < mouth_y < 400
     assert all(frame_ids == ids[0] for frame_ids in ids) and len(ids[0]) == 2  # same two ids throughout
+
+
+def test_a_big_face_only_the_fine_pass_finds_is_a_false_find() -> None:
+    """A face the coarse pass would have seen at its size (a blurred backdrop scored as one) is not
+    taken from the fine pass; a small one is."""
+    from animecam.videofilter.detectors import Detections
+
+    class FineOnly:
+        """Finds nothing at the coarse size; at the fine size, a big and a small 'face'."""
+
+        def detect(self, image: np.ndarray) -> Detections:
+            if image.shape[1] <= 320:
+                return Detections.empty()
+            k = image.shape[1] / 1280
+            boxes = np.float32([[10, 100, 400, 700], [900, 300, 960, 370]]) * k
+            marks = np.stack([np.float32([[x0 + 0.3 * (x1 - x0), y0 + 0.4 * (y1 - y0)],
+                                          [x0 + 0.7 * (x1 - x0), y0 + 0.4 * (y1 - y0)],
+                                          [x0 + 0.5 * (x1 - x0), y0 + 0.6 * (y1 - y0)],
+                                          [x0 + 0.35 * (x1 - x0), y0 + 0.8 * (y1 - y0)],
+                                          [x0 + 0.65 * (x1 - x0), y0 + 0.8 * (y1 - y0)]])
+                              for x0, y0, x1, y1 in boxes])  # fmt: skip
+            return Detections(boxes, marks, np.float32([0.7, 0.8]))
+
+    tracker = FaceTracker()
+    tracker.detector = FineOnly()  # type: ignore[assignment]
+    faces = tracker.update(np.full((720, 1280, 3), 120, np.uint8), 0.0)
+    assert len(faces) == 1 and faces[0].box[0] > 800  # only the small one

@@ -44,6 +44,10 @@ class TrackerConfig:
     # 6 at 480, 22 at 640 (the flow copy, no resize; 20 ms a run, so every 8th: ~0.5 ms a frame).
     fine_detect_every: int = 8
     fine_detect_size: int = 640
+    # A face only the fine pass finds must be narrower than this in the coarse pass's input (at
+    # 720p: 128 px); a bigger one would have been found there, so it is a false find (a blurred
+    # backdrop scored 0.68 as a face 370 px wide at 640 px).
+    fine_max_face: int = 32
     detect_every: int = 5  # frames between detector runs; optical flow follows faces in between
     score_threshold: float = 0.6  # detector confidence to accept a face (lfw_subset: 0.99 hits, 1% false)
     nms_threshold: float = 0.3
@@ -191,7 +195,7 @@ class FaceTracker:
             fine_only = np.zeros(len(found.scores), bool)
             if fine_pass and cfg.fine_detect_size > cfg.detect_size:
                 fine = self._detect(small, to_frame, cfg.fine_detect_size)
-                found, fine_only = self._with_small_faces(found, fine)
+                found, fine_only = self._with_small_faces(found, fine, max(height, width))
             self._match(found, fine_only, fine_pass, grey, flow_scale)
         self._tracks = [t for t in self._tracks if self._visible(t.box, width, height) >= cfg.min_visible]
         self._grey = grey
@@ -204,13 +208,19 @@ class FaceTracker:
         back = to_frame * small.shape[1] / image.shape[1]
         return Detections(found.boxes * back, found.landmarks * back, found.scores)
 
-    def _with_small_faces(self, coarse: Detections, fine: Detections) -> tuple[Detections, np.ndarray]:
-        """The coarse detections plus the fine pass's faces that no coarse one (nor a coarse-seen
-        track) covers, and which of them came from the fine pass only. Faces both passes see keep the
-        coarse landmarks: YuNet's points shift with a face's size in its input."""
+    def _with_small_faces(
+        self, coarse: Detections, fine: Detections, longest: int
+    ) -> tuple[Detections, np.ndarray]:
+        """The coarse detections plus the fine pass's small faces that no coarse one (nor a
+        coarse-seen track) covers, and which of them came from the fine pass only. Faces both passes
+        see keep the coarse landmarks: YuNet's points shift with a face's size in its input."""
         cfg = self.config
         held = list(coarse.boxes) + [t.box for t in self._tracks if not t.fine]
-        extra = [i for i, box in enumerate(fine.boxes) if all(_iou(box, b) < cfg.match_iou for b in held)]
+        widest = cfg.fine_max_face * longest / min(cfg.detect_size, longest)  # frame px
+        extra = [
+            i for i, box in enumerate(fine.boxes)
+            if box[2] - box[0] < widest and all(_iou(box, b) < cfg.match_iou for b in held)
+        ]  # fmt: skip
         if not extra:
             return coarse, np.zeros(len(coarse.scores), bool)
         merged = Detections(
