@@ -218,8 +218,11 @@ class TemporalSmoother:
         if trusted.mean() < 0.25:
             return 1.0
         work = trusted.shape[0]
-        new = cv2.resize(stylized, (work, work), interpolation=cv2.INTER_AREA)[trusted]
-        old = cv2.resize(warped, (work, work), interpolation=cv2.INTER_AREA)[trusted]
+        k = stylized.shape[0] // work
+        # One pixel from the middle of each work-size cell: a mean over thousands of samples,
+        # without resizing two crop-sized pictures (that took 0.8 ms of each smoothing).
+        cells = (slice(k // 2, work * k, k), slice(k // 2, work * k, k))
+        new, old = stylized[cells][trusted], warped[cells][trusted]
         return min(max((float(new.mean()) + 8.0) / (float(old.mean()) + 8.0), 0.8), 1.25)
 
     @staticmethod
@@ -259,8 +262,8 @@ class TemporalSmoother:
 
 def _split(drawing: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(BGR, alpha or None) of a BGR or BGRA drawing."""
-    if drawing.shape[2] == 4:
-        return np.ascontiguousarray(drawing[..., :3]), np.ascontiguousarray(drawing[..., 3])
+    if drawing.shape[2] == 4:  # a view of the colours: the caller makes its float copy from it
+        return drawing[..., :3], np.ascontiguousarray(drawing[..., 3])
     return drawing, None
 
 
