@@ -126,6 +126,25 @@ def test_manga_is_black_and_white_with_screentone(face: tuple[np.ndarray, np.nda
     assert np.abs(np.diff(grey, axis=1)).mean() > 10.0
 
 
+def test_manga_tones_the_face_flat_and_screens_the_rest(photo: np.ndarray) -> None:
+    """Dots on the face took the person away: the face is in flat grey steps, the hair screened."""
+    style = procedural_style("manga", 256)
+    matrix = crop_transform(ASTRONAUT_LANDMARKS, 256, style.align)
+    # Darker skin (the face's lightness halved; the rest as it was): mid tones on the face.
+    lab = cv2.cvtColor(photo, cv2.COLOR_BGR2Lab).astype(np.float32)
+    skin = np.zeros(photo.shape[:2], np.float32)
+    cv2.ellipse(skin, (222, 128), (42, 58), 0, 0, 360, 1.0, -1)
+    lab[..., 0] *= 1.0 - 0.5 * cv2.GaussianBlur(skin, (0, 0), 6)
+    darker = cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_Lab2BGR)
+    crop, points = warp_to_crop(darker, matrix, 256), apply(matrix, ASTRONAUT_LANDMARKS)
+    grey = style.stylize(crop[None], points[None])[0, ..., 0].astype(np.int16)
+    regions = style.regions(crop, points)
+    face, hair = (cv2.erode((cv2.resize(m, (256, 256)) > 0.99).astype(np.uint8), None, iterations=6) > 0
+                  for m in (regions.face, regions.hair))  # fmt: skip
+    changes = np.diff(grey, axis=1) != 0  # a dot's edge, or a line's, between two pixels
+    assert changes[face[:, 1:]].mean() < 0.15 and changes[hair[:, 1:]].mean() > 0.4
+
+
 def test_a_blink_closes_the_drawn_eye(photo: np.ndarray) -> None:
     style = procedural_style("anime", SIZE)
     crop, marks = _crop(photo)
