@@ -312,7 +312,7 @@ class FaceTracker:
             if any(_iou(track.box, box) >= cfg.match_iou for box in confirmed):
                 track.misses = cfg.lost_after + 1  # drifted onto a face another track holds
         self._tracks = [t for t in self._tracks if t.misses <= cfg.lost_after]
-        for di in range(len(found.scores)):  # best score first
+        for di in range(len(found.scores)):  # coarse finds first, each pass best score first
             if di in matched_found or len(self._tracks) >= cfg.max_faces:
                 continue
             track = _Track(

@@ -116,11 +116,13 @@ def _fringe(
     size = hair.shape[0]
     length = p.fringe * frame.unit * scale  # pixels at this size
     steps = int(length)
+    if steps < 1:
+        return hair
     fx, fy = frame.grid(size, scale)
     band = clamp((0.95 - np.abs(fx)) / 0.15, 0.0, 1.0) * clamp((fy + 1.3) / 0.1, 0.0, 1.0)
     band *= clamp((-0.2 - fy) / 0.1, 0.0, 1.0)
     rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
-    if steps < 1 or len(rows) == 0:
+    if len(rows) == 0:
         return hair
     # Only the forehead's box (and the reach of the shifts) is worked on: a tenth of the mask.
     y0, y1 = max(rows[0] - steps - 1, 0), min(rows[-1] + steps + 2, size)
@@ -132,13 +134,11 @@ def _fringe(
     sub_hair, sub_face = hair[box], face_shape[box]
     skin = sub_face * (1.0 - sub_hair)
     hung, cut = np.zeros_like(sub_hair), np.zeros_like(sub_hair)
-    down, shape = frame.down, (x1 - x0, y1 - y0)
+    dx, dy = frame.down
     for k in range(1, steps + 1):
-        shift = np.float32([[1, 0, down[0] * k], [0, 1, down[1] * k]])
-        moved = cv2.warpAffine(sub_hair, shift, shape)  # the hair k pixels down the face
+        moved = _shift(sub_hair, dx * k, dy * k)  # the hair k pixels down the face
         np.maximum(hung, moved * clamp(hang - k + 1.0, 0.0, 1.0), out=hung)
-        shift[:, 2] *= -1.0
-        moved = cv2.warpAffine(skin, shift, shape)  # the skin k pixels up
+        moved = _shift(skin, -dx * k, -dy * k)  # the skin k pixels up
         np.maximum(cut, moved * clamp(notch - k + 1.0, 0.0, 1.0), out=cut)
     out = hair.copy()
     grown = np.maximum(sub_hair, hung * band[box] * above_brows * sub_face)
