@@ -149,3 +149,21 @@ def test_a_figure_alpha_is_smoothed_with_the_colours_but_never_lit() -> None:
     assert abs(float(out[..., :3].mean()) - float(source.mean())) < 1.5  # the colours follow the light
     carried = smoother.carry(0, _crop(frame, _translation(72, 40)), _translation(72, 40))
     assert carried is not None and carried.shape == (S, S, 4)
+
+
+def test_flow_is_measured_only_where_the_crop_motion_leaves_a_residual() -> None:
+    """A rigid move the crop matrices describe needs no optical flow; a local change (an eye, a
+    mouth) the affine step cannot explain gets it."""
+    smoother = TemporalSmoother()
+    calls = []
+    measure = smoother._flow
+    smoother._flow = lambda current, predicted: calls.append(1) or measure(current, predicted)  # type: ignore[method-assign]
+    scene, first, moved = _texture(4), _translation(100, 80), _translation(104, 82)
+    smoother.smooth(1, _crop(scene, first), _crop(scene, first), first, 1.0)
+    assert smoother.carry(1, _crop(scene, moved), moved) is not None
+    assert calls == []  # the matrices told the motion exactly
+    changed = _crop(scene, moved)
+    patch = changed[60:76, 60:76].copy()
+    changed[60:76, 62:78] = patch  # a small part moved 2 px on its own
+    smoother.carry(1, changed, moved, force=True)
+    assert calls == [1]

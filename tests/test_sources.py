@@ -39,6 +39,30 @@ def test_file_source_frames_pts_and_info(clip: Path) -> None:
     assert np.abs(frames[5].image.astype(int) - pattern_frame(5)).mean() < 3
 
 
+@pytest.mark.parametrize(("colorspace", "color_range", "size"), [
+    (2, 0, (64, 48)),  # untagged: OpenCV's BT.601 conversion
+    (6, 1, (64, 48)),  # SMPTE 170M, video range: OpenCV's too
+    (1, 1, (64, 48)),  # BT.709: swscale's own matrix
+    (6, 2, (64, 48)),  # full range (JPEG): swscale
+    (2, 0, (63, 47)),  # odd size: swscale
+])
+def test_decoded_frames_match_swscales_colours(colorspace: int, color_range: int, size: tuple[int, int]) -> None:
+    import av
+
+    from animecam.videofilter.sources.files import frame_to_bgr
+
+    width, height = size
+    rng = np.random.default_rng(0)
+    frame = av.VideoFrame(width, height, "yuv420p")
+    for plane in frame.planes:
+        plane.update(rng.integers(16, 236, plane.buffer_size, np.uint8).tobytes())
+    frame.colorspace, frame.color_range = colorspace, color_range
+    ours, theirs = frame_to_bgr(frame), frame.to_ndarray(format="bgr24")
+    assert ours.shape == (height, width, 3) and ours.dtype == np.uint8
+    difference = np.abs(ours.astype(int) - theirs)
+    assert difference.mean() < 1.5 and difference.max() <= 6  # the same matrix, rounded differently
+
+
 def test_file_without_audio_has_no_audio_path(tmp_path: Path) -> None:
     with VideoFileSource(make_clip(tmp_path / "silent.mp4", frames=3, audio=False)) as source:
         assert source.info.audio_path is None

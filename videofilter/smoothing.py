@@ -38,6 +38,10 @@ class SmootherConfig:
     error_low: float = 6.0  # residual (grey levels, 0..255) the past may differ by and still count as right
     error_high: float = 22.0  # residual at and above which the past is ignored (occlusion, new content)
     flow: bool = True  # refine the known crop motion with dense optical flow (DIS, ultrafast preset)
+    # No flow where the affine motion already predicts every pixel within this residual (grey
+    # levels, 3x3 mean): a still or rigidly moving face. bench/temporal.py --tracker: flicker -83%
+    # either way; 6 (error_low) lost 0.7 points, as the flow refines sub-pixel jitter below it.
+    flow_after: float = 3.0
     work_size: int = 64  # side in pixels of the small grey crops that flow and residuals use
     follow_light: bool = True  # match the history's brightness to the present (no lag behind light changes)
     # A frame the style skips carries the last drawing only if at most this share of the crop
@@ -148,7 +152,7 @@ class TemporalSmoother:
         best = min((self._predict(previous, back, grid_x, grid_y, size, source_small)
                     for back in (np.eye(3), previous.matrix @ np.linalg.inv(current))),
                    key=lambda prediction: prediction.error)
-        if not self.config.flow:
+        if not self.config.flow or self._explained(best, source_small):
             return best.back, None, best.src_x, best.src_y, best.image
         flow = self._flow(source_small, best.image)
         # Chain the refinement through the affine step so each image is resampled only once.
@@ -237,6 +241,18 @@ class TemporalSmoother:
                               borderMode=cv2.BORDER_REPLICATE)
         error = float(cv2.norm(predicted, target, cv2.NORM_L1))
         return _Prediction(back, back_small, src_x, src_y, predicted, error)
+
+    def _explained(self, prediction: _Prediction, current: np.ndarray) -> bool:
+        """Whether the affine motion predicts the current source crop within `flow_after` wherever
+        the previous crop saw it: then flow has nothing to refine but noise. Skipping DIS and its
+        crop-sized remaps there saves ~1.1 of a carry's 2.9 ms."""
+        residual = cv2.blur(cv2.absdiff(prediction.image, current), (3, 3))
+        work = current.shape[0]
+        # A strip the previous crop did not see has no history to align (its residual is the
+        # border's replicated pixels); flow could not help it either.
+        seen = (prediction.src_x >= 0.5) & (prediction.src_y >= 0.5) \
+            & (prediction.src_x <= work - 1.5) & (prediction.src_y <= work - 1.5)
+        return float(residual[seen].max(initial=0)) <= self.config.flow_after
 
     def _light_gain(self, current: np.ndarray, predicted: np.ndarray) -> float:
         """The lighting change since the last frame: the source brightness ratio over the pixels the

@@ -8,12 +8,33 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from animecam.core.errors import UserError
 from animecam.core.frames import Frame, FrameSource, SourceInfo
 
 log = logging.getLogger(__name__)
+
+# Colour tags for which OpenCV's I420 conversion (BT.601, video range) is what swscale would do:
+# colorspace unspecified / BT.470BG / SMPTE 170M, range unspecified / MPEG.
+_BT601 = {2, 5, 6}
+_VIDEO_RANGE = {0, 1}
+
+
+def frame_to_bgr(av_frame: Any) -> np.ndarray:
+    """A decoded frame as (H, W, 3) uint8 BGR. Most clips are BT.601 4:2:0 at even sizes: OpenCV
+    converts those at half swscale's CPU (a 720p frame 2.2 -> 1.1 ms, within rounding of it);
+    anything else (BT.709, full range, odd sizes, other pixel formats) goes through swscale."""
+    if (
+        av_frame.format.name == "yuv420p"
+        and av_frame.width % 2 == 0
+        and av_frame.height % 2 == 0
+        and av_frame.colorspace in _BT601
+        and av_frame.color_range in _VIDEO_RANGE
+    ):
+        return cv2.cvtColor(av_frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+    return av_frame.to_ndarray(format="bgr24")
 
 
 def check_input_file(path: Path, what: str) -> None:
@@ -103,7 +124,7 @@ class VideoFileSource(FrameSource):
             av_frame = next(self._decoded, None)
         if av_frame is None:
             return None
-        image = av_frame.to_ndarray(format="bgr24")
+        image = frame_to_bgr(av_frame)
         if self._rotation:
             image = np.ascontiguousarray(np.rot90(image, k=self._rotation // 90))
         seconds = av_frame.time
