@@ -46,7 +46,9 @@ def test_file_source_frames_pts_and_info(clip: Path) -> None:
     (6, 2, (64, 48)),  # full range (JPEG): swscale
     (2, 0, (63, 47)),  # odd size: swscale
 ])
-def test_decoded_frames_match_swscales_colours(colorspace: int, color_range: int, size: tuple[int, int]) -> None:
+def test_decoded_frames_match_swscales_colours(
+    colorspace: int, color_range: int, size: tuple[int, int]
+) -> None:
     import av
 
     from animecam.videofilter.sources.files import frame_to_bgr
