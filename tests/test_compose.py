@@ -128,3 +128,19 @@ def test_a_drawn_figure_covers_the_frame_only_where_its_alpha_is(colour_match: b
     # The face is upright and centred at (150, 110): its crop's left half lies left of x = 150.
     assert (canvas[100:120, 130:145] == (0, 0, 255)).all()  # a figure's colours are never matched
     assert np.array_equal(canvas[100:120, 156:175], frame[100:120, 156:175])
+
+
+def test_a_figure_over_the_photo_is_pasted_without_its_rim() -> None:
+    """Face only: the figure's rim (the look's background grown past its outline) is taken in."""
+    frame, matrix = frame_and_matrix((150, 110))  # one crop pixel is 40 / 32 = 1.25 frame pixels
+    figure = np.zeros((SIZE, SIZE, 4), np.uint8)
+    figure[..., 2] = 255
+    figure[:, : SIZE // 2, 3] = 255
+    over_scene, over_photo = frame.copy(), frame.copy()
+    compositor = Compositor(CompositorConfig(photo_inset=2))
+    compositor.paste(over_scene, figure, matrix, 1.0)
+    compositor.paste(over_photo, figure, matrix, 1.0, over_photo=True)
+    rows = slice(100, 120)
+    assert (over_scene[rows, 147:149] == (0, 0, 255)).all()  # the figure reaches its edge at x = 150
+    assert np.array_equal(over_photo[rows, 148:160], frame[rows, 148:160])  # 2 crop px (2.5 px) in
+    assert (over_photo[rows, 130:145] == (0, 0, 255)).all()

@@ -25,6 +25,10 @@ class CompositorConfig:
     mask_shape: str = "ellipse"  # "ellipse" (the crop's inscribed circle) or "rounded" (rounded square)
     colour_match: bool = True  # pull the stylised crop's colours towards the frame's at the seam
     colour_gain: float = 0.5  # fraction of the seam's colour difference corrected (1 = match fully)
+    # A drawn figure pasted over the photo (face only) loses this many crop pixels of its rim: the
+    # rim hides the scene's ink of the photo's head edge, but over the photo it showed as a light
+    # halo of the look's own background around the hair.
+    photo_inset: int = 2
 
 
 @lru_cache(maxsize=8)
@@ -63,10 +67,14 @@ class Compositor:
     def __init__(self, config: CompositorConfig | None = None) -> None:
         self.config = config or CompositorConfig()
 
-    def paste(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, strength: float) -> None:
+    def paste(
+        self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, strength: float,
+        over_photo: bool = False,
+    ) -> None:  # fmt: skip
         """Blends `crop` (S x S x 3 uint8, made with frame->crop `matrix`) into `canvas` in place. A
         BGRA crop (a drawn figure) is pasted where its alpha is, inside the same feathered mask, and
-        its colours are not matched: it meets the scene's drawing of the same body, not a photo."""
+        its colours are not matched: it meets the scene's drawing of the same body, not a photo
+        (`over_photo`: the canvas is the photo, and the figure's rim is taken in)."""
         strength = float(np.clip(strength, 0.0, 1.0))
         size = crop.shape[0]
         if strength == 0.0:
@@ -85,7 +93,10 @@ class Compositor:
         # OpenCV calls below on their fast paths (the ROI blend is the stage's main cost).
         if crop.shape[2] == 4:
             rgba = crop.copy()
-            rgba[..., 3] = cv2.multiply(mask, rgba[..., 3], scale=1.0 / 255.0)
+            alpha = rgba[..., 3]
+            if over_photo and cfg.photo_inset > 0:
+                alpha = cv2.erode(alpha, _disc(cfg.photo_inset))
+            rgba[..., 3] = cv2.multiply(mask, alpha, scale=1.0 / 255.0)
         else:
             if cfg.colour_match:
                 crop = self._match_colours(canvas, crop, matrix)
@@ -124,3 +135,8 @@ class Compositor:
 
 
 _STATS_SIDE = 64  # resolution of the colour statistics
+
+
+@lru_cache(maxsize=4)
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))

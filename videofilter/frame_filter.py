@@ -172,7 +172,7 @@ class FaceFilter:
             canvas = canvas if drawn else image.copy()
             weight = 1.0 if drawn or look_mixes else strength
             for out, m in zip(drawings, matrices, strict=True):
-                self.compositor.paste(canvas, out, m, weight)
+                self.compositor.paste(canvas, out, m, weight, over_photo=not drawn)
             ms["compose"] = (clock() - t) * 1e3
         if drawn and not look_mixes and strength < 1.0:
             t = clock()
