@@ -14,6 +14,7 @@ from animecam.training.losses import (  # noqa: E402
     feature_distillation,
     generator_loss,
     l1,
+    sliced_wasserstein,
 )
 
 
@@ -66,3 +67,26 @@ def test_l1_and_feature_distillation() -> None:
 def test_losses_are_float32_under_half_inputs() -> None:
     fake = torch.zeros(4, dtype=torch.bfloat16)
     assert generator_loss("lsgan", fake).dtype == torch.float32
+
+
+def test_sliced_wasserstein_sees_patch_statistics_not_positions() -> None:
+    """Zero-ish for the same texture moved (a different crop), large for another texture, and its
+    gradient moves a picture's patches towards the target's (a flat grey learns the stripes' contrast)."""
+    torch.manual_seed(0)
+    stripes = torch.zeros(2, 3, 32, 32)
+    stripes[..., ::4, :] = 1.0  # horizontal lines every 4 rows
+    shifted = torch.roll(stripes, shifts=(1, 5), dims=(2, 3))
+    noise = torch.rand(2, 3, 32, 32)
+    same, other = sliced_wasserstein(shifted, stripes), sliced_wasserstein(noise, stripes)
+    assert float(same) < 0.1 * float(other)
+    grey = torch.full((2, 3, 32, 32), 0.25, requires_grad=True)
+    optimiser = torch.optim.Adam([grey], lr=0.05)
+    before = float(sliced_wasserstein(grey, stripes))
+    for _ in range(60):
+        optimiser.zero_grad()
+        sliced_wasserstein(grey, stripes).backward()
+        optimiser.step()
+    assert float(sliced_wasserstein(grey, stripes)) < 0.3 * before
+    assert float(grey.std()) > 0.2  # it grew lines' contrast, not a mean grey
+    with pytest.raises(ValueError, match="batches"):
+        sliced_wasserstein(torch.zeros(3, 32, 32), stripes)

@@ -21,8 +21,9 @@ from animecam.training.models import build_model  # noqa: E402
 from animecam.training.models.patchnce import FeatureTap, PatchNCEHead, sequential_features  # noqa: E402
 
 OPTIONS: dict[str, dict[str, Any]] = {
-    "cyclegan": {"lambda_nce": 1.0, "d_steps": 2, "lr_d": 1e-3},
-    "twingan": {"lambda_nce": 1.0, "lambda_identity": 2.0, "norm": "adalin", "d_steps": 2, "lr_d": 1e-3},
+    "cyclegan": {"lambda_nce": 1.0, "d_steps": 2, "lr_d": 1e-3, "lambda_swd": 10.0},
+    "twingan": {"lambda_nce": 1.0, "lambda_identity": 2.0, "norm": "adalin", "d_steps": 2, "lr_d": 1e-3,
+                "lambda_swd": 10.0, "swd_patch": 3},
     "twingan-rt": {"lambda_nce": 1.0, "nce_layers": [0, 2], "lambda_identity": 1.0},
 }
 
@@ -107,6 +108,7 @@ def test_options_train_with_finite_losses(name: str) -> None:
     for _ in range(2):
         losses = model.train_step(*photo_anime_batch(), None, optimizers, None)
     assert "nce" in losses and "idt" in losses
+    assert ("swd" in losses) == ("lambda_swd" in OPTIONS[name])
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()), losses
     # G's Adam trains the projection MLPs too.
     assert any(not torch.equal(a, b) for a, b in zip(before, head.parameters(), strict=True))
@@ -118,7 +120,7 @@ def test_defaults_keep_the_models_as_they_were(name: str) -> None:
     assert model.nce is None and "nce" not in model.networks()
     assert "norm" not in model.generator_config()  # packs and configs keep their exact keys
     losses = model.train_step(*photo_anime_batch(), None, model.make_optimizers(), None)
-    assert "nce" not in losses
+    assert "nce" not in losses and "swd" not in losses
     if name != "cyclegan":
         assert "idt" not in losses
         assert model.generator_config() == build_model(name, {**TINY[name], "norm": "in"}).generator_config()
@@ -140,6 +142,7 @@ def test_adalin_generator_config_rebuilds_the_generator() -> None:
         ("cyclegan", {"lambda_nce": 1.0, "nce_layers": [99]}),
         ("cyclegan", {"d_steps": 0}),
         ("twingan", {"nce_tau": 0.0}),
+        ("cyclegan", {"lambda_swd": -1.0}),
     ],
 )
 def test_bad_options_are_user_errors(name: str, options: dict[str, Any]) -> None:

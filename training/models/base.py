@@ -77,6 +77,10 @@ class UnpairedConfig(ModelConfig):
     lr_d: float | None = None  # the discriminator's learning rate; None: the same as lr
     d_augment: str = ""  # DiffAugment policy for D's inputs, e.g. "translation,cutout" (augment.py)
     warmup_steps: int = 0  # first steps: G fits L1 to its input (both directions), D trains as usual
+    # > 0: G's translations must also match the target domain's distribution of small colour patches
+    # (sliced Wasserstein, losses.sliced_wasserstein) with this weight; `swd_patch` is their side.
+    lambda_swd: float = 0.0
+    swd_patch: int = 5
 
     def __post_init__(self) -> None:
         if self.d_steps < 1:
@@ -85,6 +89,8 @@ class UnpairedConfig(ModelConfig):
             raise ValueError("PatchNCE needs lambda_nce >= 0, nce_patches >= 2, nce_dim >= 1, nce_tau > 0")
         if self.warmup_steps < 0:
             raise ValueError("warmup_steps must be >= 0")
+        if self.lambda_swd < 0 or self.swd_patch < 1:
+            raise ValueError("the patch distribution loss needs lambda_swd >= 0 and swd_patch >= 1")
         check_policy(self.d_augment)
 
     @property
