@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -132,6 +133,15 @@ class _Steadier:
         return self._shown
 
 
+class ScenePicture(NamedTuple):
+    """A drawn scene: the picture, and its tones without the ink (half the frame's size; the
+    manga page's at full size). A drawn figure's rim shows the tones, so the scene's ink of the
+    photo's head edge is hidden without a halo of another colour."""
+
+    drawn: np.ndarray  # (H, W, 3) uint8 BGR
+    tones: np.ndarray  # (h, w, 3) uint8 BGR, h / H = w / W
+
+
 class SceneRenderer:
     """Draws whole frames in a `SceneLook`. Keeps the previous frame's state: one thread owns it."""
 
@@ -148,6 +158,10 @@ class SceneRenderer:
 
     def draw(self, image: np.ndarray) -> np.ndarray:
         """The frame (H, W, 3) uint8 BGR drawn as a scene, same shape; a new array."""
+        return self.draw_layers(image).drawn
+
+    def draw_layers(self, image: np.ndarray) -> ScenePicture:
+        """`draw`'s picture and the same without its ink (see ScenePicture)."""
         look = self.look
         height, width = image.shape[:2]
         half_size = (max(width // 2, 1), max(height // 2, 1))
@@ -173,8 +187,8 @@ class SceneRenderer:
         darkened = cv2.min(tones, cv2.bitwise_not(ink_bgr))
         drawn = cv2.max(darkened, cv2.min(self._solid(look.ink_colour, tones.shape), ink_bgr))
         if look.paper_tint != (1.0, 1.0, 1.0):
-            drawn = cv2.LUT(drawn, tint_lut)
-        return cv2.resize(drawn, (width, height), interpolation=cv2.INTER_LINEAR)
+            drawn, tones = cv2.LUT(drawn, tint_lut), cv2.LUT(tones, tint_lut)
+        return ScenePicture(cv2.resize(drawn, (width, height), interpolation=cv2.INTER_LINEAR), tones)
 
     @staticmethod
     def _ink(grey: np.ndarray, look: SceneLook) -> np.ndarray:
@@ -194,15 +208,15 @@ class SceneRenderer:
             self._ink_colour = {key: np.full(shape, colour, np.uint8)}  # one frame size at a time
         return self._ink_colour[key]
 
-    def _page(self, tone: np.ndarray, ink: np.ndarray, look: SceneLook) -> np.ndarray:
+    def _page(self, tone: np.ndarray, ink: np.ndarray, look: SceneLook) -> ScenePicture:
         """Black and white at full size: paper, solid ink, and screentone dots for the mid tones."""
         size = (tone.shape[1] * 2, tone.shape[0] * 2)
         tone = cv2.resize(tone, size, interpolation=cv2.INTER_LINEAR)
         # 8 * (tone - dots) + 128, saturated: a dot's edge is two pixels of grey; 0 and 255 stay solid.
         page = cv2.addWeighted(tone, 8.0, self._screen(size, look.screentone_period), -8.0, 128.0)
         ink_full = cv2.resize(ink, size, interpolation=cv2.INTER_LINEAR)
-        page = cv2.subtract(page, cv2.multiply(ink_full, 1.0 - look.ink_colour[0] / 255.0))
-        return cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+        inked = cv2.subtract(page, cv2.multiply(ink_full, 1.0 - look.ink_colour[0] / 255.0))
+        return ScenePicture(cv2.cvtColor(inked, cv2.COLOR_GRAY2BGR), cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
 
     def _screen(self, size: tuple[int, int], period: float) -> np.ndarray:
         """Threshold map of round dots on a 45 degree grid, 20..235 so tones 0 and 255 stay solid."""

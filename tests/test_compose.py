@@ -130,17 +130,22 @@ def test_a_drawn_figure_covers_the_frame_only_where_its_alpha_is(colour_match: b
     assert np.array_equal(canvas[100:120, 156:175], frame[100:120, 156:175])
 
 
-def test_a_figure_over_the_photo_is_pasted_without_its_rim() -> None:
-    """Face only: the figure's rim (the look's background grown past its outline) is taken in."""
+def test_a_figures_rim_shows_the_scenes_tones_or_nothing_over_the_photo() -> None:
+    """The figure's rim (its alpha's outer `figure_rim` crop px) shows the un-inked scene given as
+    `under` (here at half the frame's size), and nothing when the canvas is the photo."""
     frame, matrix = frame_and_matrix((150, 110))  # one crop pixel is 40 / 32 = 1.25 frame pixels
     figure = np.zeros((SIZE, SIZE, 4), np.uint8)
     figure[..., 2] = 255
-    figure[:, : SIZE // 2, 3] = 255
+    figure[:, : SIZE // 2, 3] = 255  # the figure's edge is at x = 150 in the frame
+    under = np.zeros((120, 160, 3), np.uint8)
+    under[..., 1] = 255  # the scene's tones: green
     over_scene, over_photo = frame.copy(), frame.copy()
-    compositor = Compositor(CompositorConfig(photo_inset=2))
-    compositor.paste(over_scene, figure, matrix, 1.0)
-    compositor.paste(over_photo, figure, matrix, 1.0, over_photo=True)
+    compositor = Compositor(CompositorConfig(figure_rim=2))
+    compositor.paste(over_scene, figure, matrix, 1.0, under=under)
+    compositor.paste(over_photo, figure, matrix, 1.0)
     rows = slice(100, 120)
-    assert (over_scene[rows, 147:149] == (0, 0, 255)).all()  # the figure reaches its edge at x = 150
-    assert np.array_equal(over_photo[rows, 148:160], frame[rows, 148:160])  # 2 crop px (2.5 px) in
-    assert (over_photo[rows, 130:145] == (0, 0, 255)).all()
+    for canvas in (over_scene, over_photo):
+        assert (canvas[rows, 130:145] == (0, 0, 255)).all()  # the figure
+    assert (over_scene[rows, 148:149] == (0, 255, 0)).all()  # the rim: 2 crop px (2.5 px) of tones
+    assert np.array_equal(over_photo[rows, 148:160], frame[rows, 148:160])  # no rim over the photo
+    assert np.array_equal(over_scene[rows, 152:160], frame[rows, 152:160])  # beyond the alpha: as it was

@@ -25,10 +25,12 @@ class CompositorConfig:
     mask_shape: str = "ellipse"  # "ellipse" (the crop's inscribed circle) or "rounded" (rounded square)
     colour_match: bool = True  # pull the stylised crop's colours towards the frame's at the seam
     colour_gain: float = 0.5  # fraction of the seam's colour difference corrected (1 = match fully)
-    # A drawn figure pasted over the photo (face only) loses this many crop pixels of its rim: the
-    # rim hides the scene's ink of the photo's head edge, but over the photo it showed as a light
-    # halo of the look's own background around the hair.
-    photo_inset: int = 2
+    # The outer crop pixels of a drawn figure's alpha that are its rim: grown past its outline so the
+    # scene's ink of the photo's head edge (outside a head the look's warp narrowed) stays hidden.
+    # The rim shows the scene's own tones without ink (`paste(under=...)`), or nothing over the
+    # photo: in the figure's colours (its drawn background) it was a light halo around the hair.
+    # At 720p 3 hid the halo with the outline whole; 2 left a light line, 4 thinned the outline.
+    figure_rim: int = 3
 
 
 @lru_cache(maxsize=8)
@@ -69,12 +71,13 @@ class Compositor:
 
     def paste(
         self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray, strength: float,
-        over_photo: bool = False,
+        under: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         """Blends `crop` (S x S x 3 uint8, made with frame->crop `matrix`) into `canvas` in place. A
         BGRA crop (a drawn figure) is pasted where its alpha is, inside the same feathered mask, and
-        its colours are not matched: it meets the scene's drawing of the same body, not a photo
-        (`over_photo`: the canvas is the photo, and the figure's rim is taken in)."""
+        its colours are not matched: it meets the scene's drawing of the same body, not a photo.
+        Its rim (`figure_rim`) shows `under` there, the scene's tones without ink (any size in the
+        canvas's proportions), or is left out when there is none (the canvas is the photo)."""
         strength = float(np.clip(strength, 0.0, 1.0))
         size = crop.shape[0]
         if strength == 0.0:
@@ -89,14 +92,16 @@ class Compositor:
             return
         cfg = self.config
         mask = feather_mask(size, cfg.feather, cfg.mask_shape)
+        rim: np.ndarray | None = None
         # One 4-channel warp moves the crop and its mask together; contiguous copies keep the
         # OpenCV calls below on their fast paths (the ROI blend is the stage's main cost).
         if crop.shape[2] == 4:
             rgba = crop.copy()
-            alpha = rgba[..., 3]
-            if over_photo and cfg.photo_inset > 0:
-                alpha = cv2.erode(alpha, _disc(cfg.photo_inset))
-            rgba[..., 3] = cv2.multiply(mask, alpha, scale=1.0 / 255.0)
+            alpha = cv2.multiply(mask, rgba[..., 3], scale=1.0 / 255.0)
+            if cfg.figure_rim > 0:
+                rim = alpha
+                alpha = cv2.erode(alpha, _disc(cfg.figure_rim))
+            rgba[..., 3] = alpha
         else:
             if cfg.colour_match:
                 crop = self._match_colours(canvas, crop, matrix)
@@ -104,12 +109,15 @@ class Compositor:
             rgba[..., 3] = mask
         to_roi = to_frame.copy()
         to_roi[:, 2] -= (x0, y0)
-        warped = cv2.warpAffine(
-            rgba, to_roi, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
-        )
-        weight = warped[..., 3].astype(np.float32) * (strength / 255.0)
+        roi_size = (x1 - x0, y1 - y0)
+        flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
         region = canvas[y0:y1, x0:x1]
-        region[...] = cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_BGRA2BGR), region, weight, 1.0 - weight)
+        if rim is not None and under is not None:
+            rim_weight = cv2.warpAffine(rim, to_roi, roi_size, flags=flags, borderMode=border)
+            tones = _roi_of(under, canvas.shape, (x0, y0), roi_size)
+            region[...] = _blend(tones, region, rim_weight, strength)
+        warped = cv2.warpAffine(rgba, to_roi, roi_size, flags=flags, borderMode=border)
+        region[...] = _blend(cv2.cvtColor(warped, cv2.COLOR_BGRA2BGR), region, warped[..., 3], strength)
 
     def _match_colours(self, canvas: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
         """Per channel: moves the crop's mean and spread on the seam ring part way to the frame's there.
@@ -140,3 +148,22 @@ _STATS_SIDE = 64  # resolution of the colour statistics
 @lru_cache(maxsize=4)
 def _disc(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def _blend(top: np.ndarray, bottom: np.ndarray, alpha: np.ndarray, strength: float) -> np.ndarray:
+    """top over bottom (uint8 BGR) by the uint8 `alpha` times `strength`."""
+    weight = alpha.astype(np.float32) * (strength / 255.0)
+    return cv2.blendLinear(top, bottom, weight, 1.0 - weight)
+
+
+def _roi_of(picture: np.ndarray, frame_shape: tuple[int, ...], origin: tuple[int, int],
+            size: tuple[int, int]) -> np.ndarray:  # fmt: skip
+    """The frame region at `origin` of `size` from a picture of the frame at another scale."""
+    scale = picture.shape[1] / frame_shape[1]
+    if scale == 1.0:
+        return picture[origin[1] : origin[1] + size[1], origin[0] : origin[0] + size[0]]
+    # Pixel centres map as cv2.resize maps them: (x + 0.5) * scale - 0.5.
+    to_picture = np.array([[scale, 0.0, (origin[0] + 0.5) * scale - 0.5],
+                           [0.0, scale, (origin[1] + 0.5) * scale - 0.5]])  # fmt: skip
+    return cv2.warpAffine(picture, to_picture, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)

@@ -30,7 +30,7 @@ from animecam.core.align import apply, crop_transform, warp_to_crop
 from animecam.core.frames import Frame, FrameResult
 from animecam.core.samples import astronaut_bgr
 from animecam.core.style import FigureStyle, Style, crop_framing
-from animecam.engine.scene import SceneConfig, SceneRenderer, scene_look_for
+from animecam.engine.scene import SceneConfig, ScenePicture, SceneRenderer, scene_look_for
 from animecam.videofilter.compose import Compositor, CompositorConfig, mix_with_photo
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
 from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
@@ -147,7 +147,7 @@ class FaceFilter:
 
         drawn = cfg.scene and strength > 0.0  # the whole frame is drawn, then mixed with the photo
         look_mixes = mixes_strength(style)
-        scene: Future[np.ndarray] = Future()
+        scene: Future[ScenePicture] = Future()
         if drawn:
             self.scene.look = scene_look_for(style.name)
             mixed = strength if look_mixes else 1.0  # a look that mixes itself leaves only the scene
@@ -162,17 +162,17 @@ class FaceFilter:
             self.smoother.reset()
             self._crop_size = style.input_size
         drawings, matrices = self._faces(style, faces, image, strength, ms) if strength > 0.0 else ([], [])
-        canvas = image
+        canvas, under = image, None
         if drawn:
             t = clock()
-            canvas = scene.result()
+            canvas, under = scene.result()
             ms["scene_wait"] = (clock() - t) * 1e3
         if drawings:
             t = clock()
             canvas = canvas if drawn else image.copy()
             weight = 1.0 if drawn or look_mixes else strength
             for out, m in zip(drawings, matrices, strict=True):
-                self.compositor.paste(canvas, out, m, weight, over_photo=not drawn)
+                self.compositor.paste(canvas, out, m, weight, under=under)
             ms["compose"] = (clock() - t) * 1e3
         if drawn and not look_mixes and strength < 1.0:
             t = clock()
@@ -188,15 +188,17 @@ class FaceFilter:
             original=original, output=Frame(canvas, frame.index, frame.pts), faces=faces, stage_ms=ms
         )
 
-    def _draw_scene(self, image: np.ndarray, strength: float, ms: dict[str, float]) -> np.ndarray:
-        """The whole frame drawn in the look (mixed with the photo by `strength`); may run on the
-        scene worker, which only this FaceFilter's frames use, one at a time."""
+    def _draw_scene(self, image: np.ndarray, strength: float, ms: dict[str, float]) -> ScenePicture:
+        """The whole frame drawn in the look, and its tones (both mixed with the photo by
+        `strength`); may run on the scene worker, which only this FaceFilter's frames use, one at a time."""
         t = time.perf_counter()
-        canvas = self.scene.draw(image)
+        canvas, tones = self.scene.draw_layers(image)
         if strength < 1.0:
             canvas = mix_with_photo(canvas, image, strength)
+            photo = cv2.resize(image, tones.shape[1::-1], interpolation=cv2.INTER_AREA)
+            tones = mix_with_photo(tones, photo, strength)
         ms["scene"] = (time.perf_counter() - t) * 1e3
-        return canvas
+        return ScenePicture(canvas, tones)
 
     def _faces(
         self, style: Style, faces: Sequence, image: np.ndarray, strength: float, ms: dict[str, float]
