@@ -65,3 +65,12 @@ def test_live_without_camera_and_without_virtual_camera_says_both(capsys) -> Non
 def test_a_recording_that_cannot_be_created_says_so() -> None:
     with pytest.raises(UserError, match=r"^the recording /proc/animecam\.mp4 could not be created \(.+\)"):
         Recorder(Path("/proc/animecam.mp4"), SourceInfo("x", 64, 48, 30.0))
+
+
+@pytest.mark.parametrize("command", ["demo", "convert", "live"])
+def test_help_names_the_real_default_style(command: str, capsys) -> None:
+    from animecam.engine.styles import DEFAULT_STYLE
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert f"default: {DEFAULT_STYLE}" in " ".join(capsys.readouterr().out.split())

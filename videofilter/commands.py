@@ -19,7 +19,7 @@ DEMO_NAME = "animecam-demo"
 
 
 def _add_style_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--style", default=None, help="style name (see 'animecam styles'); default: cel")
+    parser.add_argument("--style", default=None, help="style name (see 'animecam styles'); default: anime")
     parser.add_argument("--backend", default="auto", help="auto | onnxruntime | tensorrt | torch")
     parser.add_argument("--strength", type=unit_interval, default=1.0, help="look strength, 0..1")
     parser.add_argument("--smoothing", type=unit_interval, default=0.6, help="temporal smoothing, 0..1")
