@@ -161,11 +161,9 @@ class Compositor:
         return cv2.transform(crop, np.hstack([np.diagflat(scale), shift]))
 
 
-
 _STATS_SIDE = 64  # resolution of the colour statistics
 
 
 @lru_cache(maxsize=4)
 def _disc(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
