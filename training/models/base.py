@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from animecam.core.errors import UserError
+from animecam.training.losses import sliced_wasserstein
 from animecam.training.models.augment import check_policy, diff_augment
 
 ConfigT = TypeVar("ConfigT", bound="ModelConfig")
@@ -100,6 +101,11 @@ class UnpairedConfig(ModelConfig):
     def augment(self, image: Tensor) -> Tensor:
         """What D sees of a real or generated batch: `image` through the `d_augment` policy."""
         return diff_augment(image, check_policy(self.d_augment))
+
+    def patch_loss(self, *pairs: tuple[Tensor, Tensor]) -> Tensor:
+        """The `lambda_swd` term (unweighted): the patch distribution distance of each
+        (translation, target domain batch) pair, summed."""
+        return torch.stack([sliced_wasserstein(fake, real, self.swd_patch) for fake, real in pairs]).sum()
 
     def warming_up(self, generator_optimizer: torch.optim.Optimizer) -> bool:
         """Whether this step is an identity warm-up step. Counted by the optimiser's own step count,

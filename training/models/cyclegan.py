@@ -24,14 +24,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from animecam.engine.nets.layers import init_normal
 from animecam.engine.nets.resnet import ResnetGenerator
-from animecam.training.losses import (
-    GanLossKind,
-    check_gan_loss,
-    discriminator_loss,
-    generator_loss,
-    l1,
-    sliced_wasserstein,
-)
+from animecam.training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
 from animecam.training.models.base import GanModel, UnpairedConfig, optimise, set_requires_grad
 from animecam.training.models.patchnce import FeatureTap, PatchNCEHead, sequential_features
 
@@ -205,9 +198,7 @@ class CycleGan(GanModel):
                 loss_g = loss_g + lambda_idt * idt
             extra: dict[str, Tensor] = {}
             if cfg.lambda_swd > 0:
-                extra["swd"] = sliced_wasserstein(fake_b, real_b, cfg.swd_patch) + sliced_wasserstein(
-                    fake_a, real_a, cfg.swd_patch
-                )
+                extra["swd"] = cfg.patch_loss((fake_b, real_b), (fake_a, real_a))
                 loss_g = loss_g + cfg.lambda_swd * extra["swd"]
             if self.nce is not None:
                 # The translation through the same encoder (only as deep as the tapped layers).

@@ -29,14 +29,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from animecam.engine.nets.layers import NORMS, init_normal
 from animecam.engine.nets.twin import TwinGenerator
-from animecam.training.losses import (
-    GanLossKind,
-    check_gan_loss,
-    discriminator_loss,
-    generator_loss,
-    l1,
-    sliced_wasserstein,
-)
+from animecam.training.losses import GanLossKind, check_gan_loss, discriminator_loss, generator_loss, l1
 from animecam.training.models.base import GanModel, UnpairedConfig, optimise, set_requires_grad
 from animecam.training.models.patchnce import FeatureTap, PatchNCEHead
 
@@ -222,7 +215,7 @@ class TwinGan(GanModel):
                 losses["idt"] = l1(idt_b[0], real_b)
                 loss_g = loss_g + cfg.lambda_identity * losses["idt"]
             if cfg.lambda_swd > 0:
-                losses["swd"] = sliced_wasserstein(fake_b, real_b, cfg.swd_patch)
+                losses["swd"] = cfg.patch_loss((fake_b, real_b))
                 loss_g = loss_g + cfg.lambda_swd * losses["swd"]
             if self.nce is not None:
                 keys = [f[:n_a] for f in photo_taps.last()]
