@@ -179,7 +179,7 @@ class TemporalSmoother:
             predicted_f *= self._light_gain(current_f, predicted_f)
         residual = cv2.blur(np.abs(current_f - predicted_f), (3, 3))
         # Pixels whose previous position fell outside the previous crop have no history.
-        outside = (src_x < -0.5) | (src_y < -0.5) | (src_x > work - 0.5) | (src_y > work - 0.5)
+        outside = ~_within(src_x, src_y, -0.5, work - 0.5)
         residual[outside] = 255.0
 
         floor = cfg.min_weight**amount  # geometric: equal steps of `amount` feel like equal steps
@@ -250,8 +250,7 @@ class TemporalSmoother:
         work = current.shape[0]
         # A strip the previous crop did not see has no history to align (its residual is the
         # border's replicated pixels); flow could not help it either.
-        seen = (prediction.src_x >= 0.5) & (prediction.src_y >= 0.5) \
-            & (prediction.src_x <= work - 1.5) & (prediction.src_y <= work - 1.5)
+        seen = _within(prediction.src_x, prediction.src_y, 0.5, work - 1.5)
         return float(residual[seen].max(initial=0)) <= self.config.flow_after
 
     def _light_gain(self, current: np.ndarray, predicted: np.ndarray) -> float:
@@ -290,6 +289,11 @@ def _join(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     out = cv2.cvtColor(colour, cv2.COLOR_BGR2BGRA)
     out[..., 3] = alpha
     return out
+
+
+def _within(x: np.ndarray, y: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Where the sampling positions (x, y) lie in [low, high] on both axes."""
+    return (x >= low) & (y >= low) & (x <= high) & (y <= high)
 
 
 def _homogeneous(matrix: np.ndarray) -> np.ndarray:
