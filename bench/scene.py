@@ -43,8 +43,9 @@ def _drawings(
     out, cpu = [], []
     for frame in frames:
         started = time.process_time()
-        out.append(renderer.draw(frame).astype(np.float32))
+        drawing = renderer.draw(frame)
         cpu.append((time.process_time() - started) * 1e3)
+        out.append(drawing.astype(np.float32))
     return out, cpu
 
 
@@ -88,6 +89,7 @@ def run(frames: int, noise: float) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
+    cv2.setNumThreads(1)  # as the pipeline runs it (PipelineConfig.opencv_threads)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--noise", type=float, default=3.0, help="camera noise, grey levels (sigma)")

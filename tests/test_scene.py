@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import cv2
@@ -118,6 +119,53 @@ def test_a_still_noisy_scene_is_a_still_drawing() -> None:
     steadied, per_frame = shimmer(SceneConfig()), shimmer(SceneConfig(still_weight=1.0))
     assert per_frame > 0.2  # noise does make a per-frame drawing shimmer
     assert steadied < 0.4 * per_frame
+
+
+def _wall(level: float, mottle: float, size: tuple[int, int] = (240, 320), seed: int = 0) -> np.ndarray:
+    """A grey wall at `level` with soft blotches of +-`mottle` grey levels (a studio backdrop)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.normal(0.0, 1.0, (size[0] // 40, size[1] // 40))
+    blobs = cv2.resize(coarse, size[::-1], interpolation=cv2.INTER_CUBIC)
+    wall = level + mottle * blobs / max(np.abs(blobs).max(), 1e-6)
+    return cv2.cvtColor(np.clip(wall + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def _tones(picture: np.ndarray) -> np.ndarray:
+    grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    return grey[20:-20, 20:-20]  # off the frame's edge
+
+
+@pytest.mark.parametrize("name", ["anime", "shoujo"])
+def test_a_mottled_wall_near_a_band_border_is_one_tone_not_blotches(name: str) -> None:
+    wall = _wall(128.0, 14.0)  # both looks have a band border at 128 (4 and 6 levels)
+    look = SCENE_LOOKS[name]
+    settled = _tones(SceneRenderer(SceneConfig(look=look)).draw(wall))
+    plain = _tones(SceneRenderer(SceneConfig(look=dataclasses.replace(look, band_hysteresis=0.0))).draw(wall))
+    assert plain.std() > 10  # plain posterising: islands of both bands
+    assert settled.std() < 4  # one band, with its fifth of the wall's own shading
+
+
+def test_band_borders_keep_what_clearly_differs() -> None:
+    image = _wall(100.0, 4.0)
+    image[80:160, 100:220] = 180  # a light object on a darker ground: two bands, as before
+    tones = cv2.cvtColor(SceneRenderer().draw(image), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    assert tones[100:140, 120:200].mean() - tones[30:60, 30:90].mean() > 40
+
+
+def test_a_tone_drifting_near_a_border_keeps_its_band_and_a_shirt_does_not_lift_the_wall() -> None:
+    renderer, plain = SceneRenderer(), SceneRenderer(SceneConfig(look=SceneLook(band_hysteresis=0.0)))
+    for levels in [(122, 126, 130, 134, 130, 126, 122), (160, 154, 148, 142, 136, 130, 124, 118)]:
+        drawn, flat = [], []
+        for level in levels:  # the exposure drifting across the middle border (128), slowly
+            drawn.append(_tones(renderer.draw(_wall(level, 0.0))).mean())
+            flat.append(_tones(plain.draw(_wall(level, 0.0))).mean())
+        assert max(flat) - min(flat) > 40  # plain posterising flips the whole wall's band
+        assert max(drawn) - min(drawn) < 8  # the wall keeps its band, only its own shading moves
+    shirt = _wall(122, 0.0)
+    shirt[100:240, 120:200] = 235  # a white shirt comes into view beside a wall just under the border
+    before = _tones(renderer.draw(_wall(122, 0.0)))
+    after = _tones(renderer.draw(shirt))
+    assert abs(after[:60, :60].mean() - before[:60, :60].mean()) < 6
 
 
 def test_moving_content_is_drawn_where_it_is_now_without_a_ghost() -> None:
