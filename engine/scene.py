@@ -71,6 +71,12 @@ class SceneConfig:
     still_weight: float = 0.2  # weight of the new frame where the picture did not change
     change_low: float = 1.5  # grey-level change still taken for noise (5x5 mean of the signed change)
     change_high: float = 6.0  # change at and above which the new frame is taken as it is
+    # A dim frame is lifted before it is drawn (anime is drawn bright and clear, and the ink's
+    # threshold is in grey levels: a dim room had almost no lines): its 98th lightness percentile
+    # towards 200, by at most `max_gain` (a brighter frame is drawn as it is). The gain follows the
+    # frame over about `exposure_frames` frames, so it never flickers.
+    max_gain: float = 2.5
+    exposure_frames: float = 15.0
     look: SceneLook = field(default_factory=SceneLook)
 
 
@@ -204,6 +210,27 @@ class _Steadier:
         return self._shown
 
 
+class _Exposure:
+    """The lift of a dim frame (see SceneConfig.max_gain), followed slowly."""
+
+    def __init__(self, config: SceneConfig) -> None:
+        self.config = config
+        self._gain: float | None = None
+
+    def update(self, grey: np.ndarray) -> float:
+        """The gain for this frame (pixel * gain), from a small grey copy of it."""
+        cfg = self.config
+        counts = np.cumsum(cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel())
+        high = float(np.searchsorted(counts, 0.98 * counts[-1]))
+        now = float(np.clip(_EXPOSED / max(high, 1.0), 1.0, max(cfg.max_gain, 1.0)))
+        follow = 1.0 / max(cfg.exposure_frames, 1.0)
+        self._gain = now if self._gain is None else self._gain + (now - self._gain) * follow
+        return self._gain if self._gain > 1.02 else 1.0  # within 2%: bright enough as it is
+
+
+_EXPOSED = 200.0  # the 98th lightness percentile (quarter size) of a frame that needs no lift
+
+
 class ScenePicture(NamedTuple):
     """A drawn scene: the picture, and its tones without the ink (half the frame's size; the
     manga page's at full size). A drawn figure's rim shows the tones, so the scene's ink of the
@@ -227,6 +254,7 @@ class SceneRenderer:
         self._grey = _Steadier(self.config)  # half size, for the ink
         self._colour = _Steadier(self.config)  # quarter size, for the flat colour
         self._bands = _BandBorders()
+        self._exposure = _Exposure(self.config)
 
     def draw(self, image: np.ndarray) -> np.ndarray:
         """The frame (H, W, 3) uint8 BGR drawn as a scene, same shape; a new array."""
@@ -239,10 +267,13 @@ class SceneRenderer:
         half_size = (max(width // 2, 1), max(height // 2, 1))
         half = cv2.resize(image, half_size, interpolation=cv2.INTER_AREA)
         quarter = cv2.resize(half, (max(width // 4, 1), max(height // 4, 1)), interpolation=cv2.INTER_AREA)
-        ink = self._ink(self._grey.update(cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)), look)
+        gain = self._exposure.update(cv2.cvtColor(quarter, cv2.COLOR_BGR2GRAY))
+        # Lifted after steadying, so the steadier tells noise from change in the camera's own levels.
+        grey = self._lift(self._grey.update(cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)), gain)
+        ink = self._ink(grey, look)
         # A bilateral filter first (the looks' crop background) changed nothing visible after the
         # median at this size, for twice the cost.
-        flat = cv2.medianBlur(self._colour.update(quarter), 5)
+        flat = cv2.medianBlur(self._lift(self._colour.update(quarter), gain), 5)
         colour_lut, tint_lut, tone_lut = _tables(look)
         # Converted at quarter size (linear maps commute with the upsampling), posterised after it
         # so the tone borders are crisp at half size.
@@ -265,6 +296,10 @@ class SceneRenderer:
         if look.paper_tint != (1.0, 1.0, 1.0):
             drawn, tones = cv2.LUT(drawn, tint_lut), cv2.LUT(tones, tint_lut)
         return ScenePicture(cv2.resize(drawn, (width, height), interpolation=cv2.INTER_LINEAR), tones)
+
+    @staticmethod
+    def _lift(picture: np.ndarray, gain: float) -> np.ndarray:
+        return picture if gain == 1.0 else cv2.convertScaleAbs(picture, alpha=gain)
 
     @staticmethod
     def _ink(grey: np.ndarray, look: SceneLook) -> np.ndarray:

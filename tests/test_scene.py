@@ -116,9 +116,12 @@ def test_a_still_noisy_scene_is_a_still_drawing() -> None:
         outs = [renderer.draw(_squares(noise=4.0, seed=seed)).astype(np.float32) for seed in range(12)]
         return float(np.mean([np.abs(a - b).mean() for a, b in itertools.pairwise(outs[6:])]))
 
-    steadied, per_frame = shimmer(SceneConfig()), shimmer(SceneConfig(still_weight=1.0))
+    unlifted = SceneConfig(max_gain=1.0)
+    steadied, per_frame = shimmer(unlifted), shimmer(dataclasses.replace(unlifted, still_weight=1.0))
     assert per_frame > 0.2  # noise does make a per-frame drawing shimmer
     assert steadied < 0.4 * per_frame
+    # Lifted as a dim frame (after steadying), what is left of the noise is lifted too.
+    assert shimmer(SceneConfig()) < 0.5 * shimmer(SceneConfig(still_weight=1.0))
 
 
 def _wall(level: float, mottle: float, size: tuple[int, int] = (240, 320), seed: int = 0) -> np.ndarray:
@@ -139,8 +142,10 @@ def _tones(picture: np.ndarray) -> np.ndarray:
 def test_a_mottled_wall_near_a_band_border_is_one_tone_not_blotches(name: str) -> None:
     wall = _wall(128.0, 14.0)  # both looks have a band border at 128 (4 and 6 levels)
     look = SCENE_LOOKS[name]
-    settled = _tones(SceneRenderer(SceneConfig(look=look)).draw(wall))
-    plain = _tones(SceneRenderer(SceneConfig(look=dataclasses.replace(look, band_hysteresis=0.0))).draw(wall))
+    unlifted = SceneConfig(max_gain=1.0)  # a grey wall alone would be lifted as a dim frame
+    settled = _tones(SceneRenderer(dataclasses.replace(unlifted, look=look)).draw(wall))
+    plain = dataclasses.replace(unlifted, look=dataclasses.replace(look, band_hysteresis=0.0))
+    plain = _tones(SceneRenderer(plain).draw(wall))
     assert plain.std() > 10  # plain posterising: islands of both bands
     assert settled.std() < 4  # one band, with its fifth of the wall's own shading
 
@@ -148,12 +153,15 @@ def test_a_mottled_wall_near_a_band_border_is_one_tone_not_blotches(name: str) -
 def test_band_borders_keep_what_clearly_differs() -> None:
     image = _wall(100.0, 4.0)
     image[80:160, 100:220] = 180  # a light object on a darker ground: two bands, as before
-    tones = cv2.cvtColor(SceneRenderer().draw(image), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    picture = SceneRenderer(SceneConfig(max_gain=1.0)).draw(image)
+    tones = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
     assert tones[100:140, 120:200].mean() - tones[30:60, 30:90].mean() > 40
 
 
 def test_a_tone_drifting_near_a_border_keeps_its_band_and_a_shirt_does_not_lift_the_wall() -> None:
-    renderer, plain = SceneRenderer(), SceneRenderer(SceneConfig(look=SceneLook(band_hysteresis=0.0)))
+    unlifted = SceneConfig(max_gain=1.0)  # a grey wall alone would be lifted as a dim frame
+    renderer = SceneRenderer(unlifted)
+    plain = SceneRenderer(dataclasses.replace(unlifted, look=SceneLook(band_hysteresis=0.0)))
     for levels in [(122, 126, 130, 134, 130, 126, 122), (160, 154, 148, 142, 136, 130, 124, 118)]:
         drawn, flat = [], []
         for level in levels:  # the exposure drifting across the middle border (128), slowly
@@ -166,6 +174,40 @@ def test_a_tone_drifting_near_a_border_keeps_its_band_and_a_shirt_does_not_lift_
     before = _tones(renderer.draw(_wall(122, 0.0)))
     after = _tones(renderer.draw(shirt))
     assert abs(after[:60, :60].mean() - before[:60, :60].mean()) < 6
+
+
+def test_a_dim_room_is_drawn_bright_and_inked_like_a_lit_one() -> None:
+    lit = _portrait()
+    dim = cv2.convertScaleAbs(lit, alpha=0.35)
+    unlifted = SceneConfig(max_gain=1.0)
+
+    def drawn(config: SceneConfig, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """The drawing and its share of inked pixels (where it is far darker than its tones)."""
+        picture = SceneRenderer(config).draw_layers(image)
+        tones = cv2.resize(picture.tones, picture.drawn.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+        grey = [cv2.cvtColor(p, cv2.COLOR_BGR2GRAY).astype(int) for p in (tones, picture.drawn)]
+        ink = grey[0] - grey[1]
+        return picture.drawn, float((ink > 25).mean())
+
+    (bright, bright_ink), (plain, plain_ink), (reference, lit_ink) = (
+        drawn(SceneConfig(), dim), drawn(unlifted, dim), drawn(unlifted, lit)
+    )
+    assert bright.mean() > plain.mean() + 30  # lifted: anime is drawn bright
+    assert abs(bright.mean() - reference.mean()) < 0.5 * abs(plain.mean() - reference.mean())
+    assert bright_ink > 1.5 * plain_ink and bright_ink > 0.5 * lit_ink  # its edges are inked again
+    # A frame already bright enough is drawn as it is.
+    assert np.array_equal(SceneRenderer().draw(lit), reference)
+
+
+def test_the_lift_follows_the_light_slowly() -> None:
+    lit = _portrait()
+    dim = cv2.convertScaleAbs(lit, alpha=0.35)
+    renderer = SceneRenderer()
+    renderer.draw(lit)
+    means = np.array([float(renderer.draw(dim).mean()) for _ in range(40)])  # the light falls
+    rise = means[-1] - means[0]
+    assert rise > 20  # lifted, over the frames after the fall ...
+    assert np.argmax(means - means[0] > 0.9 * rise) >= 10  # ... slowly (band borders step)
 
 
 def test_moving_content_is_drawn_where_it_is_now_without_a_ghost() -> None:
