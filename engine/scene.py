@@ -73,8 +73,9 @@ class SceneConfig:
     change_high: float = 6.0  # change at and above which the new frame is taken as it is
     # A dim frame is lifted before it is drawn (anime is drawn bright and clear, and the ink's
     # threshold is in grey levels: a dim room had almost no lines): its 98th lightness percentile
-    # towards 200, by at most `max_gain` (a brighter frame is drawn as it is). The gain follows the
-    # frame over about `exposure_frames` frames, so it never flickers.
+    # towards 200, by at most `max_gain`, from none for a frame that would need less than 1.25 (a
+    # brighter frame is drawn as it is). The gain follows the frame over about `exposure_frames`
+    # frames, so it never flickers.
     max_gain: float = 2.5
     exposure_frames: float = 15.0
     look: SceneLook = field(default_factory=SceneLook)
@@ -220,15 +221,21 @@ class _Exposure:
     def update(self, grey: np.ndarray) -> float:
         """The gain for this frame (pixel * gain), from a small grey copy of it."""
         cfg = self.config
+        if cfg.max_gain <= 1.0:
+            return 1.0
         counts = np.cumsum(cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel())
         high = float(np.searchsorted(counts, 0.98 * counts[-1]))
-        now = float(np.clip(_EXPOSED / max(high, 1.0), 1.0, max(cfg.max_gain, 1.0)))
+        # No lift for a frame that is only a little dim (a lift of 1.15 moved walls onto band
+        # borders for nothing), then rising to the full one: (knee .. max_gain) -> (1 .. max_gain).
+        wanted, top = _EXPOSED / max(high, 1.0), max(cfg.max_gain, _KNEE + 0.01)
+        now = float(np.clip(1.0 + (wanted - _KNEE) * (top - 1.0) / (top - _KNEE), 1.0, top))
         follow = 1.0 / max(cfg.exposure_frames, 1.0)
         self._gain = now if self._gain is None else self._gain + (now - self._gain) * follow
         return self._gain if self._gain > 1.02 else 1.0  # within 2%: bright enough as it is
 
 
-_EXPOSED = 200.0  # the 98th lightness percentile (quarter size) of a frame that needs no lift
+_EXPOSED = 200.0  # the 98th lightness percentile (quarter size) a lifted frame is taken towards
+_KNEE = 1.25  # a frame that would need less lift than this gets none
 
 
 class ScenePicture(NamedTuple):
