@@ -11,6 +11,10 @@ A camera's sensor noise would make tone borders and thin lines shimmer on a stil
 the inputs (half-size grey, quarter-size colour) are smoothed over time where the picture did not
 change (a recursive filter whose weight rises to 1 wherever the frame moved: no ghosting). With no
 change it converges, and a still scene is a still drawing.
+
+Band borders have hysteresis (`_BandBorders`): a mottled wall is one tone, not blotches of two, and
+a tone drifting near a border keeps its band. A dim frame is lifted first (`_Exposure`): anime is
+drawn bright, and the ink's threshold is in grey levels.
 """
 
 from __future__ import annotations
@@ -211,6 +215,10 @@ class _Steadier:
         return self._shown
 
 
+_EXPOSED = 200.0  # the 98th lightness percentile (quarter size) a lifted frame is taken towards
+_KNEE = 1.25  # a frame that would need less lift than this gets none
+
+
 class _Exposure:
     """The lift of a dim frame (see SceneConfig.max_gain), followed slowly."""
 
@@ -232,10 +240,6 @@ class _Exposure:
         follow = 1.0 / max(cfg.exposure_frames, 1.0)
         self._gain = now if self._gain is None else self._gain + (now - self._gain) * follow
         return self._gain if self._gain > 1.02 else 1.0  # within 2%: bright enough as it is
-
-
-_EXPOSED = 200.0  # the 98th lightness percentile (quarter size) a lifted frame is taken towards
-_KNEE = 1.25  # a frame that would need less lift than this gets none
 
 
 class ScenePicture(NamedTuple):
