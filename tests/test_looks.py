@@ -21,7 +21,7 @@ from animecam.engine.looks.eyes import measure_eye
 from animecam.engine.looks.features import glasses_frames
 from animecam.engine.looks.ink import xdog
 from animecam.engine.looks.params import InkParams
-from animecam.engine.looks.regions import FaceFrame, light_plane
+from animecam.engine.looks.regions import FaceFrame, lab_planes, light_plane
 from animecam.engine.styles import DEFAULT_STYLE, PackStyle
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
 
@@ -243,6 +243,21 @@ def test_a_bald_head_gets_no_hair_cap(face: tuple[np.ndarray, np.ndarray]) -> No
     cheek = drawn[(np.abs(fx - 0.35) < 0.08) & (np.abs(fy - 0.35) < 0.08)].mean(axis=0)
     scalp = drawn[above & (fy > -1.1)].mean(axis=0)
     assert np.abs(scalp - cheek).max() < 30  # drawn as skin, not as a cap
+
+
+def test_a_head_smaller_than_its_landmarks_say_keeps_its_hair_colour(photo: np.ndarray) -> None:
+    """A small face's points spread wide: the look's hair samples then fall on the wall around a
+    head drawn too small, and the wall was drawn as a white helmet of hair."""
+    style = procedural_style("anime", 256)
+    centre = ASTRONAUT_LANDMARKS.mean(axis=0)
+    spread = centre + 1.45 * (ASTRONAUT_LANDMARKS - centre)
+    matrix = crop_transform(spread, 256, style.align)
+    crop, marks = warp_to_crop(photo, matrix, 256), apply(matrix, spread)
+    lab = lab_planes(crop)
+    wall = np.median(lab[4:20, 20:60].reshape(-1, 3), axis=0)  # above the head
+    hair = np.median(lab[85:95, 110:150].reshape(-1, 3), axis=0)  # her crown
+    drawn = style.regions(crop, marks).hair_lab
+    assert np.linalg.norm(drawn - hair) < 0.5 * np.linalg.norm(drawn - wall)
 
 
 def test_a_cap_is_drawn_in_its_own_colour_over_hair_in_the_hairs(

@@ -28,6 +28,11 @@ _FACE_HALF = np.array(
 _HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
 _HAIR_SAMPLES = ((0.0, -1.45), (-1.15, -0.85), (1.15, -0.85))  # top of the head, both temples
+# The crop's top edge and upper sides (fractions of its size): mostly wall in a head-framed crop.
+_RING = np.array(
+    [(x, 0.05) for x in (0.1, 0.3, 0.5, 0.7, 0.9)] + [(x, y) for x in (0.05, 0.95) for y in (0.2, 0.35)]
+)
+_NOISE = 9.0**2  # squared colour distance (`_distance`) within which two samples are alike
 _COVER_CONTRAST = 30.0  # colour distance (in noise units) of a cap from the hair below it
 _COVER_CHROMA = 15.0  # and its chroma difference (a, b units)
 # A frontal face's eye distance is about 1.09x the eyes-to-mouth height (median over bench/look.py's
@@ -192,6 +197,34 @@ def _cheek_width(skin_like: np.ndarray, frame: FaceFrame, scale: float, side: fl
     return float(clamp(0.5 + 0.5 * reach / 0.98, 0.85, 1.2))
 
 
+def _off_the_wall(
+    lab: np.ndarray, candidates: list[np.ndarray], frame: FaceFrame, scale: float, radius: int,
+    skin_lab: np.ndarray, chroma_weight: float,
+) -> list[np.ndarray]:  # fmt: skip
+    """The hair samples that are not the wall. A head smaller than its landmarks say (a small
+    face's points spread wide) puts them on the wall above and beside it, and the wall was drawn as
+    white hair: a sample like most of the crop's top and upper sides is the wall (the crop frames
+    the whole head, so hair reaches few of those places). When all are, the hair is lower, between
+    the crown and the brow: the two samples there least like the wall. In grey light the test is
+    weak (lightness alone): there the samples are kept as they are."""
+    noise = _NOISE
+    size = lab.shape[0]
+    ring = _patch_medians(lab, _RING * size, max(1, size // 20))
+
+    def wall_like(c: np.ndarray) -> bool:
+        return float(np.mean(_distance(ring, c, chroma_weight) < noise)) >= 0.5
+
+    kept = [c for c in candidates if not wall_like(c)]
+    if kept or chroma_weight <= 0.5:
+        return kept or candidates
+    down = np.column_stack([np.zeros(8), np.linspace(-1.4, -0.7, 8)])
+    line = [c for c in _patch_medians(lab, frame.to_pixels(down) * scale, radius)
+            if _distance(c, skin_lab, chroma_weight) > 2.0 * noise]  # fmt: skip
+    off_wall = [float(_distance(ring, c, chroma_weight).min()) for c in line]
+    best = sorted(range(len(line)), key=lambda i: -off_wall[i])[:2]
+    return [line[i] for i in best if off_wall[i] > noise]
+
+
 def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int) -> Regions:
     """Segments a small CIELAB copy of the crop (`scale` = its size / the crop's; a quarter is
     plenty, regions are large) into masks of out_size x out_size."""
@@ -204,25 +237,26 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     fx, fy = frame.grid(size, scale)
     radius = max(1, int(0.1 * frame.unit * scale))
     hair_candidates = list(_patch_medians(lab, frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale, radius))
-    noise = 9.0**2
+    noise = _NOISE
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
     samples = list(_patch_medians(lab, np.array(corners), border))
+    hair_like = _off_the_wall(lab, hair_candidates, frame, scale, radius, skin_lab, chroma_weight)
+    # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
+    # skin is hair too (in a dim room the temples' samples are shadow, far darker than the fringe).
+    forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
+    above_lab = np.median(lab[forehead], axis=0) if forehead.any() else skin_lab
     # Beside a close-up head, or above a head turned aside, the crop's corners are hair, not wall:
     # a corner sample like a hair sample is dropped; if all are, the least hair-like one stays.
-    hair_likeness = [min(_distance(b, c, chroma_weight) for c in hair_candidates) for b in samples]
+    hair_likeness = [min(_distance(b, c, chroma_weight) for c in hair_like or [above_lab]) for b in samples]
     backgrounds = [b for b, d in zip(samples, hair_likeness, strict=True) if d > noise] or [
         samples[int(np.argmax(hair_likeness))]
     ]
     # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
     # temples are common); a sample that matches the wall is the wall above a bald or cropped head.
-    # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
-    # skin is hair too (in a dim room the temples' samples are shadow, far darker than the fringe).
-    forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
-    above_lab = np.median(lab[forehead], axis=0) if forehead.any() else skin_lab
     scalp_like = _distance(above_lab, skin_lab, chroma_weight) < 1.2 * noise
     hair_refs = [
-        c for c in [*hair_candidates, above_lab]
+        c for c in [*hair_like, above_lab]
         if _distance(c, skin_lab, chroma_weight) > (2.0 if c is not above_lab else 1.2) * noise
         and min(_distance(c, b, chroma_weight) for b in backgrounds) > noise
     ]  # fmt: skip
