@@ -117,28 +117,42 @@ def _seeded(labels: np.ndarray, count: int, seeds: np.ndarray) -> np.ndarray:
     return np.take(held.astype(np.uint8) * np.uint8(255), labels)
 
 
+def _flattened(light: np.ndarray, level: float, radius: int) -> np.ndarray:
+    """`light` with variation under about `level` grey levels (within `radius` px) flattened to
+    its local mean and stronger edges kept: a self-guided filter (He et al. 2010), box filters only."""
+    i = light.astype(np.float32)
+    box = (2 * radius + 1, 2 * radius + 1)
+    mean = cv2.boxFilter(i, -1, box)
+    var = cv2.boxFilter(i * i, -1, box) - mean * mean
+    a = var / (var + np.float32(level * level))
+    b = mean - a * mean
+    return cv2.convertScaleAbs(cv2.boxFilter(a, -1, box) * i + cv2.boxFilter(b, -1, box))
+
+
 class _BandBorders:
     """Draws a look's band borders with hysteresis in space and time, on quarter-size lightness.
 
-    A pixel is above a border when its connected part of the pixels above (border - h) holds a
-    seed: a pixel above (border + h), or one that was above last frame and has not changed. So an
-    island that only just passes a border joins its surroundings (a mottled wall stays one tone,
-    where plain posterising broke it into blotches of both, which read as a photo filter), and a
-    tone drifting within h of a border (the camera's exposure) keeps its band instead of crawling.
-    Edges (a 3x3 step of h or more) cut the parts apart and are left as they are: a bright shirt
-    coming in must not lift the whole grey wall beside it into its band. Pixels move only to their
-    border's nearer side, at most h grey levels, so the tables' bands follow and a linear
+    Sides are decided on the lightness with its mottle flattened (variation under about h, within
+    `flatten` px). A pixel is above a border when its connected part of the pixels above
+    (border - h) holds a seed: a pixel above (border + h), or one that was above last frame and has
+    not changed. So an island that only just passes a border joins its surroundings (a mottled
+    wall is one tone, where plain posterising broke it into blotches of both, which read as a photo
+    filter), and a tone drifting within h of a border (the camera's exposure) keeps its band
+    instead of crawling. Edges (a 3x3 step of h or more) cut the parts apart and are left as they
+    are: a bright shirt coming in must not lift the whole grey wall beside it into its band. Every
+    other pixel is moved to its border's side of its part, so the tables' bands follow and a linear
     upsampling still gives crisp borders. One thread owns it (one per renderer).
     """
 
     still = 8  # a pixel that changed by less (grey levels) keeps last frame's side
+    flatten = 8  # px (quarter size: 32 at 720p): the reach of the mottle flattened before deciding
 
     def __init__(self) -> None:
         # The last frame's lightness, its side of each border (255 = above) and its levels.
         self._last: tuple[np.ndarray, list[np.ndarray], int] | None = None
 
     def settle(self, light: np.ndarray, levels: int, hysteresis: float) -> np.ndarray:
-        """`light` (uint8, one channel) nudged across its borders; `hysteresis` in bands (< 0.5)."""
+        """`light` (uint8, one channel) moved across its borders; `hysteresis` in bands (< 0.5)."""
         if hysteresis <= 0:
             return light
         levels = max(levels, 2)
@@ -150,13 +164,16 @@ class _BandBorders:
             unchanged = cv2.threshold(change, self.still - 1, 255, cv2.THRESH_BINARY_INV)[1]
         step = cv2.morphologyEx(light, cv2.MORPH_GRADIENT, None)
         free = cv2.threshold(step, hysteresis - 1, 255, cv2.THRESH_BINARY_INV)[1]  # not an edge
+        # Without the flattening a wall varying by more than h, in soft clouds, still broke into
+        # their shapes (the demo's dim first seconds).
+        decide = _flattened(light, hysteresis, self.flatten)
         settled, sides = light.copy(), []
         for k in range(1, levels):
             border = math.ceil(255.0 * k / levels)  # band k starts here (the tables' floor(v * levels))
-            near = cv2.threshold(light, border - hysteresis - 1, 255, cv2.THRESH_BINARY)[1]
+            near = cv2.threshold(decide, border - hysteresis - 1, 255, cv2.THRESH_BINARY)[1]
             near = cv2.bitwise_and(near, free)
             count, labels = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_16U)
-            seeds = cv2.threshold(light, border + hysteresis - 1, 255, cv2.THRESH_BINARY)[1]
+            seeds = cv2.threshold(decide, border + hysteresis - 1, 255, cv2.THRESH_BINARY)[1]
             if unchanged is not None:
                 seeds = cv2.bitwise_or(seeds, cv2.bitwise_and(last[1][k - 1], unchanged))  # type: ignore[index]
             above = _seeded(labels, count, seeds)

@@ -15,6 +15,7 @@ from animecam.core.frames import Frame
 from animecam.engine.scene import SCENE_LOOKS, SceneConfig, SceneLook, SceneRenderer, scene_look_for
 from animecam.videofilter.compose import CompositorConfig
 from animecam.videofilter.pipeline import FaceFilter, PipelineConfig
+from animecam.videofilter.sources.demo import DemoSource
 
 
 def _portrait() -> np.ndarray:
@@ -148,6 +149,17 @@ def test_a_mottled_wall_near_a_band_border_is_one_tone_not_blotches(name: str) -
     plain = _tones(SceneRenderer(plain).draw(wall))
     assert plain.std() > 10  # plain posterising: islands of both bands
     assert settled.std() < 4  # one band, with its fifth of the wall's own shading
+
+
+def test_a_wall_varying_by_more_than_the_hysteresis_in_soft_clouds_is_one_tone() -> None:
+    """The demo's backdrop in its dim first seconds: soft clouds (std 4.6 grey levels) on a band
+    border; without the mottle flattened before the sides are decided, the drawing showed their
+    shapes in two bands (std 28)."""
+    frame = DemoSource(5.0).render(59)
+    wall = (slice(40, 180), slice(340, 460))
+    grey = cv2.cvtColor(SceneRenderer().draw(frame), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    photo = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    assert photo[wall].std() > 4 and grey[wall].std() < 3
 
 
 def test_band_borders_keep_what_clearly_differs() -> None:
