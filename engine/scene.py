@@ -136,6 +136,9 @@ def _flattened(light: np.ndarray, level: float, radius: int) -> np.ndarray:
     return cv2.convertScaleAbs(a * i + b)
 
 
+_NEAR_EDGE = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))  # covers an edge band (3x3 step)
+
+
 class _BandBorders:
     """Draws a look's band borders with hysteresis in space and time, on quarter-size lightness.
 
@@ -184,11 +187,18 @@ class _BandBorders:
             if unchanged is not None:
                 seeds = cv2.bitwise_or(seeds, cv2.bitwise_and(last[1][k - 1], unchanged))  # type: ignore[index]
             above = _seeded(labels, count, seeds)
+            under = cv2.bitwise_and(cv2.bitwise_not(above), free)  # off the edges, below the border
+            # An edge takes the side of the parts beside it when they agree (else its own): left as
+            # it was, a bright edge of a wall flattened down stayed a thin white line.
+            by_above, by_under = cv2.dilate(above, _NEAR_EDGE), cv2.dilate(under, _NEAR_EDGE)
+            edge = cv2.bitwise_not(free)
+            up = cv2.bitwise_or(above, cv2.bitwise_and(edge, cv2.subtract(by_above, by_under)))
+            down = cv2.bitwise_or(under, cv2.bitwise_and(edge, cv2.subtract(by_under, by_above)))
             below = cv2.threshold(light, border - 1, 255, cv2.THRESH_BINARY_INV)[1]
-            # Raised to the border where above but below it, lowered under it where the reverse
-            # (off the edges): max(settled, min(raise, border)), min(settled, max(255 - lower, border - 1)).
-            settled = cv2.max(settled, cv2.min(cv2.bitwise_and(above, below), border))
-            lower = cv2.bitwise_and(cv2.bitwise_not(cv2.bitwise_or(above, below)), free)
+            # Raised to the border where up but below it, lowered under it where down but not:
+            # max(settled, min(raise, border)), min(settled, max(255 - lower, border - 1)).
+            settled = cv2.max(settled, cv2.min(cv2.bitwise_and(up, below), border))
+            lower = cv2.bitwise_and(down, cv2.bitwise_not(below))
             settled = cv2.min(settled, cv2.max(cv2.bitwise_not(lower), border - 1))
             sides.append(above)
         self._last = (light, sides, levels)
