@@ -148,10 +148,11 @@ class _BandBorders:
     not changed. So an island that only just passes a border joins its surroundings (a mottled
     wall is one tone, where plain posterising broke it into blotches of both, which read as a photo
     filter), and a tone drifting within h of a border (the camera's exposure) keeps its band
-    instead of crawling. Edges (a 3x3 step of h or more) cut the parts apart and are left as they
-    are: a bright shirt coming in must not lift the whole grey wall beside it into its band. Every
-    other pixel is moved to its border's side of its part, so the tables' bands follow and a linear
-    upsampling still gives crisp borders. One thread owns it (one per renderer).
+    instead of crawling. Edges (a 3x3 step of h or more) cut the parts apart: a bright shirt coming
+    in must not lift the whole grey wall beside it into its band; an edge takes the side of the
+    parts beside it where they agree, and keeps its own where they differ. Every pixel is moved to
+    its side of the border, so the tables' bands follow and a linear upsampling still gives crisp
+    borders. One thread owns it (one per renderer).
     """
 
     still = 8  # a pixel that changed by less (grey levels) keeps last frame's side
@@ -323,10 +324,10 @@ class SceneRenderer:
         # Converted at quarter size (linear maps commute with the upsampling), posterised after it
         # so the tone borders are crisp at half size.
         if look.monochrome:
-            grey = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
-            grey = self._bands.settle(grey, look.levels, look.band_hysteresis)
-            grey = cv2.resize(grey, half_size, interpolation=cv2.INTER_LINEAR)
-            return self._page(cv2.LUT(grey, tone_lut), ink, look)
+            light = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
+            light = self._bands.settle(light, look.levels, look.band_hysteresis)
+            light = cv2.resize(light, half_size, interpolation=cv2.INTER_LINEAR)
+            return self._page(cv2.LUT(light, tone_lut), ink, look)
         ycc = cv2.cvtColor(flat, cv2.COLOR_BGR2YCrCb)
         light = self._bands.settle(cv2.extractChannel(ycc, 0), look.levels, look.band_hysteresis)
         ycc = cv2.insertChannel(light, ycc, 0)
