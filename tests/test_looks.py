@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from skimage.data import astronaut, camera
+from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo
+from skimage.data import camera
 
 from animecam.core.align import apply, crop_transform, template, warp_to_crop
 from animecam.core.errors import UserError
@@ -33,20 +34,15 @@ _spec.loader.exec_module(look_bench)
 eye_jitter = look_bench.eye_jitter  # the same measure bench/look.py reports
 
 SIZE = 128
-# YuNet's landmarks on scikit-image's astronaut (right eye, left eye, nose, mouth corners).
-ASTRONAUT_LANDMARKS = np.array(
-    [[200.1, 101.8], [247.2, 102.6], [220.3, 124.7], [198.9, 143.2], [239.8, 143.9]]
-)
 
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
-    return cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+    return astronaut_photo()
 
 
 def _crop(image: np.ndarray, size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
-    matrix = crop_transform(ASTRONAUT_LANDMARKS, size)
-    return warp_to_crop(image, matrix, size), apply(matrix, ASTRONAUT_LANDMARKS)
+    return astronaut_crop(image, size)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from .regions import FaceFrame, pixel_centres
 
 OPEN_HEIGHT = 0.15  # an open eye's dark band (lashes, iris) in face units, as measured
 CLOSED_HEIGHT = 0.085  # what a closed eye's lash line and lid crease measure
+_CORNER_GAP = 0.1  # the most the drawn upper lid's ends stay above the eye's corners (face units)
 _BOX = (0.62, 0.55)  # half size (face units) of the window the eye area is toned in
 
 
@@ -65,10 +66,32 @@ def _darkness(patch: np.ndarray) -> np.ndarray:
     return clamp((bright - patch) / max(bright - dark, 10.0) * 1.4 - 0.25, 0.0, 1.0)
 
 
+def _eye_row(light: np.ndarray, landmark: np.ndarray, unit: float) -> float:
+    """The row the eye's dark band is centred on, near its landmark. YuNet's eye points can be
+    0.1 face units off: an open eye was measured shut when its window held only one lid. The
+    darkness-weighted mean row of a taller window, weighted towards the landmark (a brow or a
+    glasses rim at the window's edge pulls little)."""
+    hw, hh = int(0.22 * unit) + 1, int(0.3 * unit) + 1
+    cx, cy = round(landmark[0]), round(landmark[1])
+    y0 = max(cy - hh, 0)
+    patch = light[y0 : cy + hh + 1, max(cx - hw, 0) : cx + hw + 1]
+    if patch.size < 16:
+        return float(landmark[1])
+    rows = np.arange(patch.shape[0], dtype=np.float64) + y0
+    mass = (_darkness(patch) ** 3).sum(axis=1) * np.exp(-0.5 * ((rows - landmark[1]) / (0.12 * unit)) ** 2)
+    if mass.sum() <= 1e-3:
+        return float(landmark[1])
+    # The dark mass sits ~0.05 units above the landmark (lashes and lid are darker than the lower
+    # lid); only an eye much further off moves the window (moving it for every eye cost identity).
+    off = float((mass * rows).sum() / float(mass.sum())) - landmark[1] + 0.05 * unit
+    return float(landmark[1] + np.sign(off) * min(max(abs(off) - 0.04 * unit, 0.0), 0.12 * unit))
+
+
 def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int) -> EyeShape:
     """The shape of eye `index` (0 = right eye, image left) in a full-resolution crop."""
-    centre = frame.landmarks[index]
     unit = frame.eye_unit
+    landmark = frame.landmarks[index]
+    centre = np.array([landmark[0], _eye_row(light, landmark, unit)])
     hw, hh = int(0.3 * unit) + 1, int(0.2 * unit) + 1
     cx, cy = round(centre[0]), round(centre[1])
     y0, x0 = max(cy - hh, 0), max(cx - hw, 0)
@@ -254,7 +277,13 @@ def upper_lid_row(eye: EyeShape, t: np.ndarray | float, unit: float, params: Eye
     """The drawn upper lid at positions t (-1..1 across the eye): the measured lid, its middle
     raised by a share of `params.taller` (anime eyes are tall and round), shut with the eye."""
     arch = 0.4 * params.taller * _wide_open(eye) * unit * np.sqrt(clamp(1 - t * t, 0, 1))
-    return (eye.lid[0] * t + eye.lid[1]) * t + eye.lid[2] - arch
+    a, b, c = eye.lid
+    # The lids meet at the corners: a fitted lid ending far above one (a steep fit on a blurred
+    # eye) left the opening cut off square there, a box of white. Such an end is bent down to it.
+    top = eye.centre[1] - _CORNER_GAP * unit
+    left, right = max(top - (a - b + c), 0.0), max(top - (a + b + c), 0.0)  # t = -1, t = 1
+    bend = t * t * (left * (1 - t) + right * (1 + t)) / 2
+    return (a * t + b) * t + c - arch + bend
 
 
 def lower_lid_row(eye: EyeShape, t: np.ndarray, unit: float, params: EyeParams) -> np.ndarray:

@@ -1,0 +1,56 @@
+"""The drawn eyes' measurements: found where the eye is, and shaped as anime draws one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astronaut_face import astronaut_crop, astronaut_photo
+
+from animecam.engine.looks.eyes import EyeShape, measure_eye, upper_lid_row
+from animecam.engine.looks.params import EyeParams
+from animecam.engine.looks.regions import FaceFrame, light_plane
+
+
+@pytest.mark.parametrize("size", [128, 256])
+@pytest.mark.parametrize("shift", [-0.13, 0.13])
+def test_an_open_eye_is_measured_open_when_its_landmark_is_off(size: int, shift: float) -> None:
+    """YuNet's eye points can sit a tenth of the face off the eye (seen on the astronaut in a 720p
+    frame: an open eye measured shut, drawn as a wink, because its window held only one lid)."""
+    crop, marks = astronaut_crop(astronaut_photo(), size)
+    unit = FaceFrame.from_landmarks(marks).eye_unit
+    off = marks.copy()
+    off[:2, 1] += shift * unit
+    frame = FaceFrame.from_landmarks(off)
+    light = light_plane(crop)
+    eyes = [measure_eye(light, crop, frame, i) for i in (0, 1)]
+    assert min(e.openness for e in eyes) > 0.5
+    # The drawing moves towards the eye from the wrong landmark.
+    for eye, truth in zip(eyes, marks[:2], strict=True):
+        assert abs(eye.centre[1] - truth[1]) < 0.8 * abs(shift) * unit
+
+
+def test_a_landmark_on_the_eye_leaves_the_measure_where_it_is() -> None:
+    crop, marks = astronaut_crop(astronaut_photo(), 256)
+    frame = FaceFrame.from_landmarks(marks)
+    for i in (0, 1):
+        assert np.allclose(measure_eye(light_plane(crop), crop, frame, i).centre, marks[i])
+
+
+def _eye(lid: tuple[float, float, float]) -> EyeShape:
+    return EyeShape(np.array([100.0, 100.0]), 30.0, 1.0, np.zeros(2), 0.0, np.float32([60, 50, 40]), 1.0,
+                    np.array(lid))  # fmt: skip
+
+
+def test_the_upper_lid_meets_the_corners() -> None:
+    """A steep lid fit ending high above a corner left the drawn opening cut off square there."""
+    unit, params = 50.0, EyeParams()
+    steep = _eye((0.0, -6.0, 90.0))  # rises 12 px across the eye, the middle 10 px above the centre
+    ends = upper_lid_row(steep, np.array([-1.0, 1.0]), unit, params)
+    assert np.all(ends >= 100.0 - 0.1 * unit - 1e-6)
+    plain = _eye((4.0, 0.0, 94.0))  # an arch whose ends are at the corners already
+    t = np.linspace(-1.0, 1.0, 9)
+    unbent = (4.0 * t) * t + 94.0 - 0.4 * params.taller * unit * np.sqrt(1 - t * t)
+    assert np.allclose(upper_lid_row(plain, t, unit, params), unbent)
+    # The middle of the eye keeps its measured lid.
+    middle = upper_lid_row(steep, np.array([0.0]), unit, params)[0]
+    assert middle == pytest.approx(90.0 - 0.4 * params.taller * unit)
