@@ -81,7 +81,12 @@ def draw_mouth(
     stroke(canvas, np.vstack([upper, lower[::-1], upper[:1]]), np.full(31, width), ink)
 
 
-def draw_blush(canvas: np.ndarray, frame: FaceFrame, params: LookParams, ink: np.ndarray) -> None:
+def draw_blush(
+    canvas: np.ndarray, frame: FaceFrame, params: LookParams, ink: np.ndarray, face: np.ndarray
+) -> None:
+    """Blush ovals with hatching on both cheeks, turned with the head: on a turned head the far
+    cheek's is foreshortened, and one whose middle is off the visible face (`face`, S x S 0..1: a
+    profile's far cheek is the background) is not drawn."""
     p = params.skin
     if p.blush <= 0:
         return
@@ -89,17 +94,23 @@ def draw_blush(canvas: np.ndarray, frame: FaceFrame, params: LookParams, ink: np
     ovals, hatches = [], []
     slant = 0.05 * unit * (frame.across - frame.down)
     half_w = 0.45 * unit / 64.0 * frame.down  # hatch strokes are thin parallelograms
+    size = face.shape[0]
     for side in (-1.0, 1.0):
-        centre = frame.to_pixels(np.array([[0.6 * side, 0.62]]))[0]
-        oval = cv2.ellipse2Poly((int(centre[0] * 16), int(centre[1] * 16)),
-                                (int(0.24 * unit * 16), int(0.09 * unit * 16)), 0, 0, 360, 15)  # fmt: skip
+        centre = frame.to_pixels(frame.turned(np.array([[0.6 * side, 0.62]])))[0]
+        col, row = int(np.clip(centre[0], 0, size - 1)), int(np.clip(centre[1], 0, size - 1))
+        if face[row, col] < 0.5:
+            continue
+        narrow = frame.squeeze if side * frame.yaw > 0 else 1.0
+        axes = (int(0.24 * narrow * unit * 16), int(0.09 * unit * 16))
+        oval = cv2.ellipse2Poly((int(centre[0] * 16), int(centre[1] * 16)), axes, 0, 0, 360, 15)
         ovals.append(oval / 16.0)
         if p.blush_hatching:
             for k in (-1.0, 0.0, 1.0):
-                base = centre + k * 0.11 * unit * frame.across
+                base = centre + k * 0.11 * narrow * unit * frame.across
                 a, b = base + slant, base - slant
                 hatches.append(np.array([a + half_w, b + half_w, b - half_w, a - half_w]))
-    paint(canvas, ovals, np.float32(p.blush_colour), p.blush)
+    if ovals:
+        paint(canvas, ovals, np.float32(p.blush_colour), p.blush)
     if hatches:  # one fill for all six strokes
         paint(canvas, hatches, np.float32(p.blush_colour) * 0.6 + ink * 0.4, 0.8)
 

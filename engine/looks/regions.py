@@ -101,14 +101,17 @@ class FaceFrame:
         per side to the person's measured width (right, left)."""
         right = _FACE_HALF * [-widths[0], 1.0]
         left = _FACE_HALF[::-1][1:-1] * [widths[1], 1.0]
-        shape = np.vstack([right, left])
-        x, y = shape[:, 0], shape[:, 1]
-        # Turning: the side the nose points to narrows (foreshortened as the eye line is: a profile's
-        # face ends near its nose), the other widens (a profile's cheek reaches the ear), the chin
-        # follows the nose.
+        return self.to_pixels(self.turned(np.vstack([right, left])))
+
+    def turned(self, face_xy: np.ndarray) -> np.ndarray:
+        """(K, 2) points of a frontal face (face units) where they are on this turned head: the side
+        the nose points to narrows (foreshortened as the eye line is: a profile's face ends near its
+        nose), the other widens (a profile's cheek reaches the ear), the chin follows the nose."""
+        xy = np.asarray(face_xy, np.float64).reshape(-1, 2)
+        x, y = xy[:, 0], xy[:, 1]
         x = x * np.where(x * self.yaw > 0, self.squeeze, 1.0 + 0.3 * (1.0 - self.squeeze))
         x = x - 0.55 * self.yaw * np.abs(x) + 0.7 * self.yaw * np.maximum(y, 0.0) / 1.9
-        return self.to_pixels(np.column_stack([x, y]))
+        return np.column_stack([x, y])
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ class LookStyle:
         # First, so that lashes and the rest are drawn over the toned area.
         tone_eye_area(canvas, photo_light, eyes, frame, p.eyes, skin_light, brow_colour, visible_face)
         line_w = p.ink.line_width * frame.unit / 64.0
-        draw_blush(canvas, frame, p, ink_colour)
+        draw_blush(canvas, frame, p, ink_colour, visible_face)
         draw_nose(canvas, frame, ink_colour, line_w)
         draw_mouth(canvas, photo_light, frame, p, skin_light, ink_colour)
         draw_eyes(canvas, eyes, frame, p.eyes, ink_colour)

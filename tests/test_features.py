@@ -1,0 +1,43 @@
+"""Drawn features on turned heads: they follow the turn and stay on the face."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from animecam.engine.looks import procedural_style
+from animecam.engine.looks.features import draw_blush
+from animecam.engine.looks.regions import FaceFrame
+
+SIZE = 128
+FRONTAL = np.array([[50.0, 60.0], [78.0, 60.0], [64.0, 76.0], [53.0, 90.0], [75.0, 90.0]])
+# Three quarters to the image right: the eyes close together, nose and mouth towards the right.
+TURNED = np.array([[62.0, 60.0], [78.0, 60.0], [82.0, 76.0], [66.0, 90.0], [80.0, 90.0]])
+
+
+def _blush(landmarks: np.ndarray, face: np.ndarray) -> np.ndarray:
+    """Where a blush was drawn (bool, SIZE x SIZE) on a grey canvas."""
+    params = procedural_style("anime", SIZE).params
+    canvas = np.full((SIZE, SIZE, 3), 128.0, np.float32)
+    draw_blush(canvas, FaceFrame.from_landmarks(landmarks), params, np.float32([40, 30, 30]), face)
+    return np.abs(canvas - 128.0).max(axis=2) > 2
+
+
+def test_a_blush_off_the_visible_face_is_not_drawn() -> None:
+    """A profile's far cheek is background (the cameraman's was a pink oval on his camera)."""
+    everywhere = np.ones((SIZE, SIZE), np.float32)
+    near_side = everywhere.copy()
+    near_side[:, 78:] = 0.0  # a profile: the face ends before its nose tip
+    frontal = _blush(FRONTAL, everywhere)
+    assert frontal[:, :64].sum() > 20 and frontal[:, 64:].sum() > 20
+    turned = _blush(TURNED, near_side)
+    assert turned[:, :78].sum() > 20 and turned[:, 78:].sum() == 0
+
+
+def test_the_far_cheeks_blush_is_foreshortened() -> None:
+    everywhere = np.ones((SIZE, SIZE), np.float32)
+    frame = FaceFrame.from_landmarks(TURNED)
+    assert frame.yaw > 0.2
+    drawn = _blush(TURNED, everywhere)
+    middle = int(frame.to_pixels(frame.turned(np.array([[0.0, 0.62]])))[0, 0])
+    near, far = drawn[:, :middle].any(axis=0).sum(), drawn[:, middle:].any(axis=0).sum()
+    assert far < 0.85 * near
