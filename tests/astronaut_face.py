@@ -22,3 +22,13 @@ def astronaut_crop(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray
     """`image` (the astronaut or an edited copy) cropped at its face: (crop, crop landmarks)."""
     matrix = crop_transform(ASTRONAUT_LANDMARKS, size)
     return warp_to_crop(image, matrix, size), apply(matrix, ASTRONAUT_LANDMARKS)
+
+
+def sclera_pixels(drawn: np.ndarray, landmarks: np.ndarray) -> int:
+    """How many near-white pixels (the drawn eyes' whites) lie around the eyes."""
+    gap = float(np.linalg.norm(landmarks[1] - landmarks[0]))
+    count = 0
+    for x, y in landmarks[:2]:
+        box = drawn[int(y - 0.3 * gap) : int(y + 0.3 * gap), int(x - 0.4 * gap) : int(x + 0.4 * gap)]
+        count += int((box.min(axis=2) > 235).sum())
+    return count

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
-from astronaut_face import astronaut_crop, astronaut_photo
+from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo, sclera_pixels
 
+from animecam.engine.looks import procedural_style
+from animecam.engine.looks import style as look_style
 from animecam.engine.looks.eyes import EyeShape, measure_eye, upper_lid_row
+from animecam.engine.looks.glasses import glasses_frames
 from animecam.engine.looks.params import EyeParams
 from animecam.engine.looks.regions import FaceFrame, light_plane
 
@@ -54,3 +58,31 @@ def test_the_upper_lid_meets_the_corners() -> None:
     # The middle of the eye keeps its measured lid.
     middle = upper_lid_row(steep, np.array([0.0]), unit, params)[0]
     assert middle == pytest.approx(90.0 - 0.4 * params.taller * unit)
+
+
+def test_eyes_behind_glasses_are_found_when_the_points_slid_off_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind black rims YuNet put the eye points 0.2 face units towards the bridge and onto the
+    lower rims (the astronaut in a 720p frame): the eyes were measured half shut, drawn as slits
+    or a wink. The rims are found around the points, and their middles are the eyes."""
+    photo = astronaut_photo()
+    for x, y in ASTRONAUT_LANDMARKS[:2].astype(int):
+        cv2.ellipse(photo, (x, y + 1), (19, 14), 0, 0, 360, (30, 30, 30), 2, cv2.LINE_AA)
+    cv2.line(photo, (219, 102), (228, 102), (30, 30, 30), 2, cv2.LINE_AA)
+    crop, marks = astronaut_crop(photo, 256)
+    unit = float(np.linalg.norm(marks[1] - marks[0]))
+    slid = marks.copy()
+    slid[:2, 0] += np.array([0.1, -0.1]) * unit  # towards the bridge
+    slid[:2, 1] += 0.12 * unit  # onto the lower rims
+    found: list[np.ndarray] = []
+
+    def spy(*args: np.ndarray) -> list[np.ndarray] | None:
+        rims = glasses_frames(*args)
+        found.extend([] if rims is None else [rim.mean(axis=0) for rim in rims])
+        return rims
+
+    monkeypatch.setattr(look_style, "glasses_frames", spy)
+    drawn = procedural_style("anime", 256).stylize(crop[None], slid[None])[0]
+    # 132 white pixels when the eyes were measured at the slid points (both half shut), 197 now.
+    assert sclera_pixels(drawn, marks) > 165
+    # The rims were found round the eyes, not round the points.
+    assert len(found) == 2 and np.abs(np.array(found) - marks[:2]).max() < 0.06 * unit

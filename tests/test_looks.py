@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo
+from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo, sclera_pixels
 from skimage.data import camera
 
 from animecam.core.align import apply, crop_transform, template, warp_to_crop
@@ -19,7 +19,7 @@ from animecam.core.errors import UserError
 from animecam.core.style import Style
 from animecam.engine.looks import PROCEDURAL_STYLES, LookStyle, procedural_style
 from animecam.engine.looks.eyes import measure_eye
-from animecam.engine.looks.features import glasses_frames
+from animecam.engine.looks.glasses import glasses_frames
 from animecam.engine.looks.ink import xdog
 from animecam.engine.looks.params import InkParams
 from animecam.engine.looks.regions import FaceFrame, lab_planes, light_plane
@@ -66,16 +66,6 @@ def _with_glasses(image: np.ndarray) -> np.ndarray:
         cv2.ellipse(out, (x, y + 1), (20, 14), 0, 0, 360, (30, 30, 30), 3, cv2.LINE_AA)
     cv2.line(out, (220, 102), (227, 102), (30, 30, 30), 3, cv2.LINE_AA)
     return out
-
-
-def _sclera(drawn: np.ndarray, landmarks: np.ndarray) -> int:
-    """How many near-white pixels (the drawn eyes' whites) lie around the eyes."""
-    gap = float(np.linalg.norm(landmarks[1] - landmarks[0]))
-    count = 0
-    for x, y in landmarks[:2]:
-        box = drawn[int(y - 0.3 * gap) : int(y + 0.3 * gap), int(x - 0.4 * gap) : int(x + 0.4 * gap)]
-        count += int((box.min(axis=2) > 235).sum())
-    return count
 
 
 @pytest.mark.parametrize("name", list(PROCEDURAL_STYLES))
@@ -149,8 +139,8 @@ def test_a_blink_closes_the_drawn_eye(photo: np.ndarray) -> None:
     opened = [measure_eye(light_plane(crop), crop, frame, i).openness for i in (0, 1)]
     shut = [measure_eye(light_plane(closed), closed, frame, i).openness for i in (0, 1)]
     assert min(opened) > 0.6 and max(shut) < 0.2
-    assert _sclera(style.stylize(crop[None], marks[None])[0], marks) > 15
-    assert _sclera(style.stylize(closed[None], marks[None])[0], marks) < 3
+    assert sclera_pixels(style.stylize(crop[None], marks[None])[0], marks) > 15
+    assert sclera_pixels(style.stylize(closed[None], marks[None])[0], marks) < 3
 
 
 def test_eyes_behind_glasses_are_measured_open(photo: np.ndarray) -> None:
@@ -200,7 +190,7 @@ def test_grey_and_dark_cameras_still_give_a_drawn_face(
     bridge = out[y + 6 : y + 11, x - 3 : x + 4]  # between the eyes, above the nose: plain skin
     assert bridge.mean() > 140  # the face is drawn light, whatever the room
     assert bridge.std() < 12  # and flat, not the photo's noise
-    assert _sclera(out, marks) > 10  # with the whites of the eyes drawn
+    assert sclera_pixels(out, marks) > 10  # with the whites of the eyes drawn
 
 
 def test_a_still_face_is_a_still_drawing(face: tuple[np.ndarray, np.ndarray]) -> None:

@@ -1,5 +1,5 @@
 """The small drawn parts: a nose tick, a mouth drawn closed, smiling or open (with teeth) as
-measured, blush, and glasses as clean drawn frames. (Brows are inked in engine/looks/eyes.py.)
+measured, blush. (Brows are inked in engine/looks/eyes.py, glasses drawn in glasses.py.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .params import LookParams
 from .regions import FaceFrame
 
 
-def _window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) -> tuple[np.ndarray, int, int]:
+def window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) -> tuple[np.ndarray, int, int]:
     h, w = light.shape
     x0, y0 = int(max(centre[0] - half[0], 0)), int(max(centre[1] - half[1], 0))
     x1, y1 = int(min(centre[0] + half[0] + 1, w)), int(min(centre[1] + half[1] + 1, h))
@@ -33,7 +33,7 @@ def measure_mouth(light: np.ndarray, frame: FaceFrame, skin_light: float) -> tup
     corners) from a strip through the mouth's middle."""
     lm, unit = frame.landmarks, frame.unit
     mid = lm[3:].mean(axis=0)
-    patch, _, y0 = _window(light, mid, (0.08 * unit, 0.25 * unit))
+    patch, _, y0 = window(light, mid, (0.08 * unit, 0.25 * unit))
     if patch.size < 8:
         return 0.0, 0.0, 0.0
     profile = patch.mean(axis=1)
@@ -113,44 +113,3 @@ def draw_blush(
         paint(canvas, ovals, np.float32(p.blush_colour), p.blush)
     if hatches:  # one fill for all six strokes
         paint(canvas, hatches, np.float32(p.blush_colour) * 0.6 + ink * 0.4, 0.8)
-
-
-def glasses_frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
-    """Rims of glasses as two ellipses in crop pixels, when edges ring both eyes and cross the
-    bridge of the nose; None when there are no glasses."""
-    unit = frame.eye_unit
-    bridge, _, _ = _window(edge_ink, frame.centre - 0.05 * unit * frame.down, (0.1 * unit, 0.15 * unit))
-    if bridge.size == 0 or bridge.max(axis=1).max() < 0.5:
-        return None
-    rims = []
-    for index in (0, 1):
-        eye = frame.landmarks[index]
-        patch, x0, y0 = _window(edge_ink, eye, (0.62 * unit, 0.46 * unit))
-        ys, xs = np.nonzero(patch > 0.5)
-        if len(xs) < 12:
-            return None
-        px, py = xs + x0 - eye[0], ys + y0 - eye[1]
-        r = np.hypot(px / 0.62, py / 0.46) / unit
-        ring = (r > 0.5) & (r < 1.0)  # the rim, not the eye itself
-        angles = np.arctan2(py[ring], px[ring])
-        if len(np.unique((angles * 4 / np.pi).astype(int))) < 6:  # must surround the eye
-            return None
-        points = np.column_stack([px[ring] + eye[0], py[ring] + eye[1]]).astype(np.float32)
-        (cx, cy), (ax, ay), angle = cv2.fitEllipse(points)
-        # A rim rings its eye: the right size and centred near it (else a hairline or a shadow).
-        if not (0.45 * unit < max(ax, ay) < 1.2 * unit) or np.hypot(cx - eye[0], cy - eye[1]) > 0.3 * unit:
-            return None
-        rims.append(
-            cv2.ellipse2Poly((int(cx * 16), int(cy * 16)), (int(ax * 8), int(ay * 8)), int(angle), 0, 360, 10)
-            / 16.0
-        )
-    return rims
-
-
-def draw_glasses(canvas: np.ndarray, rims: list[np.ndarray], width: float, colour: np.ndarray) -> None:
-    for rim in rims:
-        closed = np.vstack([rim, rim[:1]])
-        stroke(canvas, closed, np.full(len(closed), width), colour)
-    right_inner = rims[0][np.argmax(rims[0][:, 0])]
-    left_inner = rims[1][np.argmin(rims[1][:, 0])]
-    stroke(canvas, np.array([right_inner, left_inner]), np.full(2, width), colour)

@@ -75,6 +75,11 @@ class FaceFrame:
         unit = max(eyes, _TURNED_RATIO * float((mouth_mid - centre) @ down))
         return cls(points, centre, unit, across, down, yaw, eyes / unit)
 
+    def with_eyes(self, eyes: np.ndarray) -> FaceFrame:
+        """The frame with its two eye points replaced (crop pixels, right eye first)."""
+        points = np.vstack([np.asarray(eyes, np.float64).reshape(2, 2), self.landmarks[2:]])
+        return FaceFrame.from_landmarks(points)
+
     def to_pixels(self, face_xy: np.ndarray) -> np.ndarray:
         """(K, 2) face units -> crop pixels."""
         xy = np.asarray(face_xy, np.float64).reshape(-1, 2)

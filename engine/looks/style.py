@@ -20,7 +20,8 @@ from animecam.core.errors import UserError
 
 from .arrays import clamp, percentiles, scale
 from .eyes import draw_eyes, measure_eye, tone_eye_area
-from .features import draw_blush, draw_glasses, draw_mouth, draw_nose, glasses_frames
+from .features import draw_blush, draw_mouth, draw_nose
+from .glasses import draw_glasses, glasses_frames
 from .ink import outlines, xdog
 from .params import LookParams
 from .proportions import apply_warp
@@ -28,6 +29,7 @@ from .regions import FaceFrame, Regions, find_regions, lab_planes, light_plane, 
 from .shading import colour_layer, lab_to_bgr, lock_tips
 
 MIN_SIZE = 64
+_RIM_COVER = 0.14  # width (eye units) of the band painted over a found rim before the eyes are measured
 _RIM_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # the figure's rim, half-size px
 
 
@@ -149,7 +151,7 @@ class LookStyle:
         inner = np.maximum(regions.face_shape, regions.hair)
         threshold = p.ink.xdog_threshold + (p.ink.face_threshold - p.ink.xdog_threshold) * inner
         lines = xdog(flat_light, p.ink, threshold, size)
-        rims = glasses_frames(lines, frame)
+        rims = glasses_frames(lines, frame, photo_light)
         unit_px = size / 256.0
         silhouette = clamp(1.0 - regions.background, 0.0, 1.0)
         # The visible face (not the outline under a fringe), the hair and the whole figure.
@@ -168,15 +170,26 @@ class LookStyle:
         skin_light = skin_lightness(photo_light, frame)
         # Brows in the ink lightened towards the hair's colour (blond brows stay warm).
         brow_colour = 0.6 * ink_colour + 0.4 * lab_to_bgr(regions.hair_lab)
-        eyes = [measure_eye(photo_light, crop, frame, index) for index in (0, 1)]
+        # Behind glasses YuNet's eye points slide towards the bridge and the lower rims (seen: 0.2
+        # face units in, the eyes measured shut on the rims): there the rims' centres are the eyes.
+        eye_frame, eye_light = frame, photo_light
+        if rims is not None:
+            eye_frame = frame.with_eyes(np.array([rim.mean(axis=0) for rim in rims]))
+            # The rims painted out in the cheek's tone: their black set the eyes' darkest (an open
+            # eye then measured shut) and was toned into a dark mask around them.
+            eye_light = photo_light.copy()
+            rings = [np.round(rim * 16).astype(np.int32) for rim in rims]
+            width = int(_RIM_COVER * eye_frame.eye_unit) + 1
+            cv2.polylines(eye_light, rings, True, float(skin_light), width, cv2.LINE_AA, shift=4)
+        eyes = [measure_eye(eye_light, crop, eye_frame, index) for index in (0, 1)]
         visible_face = cv2.resize(regions.face, (size, size), interpolation=cv2.INTER_LINEAR)
         # First, so that lashes and the rest are drawn over the toned area.
-        tone_eye_area(canvas, photo_light, eyes, frame, p.eyes, skin_light, brow_colour, visible_face)
+        tone_eye_area(canvas, eye_light, eyes, eye_frame, p.eyes, skin_light, brow_colour, visible_face)
         line_w = p.ink.line_width * frame.unit / 64.0
         draw_blush(canvas, frame, p, ink_colour, visible_face)
         draw_nose(canvas, frame, ink_colour, line_w)
         draw_mouth(canvas, photo_light, frame, p, skin_light, ink_colour)
-        draw_eyes(canvas, eyes, frame, p.eyes, ink_colour)
+        draw_eyes(canvas, eyes, eye_frame, p.eyes, ink_colour)
         if rims is not None:
             draw_glasses(canvas, rims, 1.4 * line_w, ink_colour)
         clock.lap("features")

@@ -1,0 +1,57 @@
+"""Glasses' rims found in the crop's ink: searched for around the eye points, mirrored when one
+rim inks only in part."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from animecam.engine.looks.glasses import glasses_frames
+from animecam.engine.looks.regions import FaceFrame
+
+SIZE = 256
+EYES = np.array([[96.0, 130.0], [160.0, 130.0]])
+LANDMARKS = np.vstack([EYES, [[128.0, 165.0], [104.0, 195.0], [152.0, 195.0]]])
+
+
+def _ink(skip_outer_half_of_left_rim: bool = False) -> np.ndarray:
+    ink = np.zeros((SIZE, SIZE), np.uint8)
+    for index, (x, y) in enumerate(EYES.astype(int)):
+        if index == 1 and skip_outer_half_of_left_rim:
+            cv2.ellipse(ink, (x, y), (24, 18), 0, 90, 270, 255, 2)  # only its inner half inks
+        else:
+            cv2.ellipse(ink, (x, y), (24, 18), 0, 0, 360, 255, 2)
+    cv2.line(ink, (120, 128), (136, 128), 255, 2)  # the bridge
+    cv2.line(ink, (60, 100), (60, 170), 255, 2)  # the hair's edge beside one rim
+    return ink.astype(np.float32) / 255.0
+
+
+def _centres(rims: list[np.ndarray] | None) -> np.ndarray:
+    assert rims is not None
+    return np.array([rim.mean(axis=0) for rim in rims])
+
+
+def test_rims_are_found_around_eye_points_that_slid_off_them() -> None:
+    slid = LANDMARKS.copy()
+    slid[:2] += [[8.0, 9.0], [-8.0, 9.0]]  # towards the bridge and onto the lower rims
+    for points in (LANDMARKS, slid):
+        assert np.abs(_centres(glasses_frames(_ink(), FaceFrame.from_landmarks(points))) - EYES).max() < 3.0
+
+
+def test_a_rim_that_inks_only_in_part_is_the_mirror_of_the_other() -> None:
+    rims = glasses_frames(_ink(skip_outer_half_of_left_rim=True), FaceFrame.from_landmarks(LANDMARKS))
+    assert np.abs(_centres(rims) - EYES).max() < 3.0
+    widths = [np.ptp(rim[:, 0]) for rim in rims or []]
+    assert abs(widths[0] - widths[1]) < 4.0
+
+
+def test_no_rims_without_a_bridge_or_without_rings() -> None:
+    frame = FaceFrame.from_landmarks(LANDMARKS)
+    no_bridge = _ink()
+    no_bridge[120:136, 120:136] = 0.0
+    assert glasses_frames(no_bridge, frame) is None
+    brows_only = np.zeros((SIZE, SIZE), np.float32)
+    for x, y in EYES.astype(int):
+        cv2.line(brows_only, (x - 24, y - 24), (x + 24, y - 24), 1.0, 3)  # brows: no ring
+    cv2.line(brows_only, (120, 128), (136, 128), 1.0, 2)
+    assert glasses_frames(brows_only, frame) is None
