@@ -98,6 +98,39 @@ class YuNetDetector(FaceDetector):
 DETECTORS: dict[str, type[FaceDetector]] = {"yunet": YuNetDetector}
 
 
+def with_landmarks_refined(detector: FaceDetector, image: np.ndarray, found: Detections, face_px: int,
+                           context: float) -> Detections:  # fmt: skip
+    """`found` (in `image`'s pixels) with each face's landmarks detected again on a square crop
+    around it, `context` face widths wide, in which the face is `face_px` wide. YuNet's points shift
+    with a face's size in its input: a tracker's detection on a frame shrunk to 320 px put the
+    astronaut's eyes in a 720p frame 0.15 eye distances off on average (0.35 for a face half that
+    size), which sized every drawing a quarter too big; seen at 85 px wide they were 0.03-0.06 off.
+    A face the second look does not find keeps its first landmarks."""
+    if face_px <= 0 or len(found.scores) == 0:
+        return found
+    side = max(round(context * face_px), 32)
+    landmarks = found.landmarks.copy()
+    for index, (x0, y0, x1, y1) in enumerate(found.boxes):
+        width = float(x1 - x0)
+        if width < 4:
+            continue
+        reach = max(round(side * width / face_px), 8)  # the crop's side in image pixels
+        centre = (float(x0 + x1) / 2, float(y0 + y1) / 2)
+        patch = cv2.getRectSubPix(image, (reach, reach), centre)
+        shrink = cv2.INTER_AREA if reach > side else cv2.INTER_LINEAR
+        again = detector.detect(cv2.resize(patch, (side, side), interpolation=shrink))
+        if len(again.scores) == 0:
+            continue
+        middles = (again.boxes[:, :2] + again.boxes[:, 2:]) / 2
+        best = int(np.argmin(np.linalg.norm(middles - side / 2, axis=1)))
+        if np.linalg.norm(middles[best] - side / 2) > 0.25 * face_px:
+            continue  # another face in the crop, not this one
+        step = reach / side
+        origin = np.float32([centre[0] - (reach - 1) / 2, centre[1] - (reach - 1) / 2])
+        landmarks[index] = (again.landmarks[best] + 0.5) * step - 0.5 + origin
+    return Detections(found.boxes, landmarks, found.scores)
+
+
 def create_detector(config: DetectorSettings) -> FaceDetector:
     try:
         cls = DETECTORS[config.detector]

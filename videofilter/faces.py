@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from animecam.core.align import apply, fit_similarity
-from animecam.videofilter.detectors import Detections, create_detector
+from animecam.videofilter.detectors import Detections, create_detector, with_landmarks_refined
 
 
 @dataclass
@@ -48,6 +48,11 @@ class TrackerConfig:
     # 720p: 128 px); a bigger one would have been found there, so it is a false find (a blurred
     # backdrop scored 0.68 as a face 370 px wide at 640 px).
     fine_max_face: int = 32
+    # Each detection's landmarks are found again on a crop where the face is this wide (px; 0 =
+    # off), `refine_context` face widths across: at detect_size they were up to a third of the eye
+    # distance off (the points shift with a face's size in YuNet's input).
+    refine_face: int = 85
+    refine_context: float = 2.5
     detect_every: int = 5  # frames between detector runs; optical flow follows faces in between
     score_threshold: float = 0.6  # detector confidence to accept a face (lfw_subset: 0.99 hits, 1% false)
     nms_threshold: float = 0.3
@@ -196,6 +201,7 @@ class FaceTracker:
             if fine_pass and cfg.fine_detect_size > cfg.detect_size:
                 fine = self._detect(small, to_frame, cfg.fine_detect_size)
                 found, fine_only = self._with_small_faces(found, fine, max(height, width))
+            found = with_landmarks_refined(self.detector, image, found, cfg.refine_face, cfg.refine_context)
             self._match(found, fine_only, fine_pass, grey, flow_scale)
         self._tracks = [t for t in self._tracks if self._visible(t.box, width, height) >= cfg.min_visible]
         self._grey = grey
