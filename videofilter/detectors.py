@@ -98,19 +98,23 @@ class YuNetDetector(FaceDetector):
 DETECTORS: dict[str, type[FaceDetector]] = {"yunet": YuNetDetector}
 
 
-def with_landmarks_refined(detector: FaceDetector, image: np.ndarray, found: Detections, face_px: int,
-                           context: float) -> Detections:  # fmt: skip
+def with_landmarks_refined(
+    detector: FaceDetector, image: np.ndarray, found: Detections, face_px: int, context: float,
+    around: np.ndarray | None = None,
+) -> Detections:  # fmt: skip
     """`found` (in `image`'s pixels) with each face's landmarks detected again on a square crop
     around it, `context` face widths wide, in which the face is `face_px` wide. YuNet's points shift
     with a face's size in its input: a tracker's detection on a frame shrunk to 320 px put the
     astronaut's eyes in a 720p frame 0.15 eye distances off on average (0.35 for a face half that
     size), which sized every drawing a quarter too big; seen at 85 px wide they were 0.03-0.06 off.
-    A face the second look does not find keeps its first landmarks."""
+    `around` (N, 4): the boxes to crop around instead of the detections' own (a tracker's steadier
+    ones: a crop that jitters with the detection's box made the points jitter). A face the second
+    look does not find keeps its first landmarks."""
     if face_px <= 0 or len(found.scores) == 0:
         return found
     side = max(round(context * face_px), 32)
     landmarks = found.landmarks.copy()
-    for index, (x0, y0, x1, y1) in enumerate(found.boxes):
+    for index, (x0, y0, x1, y1) in enumerate(found.boxes if around is None else around):
         width = float(x1 - x0)
         if width < 4:
             continue

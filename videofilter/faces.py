@@ -201,7 +201,9 @@ class FaceTracker:
             if fine_pass and cfg.fine_detect_size > cfg.detect_size:
                 fine = self._detect(small, to_frame, cfg.fine_detect_size)
                 found, fine_only = self._with_small_faces(found, fine, max(height, width))
-            found = with_landmarks_refined(self.detector, image, found, cfg.refine_face, cfg.refine_context)
+            found = with_landmarks_refined(
+                self.detector, image, found, cfg.refine_face, cfg.refine_context, self._steady_boxes(found)
+            )
             self._match(found, fine_only, fine_pass, grey, flow_scale)
         self._tracks = [t for t in self._tracks if self._visible(t.box, width, height) >= cfg.min_visible]
         self._grey = grey
@@ -213,6 +215,17 @@ class FaceTracker:
         found = self.detector.detect(image)
         back = to_frame * small.shape[1] / image.shape[1]
         return Detections(found.boxes * back, found.landmarks * back, found.scores)
+
+    def _steady_boxes(self, found: Detections) -> np.ndarray:
+        """Per detection, the box of the track it continues (moved by flow, steadier than a
+        detection's), else its own."""
+        boxes = found.boxes.copy()
+        for index, box in enumerate(found.boxes):
+            overlaps = [(_iou(t.box, box), t.box) for t in self._tracks]
+            best = max(overlaps, key=lambda pair: pair[0], default=(0.0, box))
+            if best[0] >= self.config.match_iou:
+                boxes[index] = best[1]
+        return boxes
 
     def _with_small_faces(
         self, coarse: Detections, fine: Detections, longest: int
