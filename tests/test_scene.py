@@ -320,3 +320,24 @@ def test_a_look_that_mixes_strength_itself_is_not_mixed_again() -> None:
     assert look.strengths == [0.5]
     cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
     assert out[cy - 5 : cy + 5, cx - 5 : cx + 5].min() == 255
+
+
+def test_a_band_border_across_a_soft_gradient_follows_its_curve_not_a_staircase() -> None:
+    """Hysteresis moves quarter-size pixels to one side of a border or the other, and upsampled
+    those hard pixels drew every slanted border as a staircase of 4 px steps (the blurred helmet in
+    the app's screenshot): the border across a soft disc must advance in small steps."""
+    frame = np.full((720, 1280, 3), 200, np.uint8)
+    cv2.circle(frame, (640, 360), 220, (60, 60, 60), -1, cv2.LINE_AA)
+    frame = cv2.GaussianBlur(frame, (0, 0), 25)
+    frame = np.clip(frame + np.random.default_rng(0).normal(0, 14, frame.shape), 0, 255).astype(np.uint8)
+    renderer = SceneRenderer()
+    for _ in range(3):
+        tones = renderer.draw_layers(frame).tones
+    grey = cv2.cvtColor(cv2.resize(tones, (1280, 720), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2GRAY)
+    dark = grey < (int(grey[360, 640]) + int(grey[360, 1100])) / 2
+    rows = range(170, 250)  # the disc's upper right, where its border runs at about 45 degrees
+    cols = np.array([940 - int(np.argmax(dark[y, 640:940][::-1])) for y in rows])
+    steps = np.diff(cols)
+    assert steps.mean() > 0.5  # the border was found and slants
+    # Per row, as far from an even advance: 1.83 px with the staircase, 1.21 now.
+    assert np.abs(steps - steps.mean()).mean() < 1.5
