@@ -29,7 +29,7 @@ from .regions import FaceFrame, pixel_centres
 
 OPEN_HEIGHT = 0.15  # an open eye's dark band (lashes, iris) in face units, as measured
 CLOSED_HEIGHT = 0.085  # what a closed eye's lash line and lid crease measure
-_CORNER_GAP = 0.1  # the most the drawn upper lid's ends stay above the eye's corners (face units)
+_CORNER_GAP = 0.1  # the most the drawn upper lid's ends stay above the eye's corners (eye units)
 _BOX = (0.62, 0.55)  # half size (face units) of the window the eye area is toned in
 
 
