@@ -41,3 +41,30 @@ def test_the_far_cheeks_blush_is_foreshortened() -> None:
     middle = int(frame.to_pixels(frame.turned(np.array([[0.0, 0.62]])))[0, 0])
     near, far = drawn[:, :middle].any(axis=0).sum(), drawn[:, middle:].any(axis=0).sum()
     assert far < 0.85 * near
+
+
+def test_an_open_smile_is_drawn_with_its_top_curving_up() -> None:
+    """Open, the measured smile is the teeth's or the upper lip's edge (the astronaut's broad smile
+    measured -0.1): its top was drawn arched like a shout. It curves up at the corners now."""
+    from astronaut_face import astronaut_crop, astronaut_photo
+
+    from animecam.engine.looks.features import draw_mouth, measure_mouth
+    from animecam.engine.looks.regions import light_plane, skin_lightness
+
+    crop, marks = astronaut_crop(astronaut_photo(), 256)
+    frame, light = FaceFrame.from_landmarks(marks), light_plane(crop)
+    opening, _, smile = measure_mouth(light, frame, skin_lightness(light, frame))
+    assert opening > 0.2 and smile < 0  # the case: open, and a "smile" that would arch the top
+    params = procedural_style("anime", 256).params
+    canvas = np.full((256, 256, 3), 128.0, np.float32)
+    draw_mouth(canvas, light, frame, params, skin_lightness(light, frame), np.float32([40, 30, 30]))
+    drawn = np.abs(canvas - 128.0).max(axis=2) > 2
+    left, right = marks[3], marks[4]
+
+    def top(x: float) -> int:
+        return int(np.argmax(drawn[:, round(x)]))
+
+    middle = (left[0] + right[0]) / 2
+    near_corners = [top(middle + k * 0.35 * (right[0] - left[0])) for k in (-1, 1)]
+    # Its middle lies below the chord between its top near the two corners (the mouth slants).
+    assert top(middle) > sum(near_corners) / 2 + 0.5
