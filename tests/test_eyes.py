@@ -86,3 +86,33 @@ def test_eyes_behind_glasses_are_found_when_the_points_slid_off_them(monkeypatch
     assert sclera_pixels(drawn, marks) > 165
     # The rims were found round the eyes, not round the points.
     assert len(found) == 2 and np.abs(np.array(found) - marks[:2]).max() < 0.06 * unit
+
+
+def _turned_landmarks(marks: np.ndarray, eye_gap: float) -> np.ndarray:
+    """The crop's landmarks turned towards the image right: the eyes `eye_gap` of their distance
+    apart, nose and mouth moved out towards the side it turns to."""
+    turned = marks.copy()
+    turned[1] = turned[0] + (turned[1] - turned[0]) * eye_gap
+    turned[2, 0] = turned[1, 0] + 12
+    turned[3, 0] += 18
+    turned[4, 0] = turned[3, 0] + 14
+    return turned
+
+
+def _ink_near(drawn: np.ndarray, point: np.ndarray) -> int:
+    x, y = point.astype(int)
+    return int((drawn[y - 12 : y + 12, x - 8 : x + 8].max(axis=2) < 70).sum())
+
+
+def test_a_profile_draws_only_its_near_eye() -> None:
+    """A profile's far eye is behind its nose: YuNet still gives it a point, on the bridge, where
+    a drawn lash line and iris read as a second eye on the nose."""
+    crop, marks = astronaut_crop(astronaut_photo(), 256)
+    style = procedural_style("anime", 256)
+    profile = _turned_landmarks(marks, 0.25)
+    assert FaceFrame.from_landmarks(profile).squeeze < 0.45
+    drawn = style.stylize(crop[None], profile[None])[0]
+    assert _ink_near(drawn, profile[0]) > 40 and _ink_near(drawn, profile[1]) < 15
+    three_quarters = _turned_landmarks(marks, 0.35)  # both eyes still show
+    drawn = style.stylize(crop[None], three_quarters[None])[0]
+    assert min(_ink_near(drawn, three_quarters[i]) for i in (0, 1)) > 40

@@ -29,6 +29,7 @@ from .regions import FaceFrame, Regions, find_regions, lab_planes, light_plane, 
 from .shading import colour_layer, lab_to_bgr, lock_tips
 
 MIN_SIZE = 64
+_PROFILE_SQUEEZE = 0.45  # FaceFrame.squeeze under which a head is in profile (one eye shows)
 _RIM_COVER = 0.14  # width (eye units) of the band painted over a found rim before the eyes are measured
 _RIM_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # the figure's rim, half-size px
 
@@ -181,7 +182,10 @@ class LookStyle:
             rings = [np.round(rim * 16).astype(np.int32) for rim in rims]
             width = int(_RIM_COVER * eye_frame.eye_unit) + 1
             cv2.polylines(eye_light, rings, True, float(skin_light), width, cv2.LINE_AA, shift=4)
-        eyes = [measure_eye(eye_light, crop, eye_frame, index) for index in (0, 1)]
+        # A profile's far eye is behind its nose: not drawn (its point is on the bridge).
+        far = 1 if frame.yaw > 0 else 0
+        shown = [i for i in (0, 1) if i != far or frame.squeeze >= _PROFILE_SQUEEZE]
+        eyes = [measure_eye(eye_light, crop, eye_frame, index) for index in shown]
         visible_face = cv2.resize(regions.face, (size, size), interpolation=cv2.INTER_LINEAR)
         # First, so that lashes and the rest are drawn over the toned area.
         tone_eye_area(canvas, eye_light, eyes, eye_frame, p.eyes, skin_light, brow_colour, visible_face)
