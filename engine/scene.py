@@ -137,9 +137,8 @@ def _flattened(light: np.ndarray, level: float, radius: int) -> np.ndarray:
 
 
 def _antialiased(quarter: np.ndarray) -> np.ndarray:
-    """A slight blur before the upsampling that the tables posterise: a band border between the
-    median's hard quarter pixels was a staircase of 4 px steps along every slanted edge (the
-    helmet in the app's screenshot); blurred, the border follows the edge's line."""
+    """A slight blur before the upsampling that the tables posterise: a border between hard
+    quarter pixels was a staircase of 4 px steps along every slanted edge (a blurred helmet)."""
     return cv2.GaussianBlur(quarter, (3, 3), 0.8)
 
 
@@ -267,6 +266,7 @@ class _Exposure:
     def __init__(self, config: SceneConfig) -> None:
         self.config = config
         self._gain: float | None = None
+        self.gain = 1.0  # the last frame's lift (1.0: none)
 
     def update(self, grey: np.ndarray) -> float:
         """The gain for this frame (pixel * gain), from a small grey copy of it."""
@@ -281,7 +281,8 @@ class _Exposure:
         now = float(np.clip(1.0 + (wanted - _KNEE) * (top - 1.0) / (top - _KNEE), 1.0, top))
         follow = 1.0 / max(cfg.exposure_frames, 1.0)
         self._gain = now if self._gain is None else self._gain + (now - self._gain) * follow
-        return self._gain if self._gain > 1.02 else 1.0  # within 2%: bright enough as it is
+        self.gain = self._gain if self._gain > 1.02 else 1.0  # within 2%: bright enough as it is
+        return self.gain
 
 
 class ScenePicture(NamedTuple):
@@ -308,6 +309,11 @@ class SceneRenderer:
         self._colour = _Steadier(self.config)  # quarter size, for the flat colour
         self._bands = _BandBorders()
         self._exposure = _Exposure(self.config)
+
+    @property
+    def gain(self) -> float:
+        """The lift of the last frame drawn (1.0: none); the faces drawn over it take it too."""
+        return self._exposure.gain
 
     def draw(self, image: np.ndarray) -> np.ndarray:
         """The frame (H, W, 3) uint8 BGR drawn as a scene, same shape; a new array."""

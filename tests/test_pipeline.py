@@ -342,3 +342,34 @@ def test_many_faces_draw_at_most_the_budget_per_frame() -> None:
         per_frame.append(style.drawn - before)
     assert per_frame[0] == 6  # all new
     assert max(per_frame[1:]) <= 2 and sum(per_frame[1:]) >= 6  # within the budget, all in turn
+
+
+class Recorder:
+    """Keeps the crops it is given (their mean brightness)."""
+
+    name, input_size = "recorder", 128
+
+    def __init__(self) -> None:
+        self.means: list[float] = []
+
+    def stylize(self, crops: np.ndarray) -> np.ndarray:
+        self.means.append(float(crops.mean()))
+        return crops.copy()
+
+
+def test_a_dim_frames_faces_are_lifted_with_its_scene() -> None:
+    """The scene lifts a dim frame (SceneConfig.max_gain); a face drawn from the unlifted crop
+    was a dark face in a bright drawing. In face-only mode, or in a bright frame, crops are as taken."""
+    dim = (_portrait().astype(np.float32) * 0.35).astype(np.uint8)
+    means = {}
+    cases = [("dim", dim, True), ("dim face only", dim, False)]
+    cases += [("lit", _portrait(), True), ("lit face only", _portrait(), False)]
+    for name, image, scene in cases:
+        style = Recorder()
+        face_filter = FaceFilter(style, PipelineConfig(scene=scene, scene_thread=False, redraw_every=1))
+        for index in range(3):
+            face_filter.process(Frame(image, index, index / 30))
+        assert style.means
+        means[name] = style.means[-1]
+    assert means["dim"] > 1.8 * means["dim face only"]
+    assert means["lit"] == pytest.approx(means["lit face only"])

@@ -161,7 +161,10 @@ class FaceFilter:
         if style.input_size != self._crop_size:
             self.smoother.reset()
             self._crop_size = style.input_size
-        drawings, matrices = self._faces(style, faces, image, strength, ms) if strength > 0.0 else ([], [])
+        # A dim frame's scene is lifted (SceneConfig.max_gain): the faces over it with it, or a
+        # dark face sat in a bright drawing (the same gain: the scene's last frame).
+        lift = 1.0 + (self.scene.gain - 1.0) * strength if drawn else 1.0
+        drawings, matrices = self._faces(style, faces, image, strength, lift, ms)
         canvas, under = image, None
         if drawn:
             t = clock()
@@ -201,16 +204,20 @@ class FaceFilter:
         return ScenePicture(canvas, tones)
 
     def _faces(
-        self, style: Style, faces: Sequence, image: np.ndarray, strength: float, ms: dict[str, float]
-    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(each face's smoothed drawing, its frame -> crop matrix), in the style's framing."""
-        if not faces:
+        self, style: Style, faces: Sequence, image: np.ndarray, strength: float, lift: float,
+        ms: dict[str, float],
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:  # fmt: skip
+        """(each face's smoothed drawing, its frame -> crop matrix), in the style's framing; the
+        crops multiplied by `lift`. None at strength 0 (the photo)."""
+        if not faces or strength <= 0.0:
             return [], []
         size = style.input_size
         t = time.perf_counter()
         framing = crop_framing(style)
         matrices = [crop_transform(face.landmarks, size, framing) for face in faces]
         crops = np.stack([warp_to_crop(image, m, size) for m in matrices])
+        if lift != 1.0:
+            crops = cv2.convertScaleAbs(crops.reshape(-1, size, 3), alpha=lift).reshape(crops.shape)
         points = np.stack([apply(m, face.landmarks) for face, m in zip(faces, matrices, strict=True)])
         ms["align"] = (time.perf_counter() - t) * 1e3
         return self._draw_faces(style, faces, crops, points, matrices, strength, ms), matrices
