@@ -55,3 +55,18 @@ def test_no_rims_without_a_bridge_or_without_rings() -> None:
         cv2.line(brows_only, (x - 24, y - 24), (x + 24, y - 24), 1.0, 3)  # brows: no ring
     cv2.line(brows_only, (120, 128), (136, 128), 1.0, 2)
     assert glasses_frames(brows_only, frame) is None
+
+
+def test_a_rim_seen_in_the_dark_lines_is_taken_where_it_is_not_mirrored() -> None:
+    """A mirror image is a guess about the face's middle (from the eye points, which slide behind
+    thick rims): where the rims' own darkness shows the partly inked one, it is taken there."""
+    light = np.full((SIZE, SIZE), 70.0, np.float32)
+    for x, y in EYES.astype(int):
+        cv2.ellipse(light, (x, y), (24, 18), 0, 0, 360, 15.0, 3)  # both rims dark and thin
+    points = LANDMARKS.copy()
+    points[:2, 0] += 5.0  # both eye points off to one side: the face's middle with them
+    frame = FaceFrame.from_landmarks(points)
+    ink = _ink(skip_outer_half_of_left_rim=True)
+    guessed = _centres(glasses_frames(ink, frame))
+    seen = _centres(glasses_frames(ink, frame, light))
+    assert np.abs(seen - EYES).max() < 2.0 < np.abs(guessed - EYES).max()

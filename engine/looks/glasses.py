@@ -94,9 +94,13 @@ def glasses_frames(
     edges ring the eyes and cross the bridge of the nose; None when there are no glasses.
     With the crop's lightness (0..100) a frontal face is looked at again with its thin dark lines
     added: thick black rims ink only in pieces along their two edges."""
-    rims = _frames(edge_ink, frame)
-    if rims is None and light is not None and frame.squeeze >= _FRONTAL:
-        rims = _frames(np.maximum(edge_ink, _thin_dark_lines(light, frame)), frame)
+    rims, mirrored = _frames(edge_ink, frame)
+    if (rims is None or mirrored) and light is not None and frame.squeeze >= _FRONTAL:
+        # A mirror image is a guess (the face's middle comes from the eye points): found directly
+        # with the dark lines, a rim is where it is.
+        again, mirrored_again = _frames(np.maximum(edge_ink, _thin_dark_lines(light, frame)), frame)
+        if again is not None and (rims is None or not mirrored_again):
+            rims = again
     return rims
 
 
@@ -116,11 +120,12 @@ def _thin_dark_lines(light: np.ndarray, frame: FaceFrame) -> np.ndarray:
     return lines
 
 
-def _frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
+def _frames(edge_ink: np.ndarray, frame: FaceFrame) -> tuple[list[np.ndarray] | None, bool]:
+    """(the rims found in `edge_ink`, or None; whether one is the other's mirror image)."""
     unit = frame.eye_unit
     bridge, _, _ = window(edge_ink, frame.centre - 0.05 * unit * frame.down, (0.1 * unit, 0.15 * unit))
     if bridge.size == 0 or bridge.max(axis=1).max() < 0.5:
-        return None
+        return None, False
     grown = cv2.dilate((edge_ink > 0.5).astype(np.uint8), _GROW)
     found = [_rim(edge_ink, grown, frame.landmarks[index], unit) for index in (0, 1)]
     ellipses = []
@@ -130,7 +135,7 @@ def _frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
             ellipses.append(mine[0])
             continue
         if other is None:
-            return None
+            return None, False
         # A rim whose far side does not ink (a shadow, the hair's edge beside it): the mirror
         # image of the other one, if enough of it is on ink where that puts it.
         mirror = _mirrored(other[0], frame)
@@ -139,9 +144,9 @@ def _frames(edge_ink: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
         mirror, score = _search(grown, np.array(mirror[0]), unit, _NUDGES, np.array([width / 2 / unit]),
                                 np.array([height / width]))  # fmt: skip
         if score < 0.5 * _MIN_SCORE:
-            return None
+            return None, False
         ellipses.append(mirror)
-    return [_outline(ellipse) for ellipse in ellipses]
+    return [_outline(ellipse) for ellipse in ellipses], None in found
 
 
 def _outline(ellipse: Ellipse) -> np.ndarray:
