@@ -77,8 +77,7 @@ class FaceFrame:
 
     def with_eyes(self, eyes: np.ndarray) -> FaceFrame:
         """The frame with its two eye points replaced (crop pixels, right eye first)."""
-        points = np.vstack([np.asarray(eyes, np.float64).reshape(2, 2), self.landmarks[2:]])
-        return FaceFrame.from_landmarks(points)
+        return FaceFrame.from_landmarks(np.vstack([np.reshape(eyes, (2, 2)), self.landmarks[2:]]))
 
     def to_pixels(self, face_xy: np.ndarray) -> np.ndarray:
         """(K, 2) face units -> crop pixels."""
@@ -102,8 +101,7 @@ class FaceFrame:
         return fx, fy
 
     def face_outline(self, widths: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
-        """The closed stylised face outline in crop pixels, turned with the head (yaw) and scaled
-        per side to the person's measured width (right, left)."""
+        """The closed stylised face outline in crop pixels, turned, each side's width (right, left)."""
         right = _FACE_HALF * [-widths[0], 1.0]
         left = _FACE_HALF[::-1][1:-1] * [widths[1], 1.0]
         return self.to_pixels(self.turned(np.vstack([right, left])))
@@ -112,8 +110,7 @@ class FaceFrame:
         """(K, 2) points of a frontal face (face units) where they are on this turned head: the side
         the nose points to narrows (foreshortened as the eye line is: a profile's face ends near its
         nose), the other widens (a profile's cheek reaches the ear), the chin follows the nose."""
-        xy = np.asarray(face_xy, np.float64).reshape(-1, 2)
-        x, y = xy[:, 0], xy[:, 1]
+        x, y = np.asarray(face_xy, np.float64).reshape(-1, 2).T
         x = x * np.where(x * self.yaw > 0, self.squeeze, 1.0 + 0.3 * (1.0 - self.squeeze))
         x = x - 0.55 * self.yaw * np.abs(x) + 0.7 * self.yaw * np.maximum(y, 0.0) / 1.9
         return np.column_stack([x, y])
