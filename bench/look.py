@@ -11,7 +11,7 @@ side-lit, against their plain photos. Strength s blends photo -> drawn crop (s =
 the full look), as the pipeline does. Also: CPU ms per crop split by stage, and how far the drawn
 eyes move when a still face's landmarks wander by +-0.3 px.
 
-    python bench/look.py [--json] [--sheet docs/images/looks.png] [--lfw 100]
+    python bench/look.py [--json] [--sheet docs/images/looks.png] [--lfw 100] [--tracker refined|coarse]
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from faces_id import SAME_PERSON_COSINE, FaceId
-from look_faces import ASTRONAUT, Face, build_faces, webcam_people
+from look_faces import ASTRONAUT, Face, build_faces, webcam_people, with_tracker
 
 from animecam.core.align import apply, crop_transform, warp_to_crop
 from animecam.core.frames import Frame
 from animecam.core.style import Style, crop_framing
 from animecam.engine.looks import PROCEDURAL_STYLES, procedural_style
+from animecam.videofilter.faces import TrackerConfig
 from animecam.videofilter.frame_filter import FaceFilter, PipelineConfig
 
 SIZE = 256
@@ -45,12 +46,13 @@ def drawn_crops(faces: list[Face], look: str) -> tuple[list[np.ndarray], list[np
     style = procedural_style(look)
     photos, drawn, marks = [], [], []
     for face in faces:
-        matrix = crop_transform(face.landmarks, SIZE, crop_framing(style))
+        # Cropped where the tracker puts the face (with --tracker), scored where it is.
+        placed = face.landmarks if face.tracked is None else face.tracked
+        matrix = crop_transform(placed, SIZE, crop_framing(style))
         crop = warp_to_crop(face.image, matrix, SIZE)
-        points = apply(matrix, face.landmarks)
         photos.append(crop)
-        drawn.append(style.stylize(crop[None], points[None])[0])
-        marks.append(points)
+        drawn.append(style.stylize(crop[None], apply(matrix, placed)[None])[0])
+        marks.append(apply(matrix, face.landmarks))
     return photos, drawn, marks
 
 
@@ -231,13 +233,21 @@ def main() -> None:
     parser.add_argument("--sheet", type=Path, default=None, help="write the comparison sheet here (PNG)")
     parser.add_argument("--lfw", type=int, default=100, help="how many LFW faces (0..100)")
     parser.add_argument("--looks", nargs="*", default=list(PROCEDURAL_STYLES))
+    parser.add_argument("--tracker", choices=("refined", "coarse"), default=None,
+                        help="crop where the live tracker puts each face in a 720p frame (coarse: without "
+                             "its landmark refinement), not where YuNet on the photo does")  # fmt: skip
     args = parser.parse_args()
     cv2.setNumThreads(1)  # ms per crop on one core, as the budget counts it
     face_id = FaceId()
-    faces = build_faces(face_id, args.lfw)
+    faces, room = build_faces(face_id, args.lfw), webcam_people(face_id)
+    if args.tracker:
+        config = TrackerConfig(refine_face=0) if args.tracker == "coarse" else TrackerConfig()
+        faces, room = with_tracker(faces, config), with_tracker(room, config)
+        missed = [f.name for f in faces + room if f.tracked is None]
+        print(f"tracker ({args.tracker}) missed {len(missed)} faces: {', '.join(missed) or 'none'}")
     if args.sheet:
         write_sheet(faces, args.looks, args.sheet)
-    results = evaluate(face_id, faces, webcam_people(face_id), args.looks)
+    results = evaluate(face_id, faces, room, args.looks)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

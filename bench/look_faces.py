@@ -10,6 +10,8 @@ import numpy as np
 from faces_id import FaceId
 from skimage.data import astronaut, camera, lfw_subset
 
+from animecam.videofilter.faces import FaceTracker, TrackerConfig
+
 ASTRONAUT = "astronaut"
 
 
@@ -19,6 +21,28 @@ class Face:
     person: str  # identity in the gallery
     image: np.ndarray  # BGR
     landmarks: np.ndarray  # (5, 2) in the image
+    # Where the live pipeline's tracker puts them (None: crop by `landmarks`); see `with_tracker`.
+    tracked: np.ndarray | None = None
+
+
+def with_tracker(faces: list[Face], config: TrackerConfig | None = None) -> list[Face]:
+    """The faces with the landmarks the live tracker gives each, as the pipeline crops it: the
+    image (shrunk to fit if larger) in a 1280x720 frame, one detection. A face it misses keeps
+    its own landmarks (and is reported)."""
+    out = []
+    for face in faces:
+        h, w = face.image.shape[:2]
+        scale = min(1.0, 1200 / w, 680 / h)
+        image = cv2.resize(face.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        frame = np.full((720, 1280, 3), 110, np.uint8)
+        x0, y0 = (1280 - image.shape[1]) // 2, (720 - image.shape[0]) // 2
+        frame[y0 : y0 + image.shape[0], x0 : x0 + image.shape[1]] = image
+        found = FaceTracker(config or TrackerConfig()).update(frame, 0.0)
+        truth = face.landmarks * scale + [x0, y0]
+        near = min(found, key=lambda f: float(np.abs(f.landmarks - truth).mean()), default=None)
+        tracked = None if near is None else (near.landmarks.astype(np.float64) - [x0, y0]) / scale
+        out.append(Face(face.name, face.person, face.image, face.landmarks, tracked))
+    return out
 
 
 def _skin_mask(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
