@@ -265,3 +265,22 @@ def test_landmarks_are_found_again_where_the_detector_places_them(photo: np.ndar
 
     assert error(TrackerConfig()) < 0.1
     assert error(TrackerConfig(refine_face=0)) > 0.1  # the coarse detection alone
+
+
+def test_a_face_the_second_look_misses_keeps_the_landmarks_it_is_given() -> None:
+    """The first look's points are the ones a third of the eye distance off: when the refining
+    look finds nothing (motion blur, a hand), the tracker's own landmarks are kept instead."""
+
+    class Blind(detector_module.FaceDetector):
+        def detect(self, image: np.ndarray) -> detector_module.Detections:
+            return detector_module.Detections.empty()
+
+    found = detector_module.Detections(
+        np.float32([[100, 100, 200, 220]]), np.full((1, 5, 2), 150.0, np.float32), np.float32([0.9])
+    )
+    own = np.full((1, 5, 2), 140.0)
+    blind, image = Blind(TrackerConfig()), np.zeros((480, 640, 3), np.uint8)
+    kept = detector_module.with_landmarks_refined(blind, image, found, 85, 2.5, keep=own)
+    assert np.allclose(kept.landmarks, own)
+    first = detector_module.with_landmarks_refined(blind, image, found, 85, 2.5)
+    assert np.allclose(first.landmarks, found.landmarks)

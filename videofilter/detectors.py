@@ -100,7 +100,7 @@ DETECTORS: dict[str, type[FaceDetector]] = {"yunet": YuNetDetector}
 
 def with_landmarks_refined(
     detector: FaceDetector, image: np.ndarray, found: Detections, face_px: int, context: float,
-    around: np.ndarray | None = None,
+    around: np.ndarray | None = None, keep: np.ndarray | None = None,
 ) -> Detections:  # fmt: skip
     """`found` (in `image`'s pixels) with each face's landmarks detected again on a square crop
     around it, `context` face widths wide, in which the face is `face_px` wide. YuNet's points shift
@@ -109,11 +109,13 @@ def with_landmarks_refined(
     size), which sized every drawing a quarter too big; seen at 85 px wide they were 0.03-0.06 off.
     `around` (N, 4): the boxes to crop around instead of the detections' own (a tracker's steadier
     ones: a crop that jitters with the detection's box made the points jitter). A face the second
-    look does not find keeps its first landmarks."""
+    look does not find keeps `keep`'s landmarks (N, 5, 2; a tracker's own: the first look's were the
+    ones a third of the eye distance off, and a still face jumped 3 px when one came through), else
+    its first ones."""
     if face_px <= 0 or len(found.scores) == 0:
         return found
     side = max(round(context * face_px), 32)
-    landmarks = found.landmarks.copy()
+    landmarks = (found.landmarks if keep is None else keep).astype(np.float32)
     for index, (x0, y0, x1, y1) in enumerate(found.boxes if around is None else around):
         width = float(x1 - x0)
         if width < 4:
