@@ -41,8 +41,8 @@ def test_a_landmark_on_the_eye_leaves_the_measure_where_it_is() -> None:
 
 
 def _eye(lid: tuple[float, float, float]) -> EyeShape:
-    return EyeShape(np.array([100.0, 100.0]), 30.0, 1.0, np.zeros(2), 0.0, np.float32([60, 50, 40]), 1.0,
-                    np.array(lid))  # fmt: skip
+    iris = np.float32([60, 50, 40])
+    return EyeShape(np.array([100.0, 100.0]), 30.0, 1.0, np.zeros(2), iris, 1.0, np.array(lid))
 
 
 def test_the_upper_lid_meets_the_corners() -> None:

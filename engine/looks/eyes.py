@@ -39,7 +39,6 @@ class EyeShape:
     width: float  # pixels
     openness: float  # 0 closed .. 1 open
     gaze: np.ndarray  # (2,) iris offset from the centre, as a fraction of the half width / height
-    tilt: float  # radians; positive = outer corner higher
     iris_bgr: np.ndarray  # (3,) float32
     outer_side: float  # -1 when the outer corner is at smaller x (the subject's right eye)
     lid: np.ndarray  # (3,) quadratic a, b, c: upper lid row = a t^2 + b t + c, t -1..1 across the eye
@@ -100,7 +99,7 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     if patch.size < 16:
         flat_lid = np.array([0.0, 0.0, centre[1] - 0.06 * unit])
         return EyeShape(
-            centre, 0.5 * unit, 1.0, np.zeros(2), 0.0, np.float32([60, 50, 40]), outer_side, flat_lid
+            centre, 0.5 * unit, 1.0, np.zeros(2), np.float32([60, 50, 40]), outer_side, flat_lid
         )
     dark = _darkness(patch)
     cx_all, cy_all = pixel_centres(light.shape[0])
@@ -114,13 +113,10 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     columns = max(float(band[0].sum()), 1.0)
     height = float((dark * band).sum()) / columns / unit
     openness = float(clamp((height - CLOSED_HEIGHT) / (OPEN_HEIGHT - CLOSED_HEIGHT), 0.0, 1.0))
-    # Tilt: the dark mass's slope across the eye (outer corner up is positive).
+    # The dark mass per column: its spread is the width, its top the lid.
     column_mass = dark.sum(axis=0) + 1e-6
-    column_y = (dark * ys).sum(axis=0) / column_mass
     cols = np.arange(patch.shape[1], dtype=np.float32)
     w = column_mass / column_mass.max()
-    slope = float(_fit(cols, column_y, w, 1)[0]) if patch.shape[1] > 3 else 0.0
-    tilt = float(clamp(-slope * outer_side, -0.25, 0.35))
     # Width: the spread of the dark mass across, about 4 standard deviations.
     spread = float(np.sqrt((w * (cols - iris_x) ** 2).sum() / w.sum()))
     width = float(clamp(3.6 * spread, 0.42 * unit, 0.62 * unit))
@@ -147,7 +143,7 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     gaze = np.array(
         [(x0 + iris_x - centre[0]) / (0.5 * width), (y0 + iris_y - centre[1]) / (0.5 * OPEN_HEIGHT * unit)]
     )
-    return EyeShape(centre, width, openness, clamp(gaze, -0.8, 0.8), tilt, iris, outer_side, lid)
+    return EyeShape(centre, width, openness, clamp(gaze, -0.8, 0.8), iris, outer_side, lid)
 
 
 def _vivid(iris_bgr: np.ndarray) -> np.ndarray:
