@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from astronaut_face import astronaut_crop, astronaut_photo
 
 from animecam.engine.looks import procedural_style
-from animecam.engine.looks.features import draw_blush
-from animecam.engine.looks.regions import FaceFrame
+from animecam.engine.looks.features import draw_blush, draw_mouth, measure_mouth
+from animecam.engine.looks.regions import FaceFrame, light_plane, skin_lightness
 
 SIZE = 128
 FRONTAL = np.array([[50.0, 60.0], [78.0, 60.0], [64.0, 76.0], [53.0, 90.0], [75.0, 90.0]])
@@ -46,11 +47,6 @@ def test_the_far_cheeks_blush_is_foreshortened() -> None:
 def test_an_open_smile_is_drawn_with_its_top_curving_up() -> None:
     """Open, the measured smile is the teeth's or the upper lip's edge (the astronaut's broad smile
     measured -0.1): its top was drawn arched like a shout. It curves up at the corners now."""
-    from astronaut_face import astronaut_crop, astronaut_photo
-
-    from animecam.engine.looks.features import draw_mouth, measure_mouth
-    from animecam.engine.looks.regions import light_plane, skin_lightness
-
     crop, marks = astronaut_crop(astronaut_photo(), 256)
     frame, light = FaceFrame.from_landmarks(marks), light_plane(crop)
     opening, _, smile = measure_mouth(light, frame, skin_lightness(light, frame))

@@ -58,6 +58,10 @@ def draw_mouth(
 ) -> None:
     lm, unit = frame.landmarks, frame.unit
     opening, teeth, smile = measure_mouth(light, frame, skin_light)
+    if opening >= 0.06:
+        # Open, the measured "smile" is the teeth's or the upper lip's edge, not the corners' lift
+        # (an open smile was drawn with its top arched like a shout): its top only ever curves up.
+        smile = max(smile, 0.0)
     left, right = lm[3], lm[4]
     mid = 0.5 * (left + right)
     half = 0.5 * (right - left) * 0.85
@@ -69,10 +73,6 @@ def draw_mouth(
     if opening < 0.06:
         stroke(canvas, upper, width * (0.5 + 0.6 * (1 - t[:, 0] ** 2)), ink)
         return
-    # Open, the measured "smile" is the teeth's or the upper lip's edge, not the corners' lift (an
-    # open smile was drawn with its top arched like a shout): its top only ever curves up.
-    sag = (0.03 * unit + 0.6 * max(smile, 0.0) * unit) * (1 - t * t)
-    upper = mid + t * half + sag * frame.down - 0.01 * unit * frame.down
     depth = clamp(opening, 0.06, 0.35) * unit
     lower = mid + t * half * 0.9 + (sag + depth * (1 - t * t) ** 0.7) * frame.down
     shape = np.vstack([upper, lower[::-1]])
