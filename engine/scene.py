@@ -136,10 +136,11 @@ def _flattened(light: np.ndarray, level: float, radius: int) -> np.ndarray:
     return cv2.convertScaleAbs(a * i + b)
 
 
-def _antialiased(quarter: np.ndarray) -> np.ndarray:
-    """A slight blur before the upsampling that the tables posterise: a border between hard
-    quarter pixels was a staircase of 4 px steps along every slanted edge (a blurred helmet)."""
-    return cv2.GaussianBlur(quarter, (3, 3), 0.8)
+def _antialiased(small: np.ndarray) -> np.ndarray:
+    """A slight blur of hard-edged pixels before they are upsampled: a border between quarter-size
+    tones (posterised after the upsampling) was a staircase of 4 px steps along every slanted edge
+    (a blurred helmet), and the half-size ink's solid lines one of 2 px steps."""
+    return cv2.GaussianBlur(small, (3, 3), 0.8)
 
 
 _NEAR_EDGE = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))  # covers an edge band (3x3 step)
@@ -370,7 +371,9 @@ class SceneRenderer:
         gain = 80.0
         solid = cv2.addWeighted(outer, gain, inner, -gain, -gain * look.ink_threshold)
         ink = cv2.medianBlur(solid, 3)  # drops one- and two-pixel specks (texture, noise), keeps lines
-        return _long_strokes(ink, look.min_stroke) if look.min_stroke > 1 else ink
+        ink = _long_strokes(ink, look.min_stroke) if look.min_stroke > 1 else ink
+        # Solid half-size pixels upsampled drew every slanted line as a staircase of 2 px steps.
+        return _antialiased(ink)
 
     def _solid(self, colour: tuple[int, int, int], shape: tuple[int, ...]) -> np.ndarray:
         key = (colour, shape)

@@ -341,3 +341,20 @@ def test_a_band_border_across_a_soft_gradient_follows_its_curve_not_a_staircase(
     assert steps.mean() > 0.5  # the border was found and slants
     # Per row, as far from an even advance: 1.83 px with the staircase, 1.21 now.
     assert np.abs(steps - steps.mean()).mean() < 1.5
+
+
+def test_a_slanted_line_is_inked_smoothly_not_as_a_staircase() -> None:
+    """The ink is found at half size in solid pixels; upsampled as they were, a slanted line's edge
+    advanced in 2 px steps (the collars and frames of the table of six)."""
+    frame = np.full((720, 1280, 3), 200, np.uint8)
+    cv2.line(frame, (200, 100), (914, 600), (50, 50, 50), 3, cv2.LINE_AA)  # 35 degrees
+    renderer = SceneRenderer()
+    for _ in range(3):
+        grey = cv2.cvtColor(renderer.draw(frame), cv2.COLOR_BGR2GRAY)
+    rows = grey[200:500]
+    dark = rows < (rows.max(axis=1, keepdims=True).astype(int) + rows.min(axis=1, keepdims=True)) / 2
+    steps = np.diff(np.argmax(dark, axis=1))
+    assert 1.2 < steps.mean() < 1.7  # the line was inked, along its slant
+    assert rows.min() < 60  # solid ink
+    # Per row, as far from an even advance: 1.36 px with the staircase, 0.6 now.
+    assert np.abs(steps - steps.mean()).mean() < 1.0
