@@ -6,8 +6,9 @@ import numpy as np
 from astronaut_face import astronaut_crop, astronaut_photo
 
 from animecam.engine.looks import procedural_style
+from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.features import draw_blush, draw_mouth, measure_mouth
-from animecam.engine.looks.regions import FaceFrame, light_plane, skin_lightness
+from animecam.engine.looks.regions import light_plane, skin_lightness
 
 SIZE = 128
 FRONTAL = np.array([[50.0, 60.0], [78.0, 60.0], [64.0, 76.0], [53.0, 90.0], [75.0, 90.0]])

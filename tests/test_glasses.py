@@ -6,8 +6,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
-from animecam.engine.looks.regions import FaceFrame
 
 SIZE = 256
 EYES = np.array([[96.0, 130.0], [160.0, 130.0]])

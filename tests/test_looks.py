@@ -19,10 +19,11 @@ from animecam.core.errors import UserError
 from animecam.core.style import Style
 from animecam.engine.looks import PROCEDURAL_STYLES, LookStyle, procedural_style
 from animecam.engine.looks.eyes import measure_eye
+from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
 from animecam.engine.looks.ink import xdog
 from animecam.engine.looks.params import InkParams
-from animecam.engine.looks.regions import FaceFrame, lab_planes, light_plane
+from animecam.engine.looks.regions import lab_planes, light_plane
 from animecam.engine.styles import DEFAULT_STYLE, PackStyle
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
 

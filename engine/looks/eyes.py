@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 
 from .arrays import clamp, mix, percentiles, plane, scale
+from .face_frame import FaceFrame, pixel_centres
 from .ink import paint, stroke_outline
 from .params import EyeParams
-from .regions import FaceFrame, pixel_centres
 
 OPEN_HEIGHT = 0.15  # an open eye's dark band (lashes, iris) in face units, as measured
 CLOSED_HEIGHT = 0.085  # what a closed eye's lash line and lid crease measure

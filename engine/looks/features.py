@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 
 from .arrays import clamp
+from .face_frame import FaceFrame
 from .ink import paint, stroke
 from .params import LookParams
-from .regions import FaceFrame
 
 
 def window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) -> tuple[np.ndarray, int, int]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .face_frame import FaceFrame
 from .features import window
 from .ink import stroke
-from .regions import FaceFrame
 
 Ellipse = tuple[tuple[float, float], tuple[float, float], float]  # cv2's (centre, axes, degrees)
 _GROW = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))  # a rim is a few pixels off an ellipse

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from .arrays import clamp
+from .face_frame import FaceFrame
 from .params import WarpParams
-from .regions import FaceFrame
 
 _GRID = 24  # coarse grid side; the warp varies slowly, bilinear interpolation does the rest
 

@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 
 from .arrays import clamp, mix
+from .face_frame import FaceFrame
 from .params import HairParams, LookParams
-from .regions import FaceFrame, Regions
+from .regions import Regions
 
 
 def lab_to_bgr(lab: np.ndarray) -> np.ndarray:

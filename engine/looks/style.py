@@ -20,12 +20,13 @@ from animecam.core.errors import UserError
 
 from .arrays import clamp, percentiles, scale
 from .eyes import draw_eyes, measure_eye, tone_eye_area
+from .face_frame import FaceFrame
 from .features import draw_blush, draw_mouth, draw_nose
 from .glasses import draw_glasses, glasses_frames
 from .ink import outlines, xdog
 from .params import LookParams
 from .proportions import apply_warp
-from .regions import FaceFrame, Regions, find_regions, lab_planes, light_plane, skin_lightness
+from .regions import Regions, find_regions, lab_planes, light_plane, skin_lightness
 from .shading import colour_layer, lab_to_bgr, lock_tips
 
 MIN_SIZE = 64
