@@ -272,6 +272,21 @@ def test_a_cap_is_drawn_in_its_own_colour_over_hair_in_the_hairs(
     assert temple[0] < temple[2] + 10  # the hair below the cap is not dyed blue
 
 
+def test_a_dark_curtain_beside_one_temple_is_neither_her_hair_nor_a_cap(
+    face: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """A real room: the wall beside one temple was taken for the hair and the real hair, unlike
+    it, for a cap (redheads and dark-haired men were drawn with a helmet in the wall's colour)."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    curtain = crop.copy()
+    curtain[(np.abs(fx - 1.2) < 0.12) & (fy < -0.6) & (fy > -1.6)] = (70, 60, 25)  # dark teal
+    style = procedural_style("anime", SIZE)
+    plain, beside = style.regions(crop, marks), style.regions(curtain, marks)
+    assert not beside.cover.any()
+    assert np.linalg.norm(beside.hair_lab - plain.hair_lab) < 12  # still her light brown
+
+
 def test_a_beard_is_a_flat_darker_tone(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)

@@ -109,18 +109,16 @@ def _cheek_width(skin_like: np.ndarray, frame: FaceFrame, scale: float, side: fl
 
 
 def _off_the_wall(
-    lab: np.ndarray, candidates: list[np.ndarray], frame: FaceFrame, scale: float, radius: int,
-    skin_lab: np.ndarray, chroma_weight: float,
+    lab: np.ndarray, candidates: list[np.ndarray], ring: np.ndarray, frame: FaceFrame, scale: float,
+    radius: int, skin_lab: np.ndarray, chroma_weight: float,
 ) -> list[np.ndarray]:  # fmt: skip
     """The hair samples that are not the wall. A head smaller than its landmarks say (a small
     face's points spread wide) puts them on the wall above and beside it, and the wall was drawn as
     white hair: a sample like most of the crop's top and upper sides is the wall (the crop frames
-    the whole head, so hair reaches few of those places). When all are, the hair is lower, between
+    the whole head, so hair reaches few of those places; `ring`: their colours). When all are, the hair is lower, between
     the crown and the brow: the two samples there least like the wall. In grey light the test is
     weak (lightness alone): there the samples are kept as they are."""
     noise = _NOISE
-    size = lab.shape[0]
-    ring = _patch_medians(lab, _RING * size, max(1, size // 20))
 
     def wall_like(c: np.ndarray) -> bool:
         return float(np.mean(_distance(ring, c, chroma_weight) < noise)) >= 0.5
@@ -148,18 +146,42 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     fx, fy = frame.grid(size, scale)
     radius = max(1, int(0.1 * frame.unit * scale))
     hair_candidates = list(_patch_medians(lab, frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale, radius))
+    # The crown's colour is the median of the not-skin pixels above the forehead, not of one small
+    # patch: real hair's highlights and shadows put a patch anywhere between (a black-haired head's
+    # top patch was lit brown, and the rest of her hair taken for the wall).
+    zone = (np.abs(fx) < 0.8) & (fy > -1.9) & (fy < -1.15)
+    crown = zone & (_distance(lab, skin_lab, chroma_weight) > 2.0 * _NOISE)
+    crowned = bool(crown.sum() >= 0.25 * zone.sum() > 0)
+    if crowned:
+        hair_candidates[0] = np.median(lab[crown], axis=0)
     noise = _NOISE
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
-    samples = list(_patch_medians(lab, np.array(corners), border))
-    hair_like = _off_the_wall(lab, hair_candidates, frame, scale, radius, skin_lab, chroma_weight)
+    ring = _patch_medians(lab, _RING * size, border)
+    samples = [*_patch_medians(lab, np.array(corners), border), *ring]
+    hair_like = _off_the_wall(lab, hair_candidates, ring, frame, scale, radius, skin_lab, chroma_weight)
     # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
     # skin is hair too (in a dim room the temples' samples are shadow, far darker than the fringe).
     forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
     above_lab = np.median(lab[forehead], axis=0) if forehead.any() else skin_lab
-    # Beside a close-up head, or above a head turned aside, the crop's corners are hair, not wall:
-    # a corner sample like a hair sample is dropped; if all are, the least hair-like one stays.
-    hair_likeness = [min(_distance(b, c, chroma_weight) for c in hair_like or [above_lab]) for b in samples]
+    # Beside a close-up head, or above a head turned aside, the crop's border is hair, not wall: a
+    # border sample like the hair is dropped; if all are, the least hair-like one stays. The hair
+    # is the crown's and the forehead's (a temple's sample is the wall beside short hair or a turned
+    # head, and judged by it, the warm wall of a real room was kept as hair: ears and hoods of it).
+    # Under a crown of hair, the forehead's sample is hair only when of its colour (lightness
+    # varies along hair): a high or lit forehead (a head bowed to its cards) is paler skin there.
+    top = hair_candidates[0]
+    trusted = [c for c in hair_like if c is top and crowned]
+    if crowned and (
+        chroma_weight * float(np.sum((above_lab[1:] - top[1:]) ** 2)) > 4.0 * noise
+        or _distance(above_lab, skin_lab, chroma_weight) < 2.0 * noise
+    ):
+        above_lab = top
+    if not trusted and _distance(above_lab, skin_lab, chroma_weight) > 2.0 * noise:
+        trusted.append(above_lab)
+    hair_likeness = [
+        min(_distance(b, c, chroma_weight) for c in trusted or hair_like or [above_lab]) for b in samples
+    ]
     backgrounds = [b for b, d in zip(samples, hair_likeness, strict=True) if d > noise] or [
         samples[int(np.argmax(hair_likeness))]
     ]
@@ -183,13 +205,16 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # (it is then drawn in its own colour, with its own outline, instead of dyeing the hair).
     # Hair differs from itself in lightness (a blonde top over shadowed temples: 50 L units), a cap
     # from the hair in colour: only a clear difference of chroma makes the top a cap.
-    top, cover_lab = hair_candidates[0], None
+    # The cap covers the crown, so the hair shows at both temples: a temple's sample like the top
+    # (a redhead's, beside a dark curtain's at the other) means hair, not a cap.
+    cover_lab = None
+    sides = [c for c in hair_refs if c is not top and c is not above_lab]
     unlike_top = [
-        c for c in hair_refs
+        c for c in sides
         if _distance(top, c, chroma_weight) > _COVER_CONTRAST * noise
         and float(np.hypot(*(top[1:] - c[1:]))) > _COVER_CHROMA
     ]  # fmt: skip
-    if unlike_top and any(c is top for c in hair_refs):
+    if unlike_top and len(unlike_top) == len(sides) and any(c is top for c in hair_refs):
         cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
 
     # Per-class cost: colour distance over a noise scale, minus the log of a geometric prior.
