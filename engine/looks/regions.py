@@ -114,10 +114,10 @@ def _off_the_wall(
 ) -> list[np.ndarray]:  # fmt: skip
     """The hair samples that are not the wall. A head smaller than its landmarks say (a small
     face's points spread wide) puts them on the wall above and beside it, and the wall was drawn as
-    white hair: a sample like most of the crop's top and upper sides is the wall (the crop frames
-    the whole head, so hair reaches few of those places; `ring`: their colours). When all are, the hair is lower, between
-    the crown and the brow: the two samples there least like the wall. In grey light the test is
-    weak (lightness alone): there the samples are kept as they are."""
+    white hair: a sample like most of the crop's top and upper sides (`ring`: their colours) is the
+    wall (the crop frames the whole head, so hair reaches few of those places). When all are, the
+    hair is lower, between the crown and the brow: the two samples there least like the wall. In
+    grey light the test is weak (lightness alone): there the samples are kept as they are."""
     noise = _NOISE
 
     def wall_like(c: np.ndarray) -> bool:
