@@ -179,10 +179,18 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         above_lab = top
     if not trusted and _distance(above_lab, skin_lab, chroma_weight) > 2.0 * noise:
         trusted.append(above_lab)
-    hair_likeness = [
-        min(_distance(b, c, chroma_weight) for c in trusted or hair_like or [above_lab]) for b in samples
-    ]
-    backgrounds = [b for b, d in zip(samples, hair_likeness, strict=True) if d > noise] or [
+    # Hair varies, lit and shadowed strands by 10-15 units of chroma: a border sample within 9
+    # noise of its crown is hair. A dark one's chroma is mostly noise (black hair at the crop's top
+    # edge differed from its lit crown by 13 units of it), so chroma counts as much as it is lit.
+    def hair_distance(b: np.ndarray, c: np.ndarray) -> float:
+        if not crowned:
+            return _distance(b, c, chroma_weight)
+        lit = float(clamp(min(b[0], c[0]) / 60.0, 0.1, 1.0))
+        return _distance(b, c, chroma_weight * lit * lit)
+
+    hair_likeness = [min(hair_distance(b, c) for c in trusted or hair_like or [above_lab]) for b in samples]
+    reach = (9.0 if crowned else 1.0) * noise
+    backgrounds = [b for b, d in zip(samples, hair_likeness, strict=True) if d > reach] or [
         samples[int(np.argmax(hair_likeness))]
     ]
     # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
@@ -193,6 +201,24 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         if _distance(c, skin_lab, chroma_weight) > (2.0 if c is not above_lab else 1.2) * noise
         and min(_distance(c, b, chroma_weight) for b in backgrounds) > noise
     ]  # fmt: skip
+    # A cap or hat over the hair: the top of the head unlike the hair at both temples (it is then
+    # drawn in its own colour, with its own outline, instead of dyeing the hair). Hair differs from
+    # itself in lightness (a blonde top over shadowed temples: 50 L units), a cap from the hair in
+    # colour: only a clear difference of chroma makes the top a cap. A single temple unlike the top
+    # is the wall or a curtain beside the head (a redhead's, a dark-haired man's), not hair.
+    cover_lab = None
+    sides = [
+        c for c in hair_like
+        if c is not top and _distance(c, skin_lab, chroma_weight) > 2.0 * noise
+    ]  # fmt: skip
+    unlike_top = [
+        c for c in sides
+        if _distance(top, c, chroma_weight) > _COVER_CONTRAST * noise
+        and float(np.hypot(*(top[1:] - c[1:]))) > _COVER_CHROMA
+    ]  # fmt: skip
+    capped = len(unlike_top) == len(sides) == 2 and any(c is top for c in hair_refs)
+    if not capped:
+        hair_refs = [c for c in hair_refs if not any(c is u for u in unlike_top)]
     has_hair = bool(hair_refs)  # else bald, or hair like the skin or the wall
     # The hair's colour is the middle of its samples: the most skin-unlike one is often a shadow.
     hair_lab = (
@@ -200,21 +226,7 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
         if hair_refs
         else max(hair_candidates, key=lambda c: _distance(c, skin_lab, chroma_weight))
     )
-
-    # A cap or hat over the hair: the top of the head unlike the hair at the temples or forehead
-    # (it is then drawn in its own colour, with its own outline, instead of dyeing the hair).
-    # Hair differs from itself in lightness (a blonde top over shadowed temples: 50 L units), a cap
-    # from the hair in colour: only a clear difference of chroma makes the top a cap.
-    # The cap covers the crown, so the hair shows at both temples: a temple's sample like the top
-    # (a redhead's, beside a dark curtain's at the other) means hair, not a cap.
-    cover_lab = None
-    sides = [c for c in hair_refs if c is not top and c is not above_lab]
-    unlike_top = [
-        c for c in sides
-        if _distance(top, c, chroma_weight) > _COVER_CONTRAST * noise
-        and float(np.hypot(*(top[1:] - c[1:]))) > _COVER_CHROMA
-    ]  # fmt: skip
-    if unlike_top and len(unlike_top) == len(sides) and any(c is top for c in hair_refs):
+    if capped:
         cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
 
     # Per-class cost: colour distance over a noise scale, minus the log of a geometric prior.
