@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from astronaut_face import astronaut_crop, astronaut_photo
 
@@ -50,11 +51,11 @@ def test_an_open_smile_is_drawn_with_its_top_curving_up() -> None:
     measured -0.1): its top was drawn arched like a shout. It curves up at the corners now."""
     crop, marks = astronaut_crop(astronaut_photo(), 256)
     frame, light = FaceFrame.from_landmarks(marks), light_plane(crop)
-    opening, _, smile = measure_mouth(light, frame, skin_lightness(light, frame))
+    opening, _, smile = measure_mouth(light, crop, frame, skin_lightness(light, frame))
     assert opening > 0.2 and smile < 0  # the case: open, and a "smile" that would arch the top
     params = procedural_style("anime", 256).params
     canvas = np.full((256, 256, 3), 128.0, np.float32)
-    draw_mouth(canvas, light, frame, params, skin_lightness(light, frame), np.float32([40, 30, 30]))
+    draw_mouth(canvas, light, crop, frame, params, skin_lightness(light, frame), np.float32([40, 30, 30]))
     drawn = np.abs(canvas - 128.0).max(axis=2) > 2
     left, right = marks[3], marks[4]
 
@@ -65,3 +66,45 @@ def test_an_open_smile_is_drawn_with_its_top_curving_up() -> None:
     near_corners = [top(middle + k * 0.35 * (right[0] - left[0])) for k in (-1, 1)]
     # Its middle lies below the chord between its top near the two corners (the mouth slants).
     assert top(middle) > sum(near_corners) / 2 + 0.5
+
+
+def _painted_mouth(kind: str) -> tuple[np.ndarray, np.ndarray, FaceFrame]:
+    """The astronaut with her mouth painted over: closed red lips, or a laugh whose teeth are no
+    lighter than her cheeks (warm light), between a red upper lip and a thin dark gap."""
+    crop, marks = astronaut_crop(astronaut_photo(), 256)
+    frame = FaceFrame.from_landmarks(marks)
+    unit, mid = frame.unit, marks[3:].mean(axis=0)
+    half = 0.5 * float(np.linalg.norm(marks[4] - marks[3]))
+    cx, cy = int(mid[0]), int(mid[1])
+    patch = crop[int(cy - 0.25 * unit) : int(cy - 0.2 * unit), int(cx - 0.6 * unit) : int(cx - 0.45 * unit)]
+    cheek = np.median(patch.reshape(-1, 3), axis=0)
+    out = crop.copy()
+    cv2.ellipse(out, (cx, cy), (int(1.3 * half), int(0.3 * unit)), 0, 0, 360, cheek.tolist(), -1)
+    lip = (70, 60, 170)
+    if kind == "closed":
+        for dy, rx, ry in ((-0.04, 1.0, 0.05), (0.05, 0.9, 0.06)):
+            cv2.ellipse(out, (cx, cy + int(dy * unit)), (int(rx * half), int(ry * unit)), 0, 0, 360, lip, -1)
+    else:
+        teeth = (cheek * 0.35 + cheek.mean() * 0.65).tolist()  # the cheeks' lightness, less colour
+        cv2.ellipse(out, (cx, cy + int(0.08 * unit)), (int(half), int(0.14 * unit)), 0, 0, 360, lip, -1)
+        axes = (int(0.85 * half), int(0.09 * unit))
+        cv2.ellipse(out, (cx, cy + int(0.06 * unit)), axes, 0, 0, 360, teeth, -1)
+        gap_y = cy + int(0.14 * unit)
+        cv2.line(out, (cx - int(0.7 * half), gap_y), (cx + int(0.7 * half), gap_y), (40, 30, 40), 2)
+    return out, light_plane(out), frame
+
+
+def test_closed_red_lips_are_a_closed_mouth() -> None:
+    """Red lips are dark in lightness (lipstick, a bowed head's shade): closed, they measured open
+    0.17 face units and were drawn as an open mouth."""
+    crop, light, frame = _painted_mouth("closed")
+    opening, _, _ = measure_mouth(light, crop, frame, skin_lightness(light, frame))
+    assert opening < 0.06
+
+
+def test_a_laugh_whose_teeth_are_no_lighter_than_the_cheeks_shows_teeth() -> None:
+    """In warm light teeth are as light as the cheeks, only less coloured: a laugh measured no
+    teeth (a dark open mouth) or, with a small gap, closed."""
+    crop, light, frame = _painted_mouth("laugh")
+    opening, teeth, _ = measure_mouth(light, crop, frame, skin_lightness(light, frame))
+    assert opening > 0.1 and teeth > 0.5

@@ -28,18 +28,34 @@ def draw_nose(canvas: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: f
     stroke(canvas, points, np.array([0.4, 1.0, 0.7]) * width, colour)
 
 
-def measure_mouth(light: np.ndarray, frame: FaceFrame, skin_light: float) -> tuple[float, float, float]:
+# A row of the mouth's middle is lip-red when its a* is this far over the cheeks' (only where the
+# skin has colour: a grey camera's lips are told by lightness alone).
+_LIP_RED = 8.0
+_TEETH_BELOW_SKIN = 12.0  # lightness (0..100) under the cheeks' that teeth in warm light still reach
+
+
+def measure_mouth(
+    light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, skin_light: float
+) -> tuple[float, float, float]:
     """(opening in face units, teeth 0..1, smile in face units: how far the middle sits below the
-    corners) from a strip through the mouth's middle."""
+    corners) from a strip through the mouth's middle of the full-size crop (`light` its lightness)."""
     lm, unit = frame.landmarks, frame.unit
     mid = lm[3:].mean(axis=0)
-    patch, _, y0 = window(light, mid, (0.08 * unit, 0.25 * unit))
+    patch, x0, y0 = window(light, mid, (0.08 * unit, 0.25 * unit))
     if patch.size < 8:
         return 0.0, 0.0, 0.0
     profile = patch.mean(axis=1)
     rows = np.arange(len(profile), dtype=np.float32) + y0
+    box = (x0, y0, x0 + patch.shape[1], y0 + patch.shape[0])
+    red, between = _lip_rows(bgr, frame, box, profile, skin_light)
     dark = clamp((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0)  # mouth inside, not lips
+    # Red lips are dark in lightness too (lipstick, a bowed head's shade): a closed red mouth was
+    # drawn open. A red row is the inside only when far darker than lips are.
+    dark = np.where(red, dark * clamp((skin_light - 45.0 - profile) / 10.0, 0.0, 1.0), dark)
     bright = clamp((profile - skin_light - 2.0) / 8.0, 0.0, 1.0)  # teeth are lighter than skin
+    # In warm light teeth are no lighter than the cheeks: light rows with lips or the mouth's
+    # dark above and below them are teeth (a laugh was drawn as a closed line).
+    bright = np.maximum(bright, between)
     opening = float((dark + bright).sum()) / unit
     teeth = float(clamp(bright.sum() / max((dark + bright).sum(), 1e-6), 0.0, 1.0))
     darkest = np.maximum(skin_light - profile, 0.0) ** 2
@@ -48,16 +64,40 @@ def measure_mouth(light: np.ndarray, frame: FaceFrame, skin_light: float) -> tup
     return opening, teeth, float(clamp(smile, -0.1, 0.15))
 
 
+def _lip_rows(
+    bgr: np.ndarray, frame: FaceFrame, box: tuple[int, int, int, int], profile: np.ndarray, skin_light: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of the mouth's strip (`box` x0, y0, x1, y1 in the crop): lip-red (bool), and light
+    rows held between runs of lip or dark rows (float 0/1: the teeth of an open mouth). A grey
+    camera's lips have no colour to be told by: nothing is red, no row is held."""
+    none = np.zeros(len(profile), bool)
+    side = (max(3, int(0.12 * frame.unit)) | 1,) * 2
+    cheeks = [cv2.getRectSubPix(bgr, side, (float(x), float(y))).reshape(-1, 3).mean(axis=0)
+              for x, y in frame.to_pixels(np.array([[-0.48, 0.55], [0.48, 0.55]]))]  # fmt: skip
+    skin = cv2.cvtColor(np.float32(cheeks).reshape(1, 2, 3) / 255.0, cv2.COLOR_BGR2Lab).reshape(2, 3)
+    skin = skin.mean(axis=0)
+    if float(np.hypot(skin[1], skin[2])) < 6.0:
+        return none, none.astype(np.float32)
+    x0, y0, x1, y1 = box
+    rows = cv2.cvtColor(np.float32(bgr[y0:y1, x0:x1]) / 255.0, cv2.COLOR_BGR2Lab).mean(axis=1)
+    red = rows[:, 1] > skin[1] + _LIP_RED
+    closed = red | (profile < skin_light - _TEETH_BELOW_SKIN)  # lips, or the mouth's dark
+    above = np.maximum.accumulate(closed)
+    below = np.maximum.accumulate(closed[::-1])[::-1]
+    return red, (~closed & above & below).astype(np.float32)
+
+
 def draw_mouth(
     canvas: np.ndarray,
     light: np.ndarray,
+    bgr: np.ndarray,
     frame: FaceFrame,
     params: LookParams,
     skin_light: float,
     ink: np.ndarray,
 ) -> None:
     lm, unit = frame.landmarks, frame.unit
-    opening, teeth, smile = measure_mouth(light, frame, skin_light)
+    opening, teeth, smile = measure_mouth(light, bgr, frame, skin_light)
     if opening >= 0.06:
         # Open, the measured "smile" is the teeth's or the upper lip's edge, not the corners' lift
         # (an open smile was drawn with its top arched like a shout): its top only ever curves up.

@@ -193,7 +193,7 @@ class LookStyle:
         line_w = p.ink.line_width * frame.unit / 64.0
         draw_blush(canvas, frame, p, ink_colour, visible_face)
         draw_nose(canvas, frame, ink_colour, line_w)
-        draw_mouth(canvas, photo_light, frame, p, skin_light, ink_colour)
+        draw_mouth(canvas, photo_light, crop, frame, p, skin_light, ink_colour)
         draw_eyes(canvas, eyes, eye_frame, p.eyes, ink_colour)
         if rims is not None:
             draw_glasses(canvas, rims, 1.4 * line_w, ink_colour)
