@@ -31,7 +31,9 @@ def draw_nose(canvas: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: f
 # A row of the mouth's middle is lip-red when its a* is this far over the cheeks' (only where the
 # skin has colour: a grey camera's lips are told by lightness alone).
 _LIP_RED = 8.0
-_TEETH_BELOW_SKIN = 12.0  # lightness (0..100) under the cheeks' that teeth in warm light still reach
+# Lightness (0..100) under the cheeks' below which a row of the mouth is lip or the mouth's dark;
+# teeth in warm light are within 4 of the cheeks (fully) or 10 (not at all).
+_TEETH_BELOW_SKIN = 12.0
 
 
 def measure_mouth(
@@ -84,7 +86,10 @@ def _lip_rows(
     closed = red | (profile < skin_light - _TEETH_BELOW_SKIN)  # lips, or the mouth's dark
     above = np.maximum.accumulate(closed)
     below = np.maximum.accumulate(closed[::-1])[::-1]
-    return red, (~closed & above & below).astype(np.float32)
+    # Teeth are about as light as the cheeks; a lip's highlight between its shadows is darker
+    # (a closed smile in a dim room, 8 under the cheeks, measured open).
+    light = clamp((profile - skin_light + _TEETH_BELOW_SKIN - 2.0) / 6.0, 0.0, 1.0)
+    return red, np.where(~closed & above & below, light, 0.0).astype(np.float32)
 
 
 def draw_mouth(
