@@ -149,7 +149,7 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # The crown's colour is the median of the not-skin pixels above the forehead, not of one small
     # patch: real hair's highlights and shadows put a patch anywhere between (a black-haired head's
     # top patch was lit brown, and the rest of her hair taken for the wall).
-    zone = (np.abs(fx) < 0.8) & (fy > -1.9) & (fy < -1.15)
+    zone = (np.abs(fx) < 0.7) & (fy > -1.6) & (fy < -1.15)
     crown = zone & (_distance(lab, skin_lab, chroma_weight) > 2.0 * _NOISE)
     crowned = bool(crown.sum() >= 0.25 * zone.sum() > 0)
     if crowned:
