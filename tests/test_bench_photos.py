@@ -1,0 +1,42 @@
+"""bench/photos.py on a photo made here: the sheet is written, each found face is reported with its
+measures (--json), and an unreadable file is a clear error, not a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+from astronaut_face import astronaut_photo
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(ROOT / "bench" / "photos.py"), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_photos_bench_draws_the_sheet_and_reports_each_face(tmp_path: Path) -> None:
+    photo = tmp_path / "astronaut.png"
+    cv2.imwrite(str(photo), astronaut_photo())
+    sheet = tmp_path / "sheet.png"
+    done = _bench(str(photo), "--sheet", str(sheet), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["faces"]) == 1
+    face = report["faces"][0]
+    assert set(face) == {"photo", "face", "width", "hair_lab", "cap", "mouth_open", "teeth", "eyes_open"}
+    assert face["mouth_open"] > 0.1 and face["teeth"] > 0.5 and not face["cap"]  # her broad smile
+    drawn = cv2.imread(str(sheet))
+    assert drawn is not None and drawn.shape[1] == 3 * 400  # photo | drawn, three faces a row
+
+
+def test_an_unreadable_photo_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a photo")
+    done = _bench(str(bad), "--sheet", str(tmp_path / "s.png"))
+    assert done.returncode != 0
+    assert "cannot read" in done.stderr and "Traceback" not in done.stderr
