@@ -101,6 +101,26 @@ def test_still_face_gives_a_still_crop(portrait: np.ndarray) -> None:
     assert jitter < 0.3  # measured ~0.15
 
 
+def test_a_still_face_settles_whatever_its_first_detections(portrait: np.ndarray) -> None:
+    """YuNet's points on a still face jump between two places (0.6 px apart, the eye distance 1.5%
+    longer): a track that started on, or was pulled by, one detection off drew its crop off by 1-4
+    px for a second, on some noise seeds only (the test above's seed is a quiet one). Over eight
+    seeds the crop's corners must stay still after the first third of a second."""
+    jitters = []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        tracker = FaceTracker()
+        corners = []
+        for i in range(60):
+            (face,) = tracker.update(scene(portrait, 150, 90, rng), i / 30)
+            corners.append(apply(invert(crop_transform(face.landmarks, 256)), [[0, 0], [256, 0], [0, 256]]))
+        settled = np.array(corners[10:])
+        jitters.append(float(np.abs(settled - settled.mean(axis=0)).max()))
+    print("still face, crop corners' largest move per seed:", np.round(jitters, 2))
+    # Median 0.43 and mean 0.86 px when each detection was followed by a share of itself alone.
+    assert np.median(jitters) < 0.32 and np.mean(jitters) < 0.7
+
+
 def test_face_leaving_and_entering_gets_a_new_id(portrait: np.ndarray) -> None:
     rng = np.random.default_rng(3)
     tracker = FaceTracker()
