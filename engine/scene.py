@@ -137,9 +137,8 @@ def _flattened(light: np.ndarray, level: float, radius: int) -> np.ndarray:
 
 
 def _antialiased(small: np.ndarray) -> np.ndarray:
-    """A slight blur of hard-edged pixels before they are upsampled: a border between quarter-size
-    tones (posterised after the upsampling) was a staircase of 4 px steps along every slanted edge
-    (a blurred helmet), and the half-size ink's solid lines one of 2 px steps."""
+    """A slight blur of hard-edged pixels before upsampling: quarter-size tone borders were 4 px
+    stairs along slanted edges (a blurred helmet), the half-size ink's solid lines 2 px stairs."""
     return cv2.GaussianBlur(small, (3, 3), 0.8)
 
 
@@ -371,9 +370,7 @@ class SceneRenderer:
         gain = 80.0
         solid = cv2.addWeighted(outer, gain, inner, -gain, -gain * look.ink_threshold)
         ink = cv2.medianBlur(solid, 3)  # drops one- and two-pixel specks (texture, noise), keeps lines
-        ink = _long_strokes(ink, look.min_stroke) if look.min_stroke > 1 else ink
-        # Solid half-size pixels upsampled drew every slanted line as a staircase of 2 px steps.
-        return _antialiased(ink)
+        return _antialiased(_long_strokes(ink, look.min_stroke) if look.min_stroke > 1 else ink)
 
     def _solid(self, colour: tuple[int, int, int], shape: tuple[int, ...]) -> np.ndarray:
         key = (colour, shape)
