@@ -24,7 +24,7 @@ from animecam.core.align import apply, crop_transform, warp_to_crop
 from animecam.core.frames import Frame
 from animecam.core.style import crop_framing
 from animecam.engine.looks import LookStyle, procedural_style
-from animecam.engine.looks.eyes import measure_eye
+from animecam.engine.looks.eye_measure import measure_eye
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.features import measure_mouth
 from animecam.engine.looks.regions import light_plane, skin_lightness

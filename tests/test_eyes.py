@@ -9,7 +9,8 @@ from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo,
 
 from animecam.engine.looks import procedural_style
 from animecam.engine.looks import style as look_style
-from animecam.engine.looks.eyes import EyeShape, measure_eye, upper_lid_row
+from animecam.engine.looks.eye_measure import EyeShape, measure_eye
+from animecam.engine.looks.eyes import upper_lid_row
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
 from animecam.engine.looks.params import EyeParams

@@ -18,7 +18,7 @@ from animecam.core.align import apply, crop_transform, template, warp_to_crop
 from animecam.core.errors import UserError
 from animecam.core.style import Style
 from animecam.engine.looks import PROCEDURAL_STYLES, LookStyle, procedural_style
-from animecam.engine.looks.eyes import measure_eye
+from animecam.engine.looks.eye_measure import measure_eye
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
 from animecam.engine.looks.ink import xdog

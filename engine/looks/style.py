@@ -19,7 +19,8 @@ from animecam.core.align import AlignConfig, template
 from animecam.core.errors import UserError
 
 from .arrays import clamp, percentiles, scale
-from .eyes import draw_eyes, measure_eye, tone_eye_area
+from .eye_measure import measure_eye
+from .eyes import draw_eyes, tone_eye_area
 from .face_frame import FaceFrame
 from .features import draw_blush, draw_mouth, draw_nose
 from .glasses import draw_glasses, glasses_frames
