@@ -287,6 +287,22 @@ def test_a_dark_curtain_beside_one_temple_is_neither_her_hair_nor_a_cap(
     assert np.linalg.norm(beside.hair_lab - plain.hair_lab) < 12  # still her light brown
 
 
+def test_a_high_lit_forehead_is_not_the_hairs_colour(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """A bowed head or a high forehead puts lit skin, paler than the cheeks, where the crown's
+    colour is taken: a dark-haired head was drawn with hair of that pale colour."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    paler = np.clip(cheek + np.float32([28, -6, -8]), 0, 255).astype(np.uint8).reshape(1, 1, 3)
+    lit = cv2.cvtColor(paler, cv2.COLOR_Lab2BGR)
+    bowed = crop.copy()
+    bowed[(np.abs(fx) < 0.9) & (fy > -1.45) & (fy < -0.45)] = lit.reshape(3)
+    bowed[(np.abs(fx) < 1.3) & (fy <= -1.45) & (fy > -2.2)] = (30, 35, 45)  # dark hair above it
+    hair = procedural_style("anime", SIZE).regions(bowed, marks).hair_lab
+    assert hair[0] < 60  # 89 (the lit forehead's) when the forehead was taken for hair
+
+
 def test_a_beard_is_a_flat_darker_tone(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)

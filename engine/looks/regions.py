@@ -150,7 +150,12 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # patch: real hair's highlights and shadows put a patch anywhere between (a black-haired head's
     # top patch was lit brown, and the rest of her hair taken for the wall).
     zone = (np.abs(fx) < 0.7) & (fy > -1.6) & (fy < -1.15)
+    # Not-skin by the cheeks and by the forehead's own colour (lit and paler than the cheeks, it
+    # mixed a dark-haired man's crown to mid-brown), when the forehead is skin-like at all.
+    brow_mid = _patch_medians(lab, frame.to_pixels(np.array([[0.0, -0.7]])) * scale, radius)[0]
     crown = zone & (_distance(lab, skin_lab, chroma_weight) > 2.0 * _NOISE)
+    if _distance(brow_mid, skin_lab, chroma_weight) < 6.0 * _NOISE:
+        crown &= _distance(lab, brow_mid, chroma_weight) > 2.0 * _NOISE
     crowned = bool(crown.sum() >= 0.25 * zone.sum() > 0)
     if crowned:
         hair_candidates[0] = np.median(lab[crown], axis=0)
