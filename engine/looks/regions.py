@@ -11,6 +11,7 @@ are sampled at places the alignment makes reliable (cheeks, top of the head, cro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -134,16 +135,22 @@ def _off_the_wall(
     return [line[i] for i in best if off_wall[i] > noise]
 
 
-def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int) -> Regions:
-    """Segments a small CIELAB copy of the crop (`scale` = its size / the crop's; a quarter is
-    plenty, regions are large) into masks of out_size x out_size."""
+class _Colours(NamedTuple):
+    """The colour prototypes a crop is segmented by (CIELAB floats)."""
+
+    hair_refs: list[np.ndarray]  # the hair's (empty: bald, or hair like the skin or the wall)
+    hair_lab: np.ndarray  # the hair's colour
+    cover_lab: np.ndarray | None  # a cap's or hat's over the hair
+    backgrounds: list[np.ndarray]  # the wall's, sampled at the crop's border
+    scalp_like: bool  # skin-coloured just above the forehead (bald, unless hair is found there)
+
+
+def _colours(
+    lab: np.ndarray, frame: FaceFrame, scale: float, fx: np.ndarray, fy: np.ndarray, forehead: np.ndarray,
+    skin_lab: np.ndarray, chroma_weight: float,
+) -> _Colours:  # fmt: skip
+    """The hair's, a cap's and the wall's colours of a small CIELAB crop (see find_regions)."""
     size = lab.shape[0]
-    # Grey or colourless light carries no chroma to tell skin from hair: weigh chroma by how much
-    # the cheeks have (at most 3x lightness, since chroma differences are smaller).
-    cheeks = frame.to_pixels(np.array(_CHEEKS)) * scale
-    skin_lab = np.median(_patch_medians(lab, cheeks, max(1, int(0.12 * frame.unit * scale))), axis=0)
-    chroma_weight = float(clamp(np.hypot(skin_lab[1], skin_lab[2]) / 6.0, 0.3, 3.0))
-    fx, fy = frame.grid(size, scale)
     radius = max(1, int(0.1 * frame.unit * scale))
     hair_candidates = list(_patch_medians(lab, frame.to_pixels(np.array(_HAIR_SAMPLES)) * scale, radius))
     # The crown's colour is the median of the not-skin pixels above the forehead, not of one small
@@ -167,7 +174,6 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     hair_like = _off_the_wall(lab, hair_candidates, ring, frame, scale, radius, skin_lab, chroma_weight)
     # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
     # skin is hair too (in a dim room the temples' samples are shadow, far darker than the fringe).
-    forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
     above_lab = np.median(lab[forehead], axis=0) if forehead.any() else skin_lab
     # Beside a close-up head, or above a head turned aside, the crop's border is hair, not wall: a
     # border sample like the hair is dropped; if all are, the least hair-like one stays. The hair
@@ -224,7 +230,6 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     capped = len(unlike_top) == len(sides) == 2 and any(c is top for c in hair_refs)
     if not capped:
         hair_refs = [c for c in hair_refs if not any(c is u for u in unlike_top)]
-    has_hair = bool(hair_refs)  # else bald, or hair like the skin or the wall
     # The hair's colour is the middle of its samples: the most skin-unlike one is often a shadow.
     hair_lab = (
         np.median(np.stack(hair_refs), axis=0)
@@ -233,6 +238,25 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     )
     if capped:
         cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
+    return _Colours(hair_refs, hair_lab, cover_lab, backgrounds, scalp_like)
+
+
+
+def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int) -> Regions:
+    """Segments a small CIELAB copy of the crop (`scale` = its size / the crop's; a quarter is
+    plenty, regions are large) into masks of out_size x out_size."""
+    size = lab.shape[0]
+    # Grey or colourless light carries no chroma to tell skin from hair: weigh chroma by how much
+    # the cheeks have (at most 3x lightness, since chroma differences are smaller).
+    cheeks = frame.to_pixels(np.array(_CHEEKS)) * scale
+    skin_lab = np.median(_patch_medians(lab, cheeks, max(1, int(0.12 * frame.unit * scale))), axis=0)
+    chroma_weight = float(clamp(np.hypot(skin_lab[1], skin_lab[2]) / 6.0, 0.3, 3.0))
+    fx, fy = frame.grid(size, scale)
+    forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
+    colours = _colours(lab, frame, scale, fx, fy, forehead, skin_lab, chroma_weight)
+    hair_refs, hair_lab, cover_lab, backgrounds, scalp_like = colours
+    has_hair = bool(hair_refs)  # else bald, or hair like the skin or the wall
+    noise = _NOISE
 
     # Per-class cost: colour distance over a noise scale, minus the log of a geometric prior.
     d_skin = _distance(lab, skin_lab, chroma_weight) / noise
