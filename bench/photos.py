@@ -1,11 +1,15 @@
 """Real photos through the live pipeline: a sheet to look at (photo | drawn, per face) and what the
-look measured on each face (hair colour and cap, mouth opening and teeth, each eye's openness).
+look measured on each face (hair colour and cap, mouth opening and teeth, each eye's openness),
+and whether the drawn face is still that person.
 
 The bundled benchmarks draw the astronaut and LFW's small grey faces; a person's own photos (a
 group at a table, a dim room, glasses, a cap) are where a look's mistakes show. Each photo is fitted
 into a 1280x720 frame (on grey), run through the FaceFilter as the app runs it (the scene on, every
 face drawn; a few frames so the tracker settles), and each tracked face's region of the output is
-put next to the same region of the input.
+put next to the same region of the input. Identity: SFace's cosine between the photo's face and the
+drawn one (both aligned by the tracker's landmarks; OpenCV's same-person threshold is 0.363), and
+the drawn face's rank among all the photos' faces (1: it is most like its own photo; a person in
+two photos is two entries, so rank 1 is then stricter than "the same person").
 
     python bench/photos.py PHOTO [PHOTO ...] [--sheet photos.png] [--style anime] [--json]
 """
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from faces_id import FaceId  # bench/faces_id.py: this folder is on the path when run as a script
 
 from animecam.core.align import apply, crop_transform, warp_to_crop
 from animecam.core.frames import Frame
@@ -73,10 +78,23 @@ def _region(image: np.ndarray, box: np.ndarray) -> np.ndarray:
     return cv2.resize(image[top:bottom, left:right], (TILE, TILE), interpolation=cv2.INTER_AREA)
 
 
+def _identities(
+    face_id: FaceId, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> list[tuple[float, int]]:
+    """Per (photo frame, drawn frame, landmarks): the cosine of drawn to photo, and the rank of its
+    own photo among all the photos' faces for the drawn face (1 = the best match)."""
+    photos = np.stack([face_id.feature(photo, marks) for photo, _, marks in pairs])
+    out = []
+    for index, (_, drawn, marks) in enumerate(pairs):
+        similarity = photos @ face_id.feature(drawn, marks)
+        out.append((float(similarity[index]), int((similarity > similarity[index]).sum()) + 1))
+    return out
+
+
 def run(paths: list[Path], style_name: str) -> tuple[list[dict[str, object]], list[np.ndarray]]:
-    """Per face: its measures (and photo, index, box width), and its tile (photo | drawn)."""
+    """Per face: its measures (and photo, index, box width, identity), and its tile (photo | drawn)."""
     style = procedural_style(style_name)
-    rows, tiles = [], []
+    rows, tiles, pairs = [], [], []
     for path in paths:
         photo = cv2.imread(str(path))
         if photo is None:
@@ -94,6 +112,10 @@ def run(paths: list[Path], style_name: str) -> tuple[list[dict[str, object]], li
             row.update(measured(style, frame, face.landmarks))
             rows.append(row)
             tiles.append(np.hstack([_region(frame, face.box), _region(result.output.image, face.box)]))
+            pairs.append((frame, result.output.image, face.landmarks))
+    if pairs:
+        for row, (cosine, rank) in zip(rows, _identities(FaceId(), pairs), strict=True):
+            row.update({"identity": round(cosine, 3), "rank": rank})
     return rows, tiles
 
 
@@ -120,14 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"faces": rows, "sheet": str(args.sheet)}))
         return 0
-    print(f"{len(rows)} faces; sheet: {args.sheet} (photo | drawn)")
-    print(f"{'photo':24s} {'face':>4s} {'px':>4s}  {'hair L a b':18s} cap  mouth teeth  eyes")
+    firsts = sum(row["rank"] == 1 for row in rows)
+    print(f"{len(rows)} faces; sheet: {args.sheet} (photo | drawn); rank 1 for {firsts} of {len(rows)}")
+    print(f"{'photo':24s} {'face':>4s} {'px':>4s}  {'hair L a b':18s} cap  mouth teeth  id   rank  eyes")
     for row in rows:
         hair = " ".join(f"{v:5.1f}" for v in row["hair_lab"])  # type: ignore[union-attr]
         print(
             f"{str(row['photo'])[:24]:24s} {row['face']:4d} {row['width']:4d}  {hair:18s} "
             f"{'yes' if row['cap'] else 'no ':3s} {row['mouth_open']:6.3f} {row['teeth']:5.2f}  "
-            f"{row['eyes_open']}"
+            f"{row['identity']:.2f} {row['rank']:4d}  {row['eyes_open']}"
         )
     return 0
 

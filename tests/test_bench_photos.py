@@ -28,7 +28,19 @@ def test_photos_bench_draws_the_sheet_and_reports_each_face(tmp_path: Path) -> N
     report = json.loads(done.stdout)
     assert len(report["faces"]) == 1
     face = report["faces"][0]
-    assert set(face) == {"photo", "face", "width", "hair_lab", "cap", "mouth_open", "teeth", "eyes_open"}
+    assert set(face) == {
+        "photo",
+        "face",
+        "width",
+        "hair_lab",
+        "cap",
+        "mouth_open",
+        "teeth",
+        "eyes_open",
+        "identity",
+        "rank",
+    }
+    assert face["rank"] == 1 and 0.2 < face["identity"] < 1.0  # drawn, and still somewhat her
     assert face["mouth_open"] > 0.1 and face["teeth"] > 0.5 and not face["cap"]  # her broad smile
     drawn = cv2.imread(str(sheet))
     assert drawn is not None and drawn.shape[1] == 3 * 400  # photo | drawn, three faces a row
