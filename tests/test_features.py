@@ -69,8 +69,9 @@ def test_an_open_smile_is_drawn_with_its_top_curving_up() -> None:
 
 
 def _painted_mouth(kind: str) -> tuple[np.ndarray, np.ndarray, FaceFrame]:
-    """The astronaut with her mouth painted over: closed red lips, or a laugh whose teeth are no
-    lighter than her cheeks (warm light), between a red upper lip and a thin dark gap."""
+    """The astronaut with her mouth painted over: closed red lips, parted ones ("talking"), or a
+    laugh whose teeth are no lighter than her cheeks (warm light), between a red upper lip and a
+    thin dark gap."""
     crop, marks = astronaut_crop(astronaut_photo(), 256)
     frame = FaceFrame.from_landmarks(marks)
     unit, mid = frame.unit, marks[3:].mean(axis=0)
@@ -84,6 +85,10 @@ def _painted_mouth(kind: str) -> tuple[np.ndarray, np.ndarray, FaceFrame]:
     if kind == "closed":
         for dy, rx, ry in ((-0.04, 1.0, 0.05), (0.05, 0.9, 0.06)):
             cv2.ellipse(out, (cx, cy + int(dy * unit)), (int(rx * half), int(ry * unit)), 0, 0, 360, lip, -1)
+    elif kind == "talking":  # parted red lips around the mouth's dark red inside
+        cv2.ellipse(out, (cx, cy + int(0.03 * unit)), (int(0.9 * half), int(0.12 * unit)), 0, 0, 360, lip, -1)
+        inside = (int(0.7 * half), int(0.06 * unit))
+        cv2.ellipse(out, (cx, cy + int(0.03 * unit)), inside, 0, 0, 360, (30, 25, 70), -1)
     else:
         teeth = (cheek * 0.35 + cheek.mean() * 0.65).tolist()  # the cheeks' lightness, less colour
         cv2.ellipse(out, (cx, cy + int(0.08 * unit)), (int(half), int(0.14 * unit)), 0, 0, 360, lip, -1)
@@ -108,3 +113,11 @@ def test_a_laugh_whose_teeth_are_no_lighter_than_the_cheeks_shows_teeth() -> Non
     crop, light, frame = _painted_mouth("laugh")
     opening, teeth, _ = measure_mouth(light, crop, frame, skin_lightness(light, frame))
     assert opening > 0.1 and teeth > 0.5
+
+
+def test_parted_red_lips_around_a_dark_inside_are_an_open_mouth() -> None:
+    """Red lips are not the mouth's inside, but the dark red inside between them is: talking must
+    still be drawn open."""
+    crop, light, frame = _painted_mouth("talking")
+    opening, _, _ = measure_mouth(light, crop, frame, skin_lightness(light, frame))
+    assert opening > 0.08

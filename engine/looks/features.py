@@ -52,8 +52,10 @@ def measure_mouth(
     red, between = _lip_rows(bgr, frame, box, profile, skin_light)
     dark = clamp((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0)  # mouth inside, not lips
     # Red lips are dark in lightness too (lipstick, a bowed head's shade): a closed red mouth was
-    # drawn open. A red row is the inside only when far darker than lips are.
-    dark = np.where(red, dark * clamp((skin_light - 45.0 - profile) / 10.0, 0.0, 1.0), dark)
+    # drawn open. A red row is the inside only when far darker than lips are: under 42% of the
+    # cheeks' lightness (45 under them in daylight), in proportion, so a dim room's open mouth counts.
+    deep = skin_light * 0.42
+    dark = np.where(red, dark * clamp((deep - profile) / max(0.13 * skin_light, 1.0), 0.0, 1.0), dark)
     bright = clamp((profile - skin_light - 2.0) / 8.0, 0.0, 1.0)  # teeth are lighter than skin
     # In warm light teeth are no lighter than the cheeks: light rows with lips or the mouth's
     # dark above and below them are teeth (a laugh was drawn as a closed line).
