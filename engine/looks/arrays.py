@@ -13,6 +13,14 @@ def clamp(values: np.ndarray | float, low: np.ndarray | float, high: np.ndarray 
     return np.minimum(np.maximum(values, low), high)
 
 
+def window(plane: np.ndarray, centre: np.ndarray, half: tuple[float, float]) -> tuple[np.ndarray, int, int]:
+    """(the view of a 2-D `plane` within `half` (x, y) px of `centre`, clipped to it; its x0, y0)."""
+    h, w = plane.shape
+    x0, y0 = int(max(centre[0] - half[0], 0)), int(max(centre[1] - half[1], 0))
+    x1, y1 = int(min(centre[0] + half[0] + 1, w)), int(min(centre[1] + half[1] + 1, h))
+    return plane[y0:y1, x0:x1], x0, y0
+
+
 def plane(colour: np.ndarray | tuple[float, ...], shape: tuple[int, ...]) -> np.ndarray:
     """An (H, W, 3) float32 picture of one colour. np.full broadcasting a colour costs ~10x this
     (its inner loop runs over the three channels); one row tiled, then repeated, is two copies."""

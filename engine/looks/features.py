@@ -7,17 +7,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .arrays import clamp
+from .arrays import clamp, window
 from .face_frame import FaceFrame
 from .ink import paint, stroke
 from .params import LookParams
-
-
-def window(light: np.ndarray, centre: np.ndarray, half: tuple[float, float]) -> tuple[np.ndarray, int, int]:
-    h, w = light.shape
-    x0, y0 = int(max(centre[0] - half[0], 0)), int(max(centre[1] - half[1], 0))
-    x1, y1 = int(min(centre[0] + half[0] + 1, w)), int(min(centre[1] + half[1] + 1, h))
-    return light[y0:y1, x0:x1], x0, y0
 
 
 def draw_nose(canvas: np.ndarray, frame: FaceFrame, colour: np.ndarray, width: float) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .arrays import window
 from .face_frame import FaceFrame
-from .features import window
 from .ink import stroke
 
 Ellipse = tuple[tuple[float, float], tuple[float, float], float]  # cv2's (centre, axes, degrees)
