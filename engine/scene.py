@@ -265,8 +265,12 @@ class _Exposure:
 
     def __init__(self, config: SceneConfig) -> None:
         self.config = config
-        self._gain: float | None = None
-        self.gain = 1.0  # the last frame's lift (1.0: none)
+        self._gain: float | None = None  # followed; None before the first frame
+
+    @property
+    def gain(self) -> float:
+        """The last frame's lift (1.0: none; within 2% of none is bright enough as it is)."""
+        return self._gain if self._gain is not None and self._gain > 1.02 else 1.0
 
     def update(self, grey: np.ndarray) -> float:
         """The gain for this frame (pixel * gain), from a small grey copy of it."""
@@ -281,7 +285,6 @@ class _Exposure:
         now = float(np.clip(1.0 + (wanted - _KNEE) * (top - 1.0) / (top - _KNEE), 1.0, top))
         follow = 1.0 / max(cfg.exposure_frames, 1.0)
         self._gain = now if self._gain is None else self._gain + (now - self._gain) * follow
-        self.gain = self._gain if self._gain > 1.02 else 1.0  # within 2%: bright enough as it is
         return self.gain
 
 
