@@ -127,7 +127,6 @@ class _Track:
     fine: bool = False  # found by the fine pass only: the coarse detector cannot see it
     # The last detections' landmarks, moved along with the face since (frame px).
     recent: list[np.ndarray] = field(default_factory=list)
-    young: bool = True  # fewer than `detection_median` detections taken since it was found
 
     def correct(self, landmarks: np.ndarray, box: np.ndarray, cfg: TrackerConfig) -> None:
         """Pulls the followed face towards a detection of it.
@@ -141,13 +140,12 @@ class _Track:
         """
         error = float(np.abs(landmarks - self.landmarks).max()) / max(float(box[2] - box[0]), 1.0)
         snap = error > cfg.snap_error
-        kept = [] if snap else self.recent[-(cfg.detection_median - 1) :]
+        # A new face takes its first detections' median whole (one first detection off settled
+        # over a second): while fewer than `detection_median` are held.
+        gain = 1.0 if snap or len(self.recent) < cfg.detection_median else cfg.detection_gain
+        kept = [] if snap else self.recent[max(len(self.recent) - cfg.detection_median + 1, 0) :]
         self.recent = [*kept, landmarks.astype(np.float64)]
         target = np.median(np.stack(self.recent), axis=0)
-        # A new face takes its first detections' median whole (one first detection off settled
-        # over a second).
-        gain = 1.0 if snap or self.young else cfg.detection_gain
-        self.young = len(self.recent) < cfg.detection_median
         self.landmarks = self.landmarks + gain * (target - self.landmarks)
         self.box = self.box + gain * (box - self.box)
 
