@@ -325,6 +325,46 @@ def test_a_beard_is_a_flat_darker_tone(face: tuple[np.ndarray, np.ndarray]) -> N
     assert light(beard_out, probe).std() < 10  # flat, not the stubble's texture
 
 
+def test_a_dark_wall_like_the_hair_is_not_hair(photo: np.ndarray) -> None:
+    """Black hair before a flag (navy and red, seen on a real photo): the navy is as dark as the
+    hair, and was taken for it (a border sample like the hair was dropped from the wall's): a black
+    mass around the head up to the crop's top. Only near the head can the border be hair."""
+    style = procedural_style("anime", SIZE)
+    matrix = crop_transform(ASTRONAUT_LANDMARKS, SIZE, style.align)  # the looks' own framing
+    crop, marks = warp_to_crop(photo, matrix, SIZE), apply(matrix, ASTRONAUT_LANDMARKS)
+    fx, fy = _face_grid(marks, SIZE)
+    own_hair = cv2.resize(style.regions(crop, marks).hair, (SIZE, SIZE)) > 0.5
+    flagged = crop.copy()
+    flagged[own_hair] = (flagged[own_hair] * 0.3).astype(np.uint8)  # black hair
+    head = (fx / 1.45) ** 2 + ((fy + 0.35) / 1.5) ** 2
+    behind = (head > 1.0) & (fy < 0.3) & ~own_hair
+    navy, red = np.float32([[[20, 136, 105]]]), np.float32([[[87, 175, 153]]])  # OpenCV Lab
+    flagged[behind & (fx < 0.3)] = cv2.cvtColor(navy.astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3)
+    flagged[behind & (fx >= 0.3)] = cv2.cvtColor(red.astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3)
+    hair = cv2.resize(style.regions(flagged, marks).hair, (SIZE, SIZE))
+    assert hair[head > 2.2].mean() < 0.05  # 0.19 when the navy was taken for hair
+    assert hair[(head < 0.8) & (fy < -1.2)].mean() > 0.9  # her own hair stays
+
+
+def test_a_warm_shadow_under_the_chin_is_no_beard(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """In warm light a shadow is darker and richer than the lit skin (seen: a woman's bowed chin
+    drawn with a grey-brown beard); a beard is greyer than the skin."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    chin = (np.abs(fx) < 0.75) & (fy > 1.3) & (fy < 1.85)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    shadow = np.float32([0.55 * cheek[0], *(128 + 1.5 * (cheek[1:] - 128))])  # darker and richer
+    colour = cv2.cvtColor(np.clip(shadow, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_Lab2BGR)
+    shaded = crop.copy()
+    shaded[chin] = colour.reshape(3)
+    style = procedural_style("anime", SIZE)
+    assert not style.regions(shaded, marks).beard.any()
+    bearded = shaded.copy()
+    bearded[chin] = (55, 65, 85)  # a dark brown beard there is still one
+    assert style.regions(bearded, marks).beard.any()
+
+
 def test_bad_input_is_refused(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     with pytest.raises(UserError, match="unknown built-in style"):

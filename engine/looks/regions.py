@@ -201,7 +201,11 @@ def _colours(
 
     hair_likeness = [min(hair_distance(b, c) for c in trusted or hair_like or [above_lab]) for b in samples]
     reach = (9.0 if crowned else 1.0) * noise
-    backgrounds = [b for b, d in zip(samples, hair_likeness, strict=True) if d > reach] or [
+    # Only near the head can the border be hair: the crop's corners and upper sides lie far outside
+    # it (a dark flag or wall there, taken for dark hair, was drawn as a black mass around the head).
+    places = frame.to_face(np.vstack([np.array(corners), _RING * size]) / scale)
+    far = (places[:, 0] / _HEAD_AXES[0]) ** 2 + ((places[:, 1] - _HEAD_CENTRE[1]) / _HEAD_AXES[1]) ** 2 > 2.5
+    backgrounds = [b for b, d, f in zip(samples, hair_likeness, far, strict=True) if d > reach or f] or [
         samples[int(np.argmax(hair_likeness))]
     ]
     # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
@@ -296,9 +300,10 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     in_head = (head < 1.0) & (shape_small < 0.5) & (fy < 0.6)
     # Long hair hangs beside the face; right under the jaw a dark patch is a collar or a shadow.
     hair_zone = (head < 1.7) & ((fy < 0.9) | ((np.abs(fx) > 1.05) & (fy < 1.6)))
-    hair = (
-        (label == 1) & (shape_small < 0.5) & hair_zone | (label == 1) & (fy < -0.3) | in_head & (label != 2)
-    )
+    # Over the forehead a fringe is hair although it lies inside the outline; nowhere is hair far
+    # outside the head (a dark flag or wall behind dark hair drew a black mass up to the crop's top).
+    fringe = (fy < -0.3) & (head < 1.7)
+    hair = (label == 1) & ((shape_small < 0.5) & hair_zone | fringe) | in_head & (label != 2)
     if bald:
         hair &= ~((fy < -0.7) & (np.abs(fx) < 1.0))
     if has_hair:
@@ -321,6 +326,11 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # dark hair at the crop's edge can match that "background").
     # Along the jaw only hair-coloured pixels: a shadow under the jaw is dark too.
     dark = (label != 0) & (lab[..., 0] < skin_lab[0] - 18.0)
+    skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
+    if skin_chroma > 8.0:
+        # In warm light a shadow is richer than the lit skin (1.2-2x its chroma: a woman's shadowed
+        # jaw was drawn as a beard); beard hair is greyer than the skin it grows on.
+        dark &= np.hypot(lab[..., 1], lab[..., 2]) < 0.9 * skin_chroma
     chin = (fy > 1.25) & (np.abs(fx) < 0.7)
     jaw = (np.abs(fx) > 0.55) & (fy > 0.7) & (label == 1)
     beard = _clean(dark & (chin | jaw) & (shape_small > 0.5), frame.unit * scale)
@@ -330,7 +340,9 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # The neck is skin under the chin only: skin-coloured blobs at the sides (a hand, a wall) drew
     # an ear-shaped outline by the neck.
     neck = _clean((label == 0) & (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5), frame.unit * scale)
-    background = cv2.GaussianBlur((label == 2).astype(np.float32), (0, 0), 0.7)
+    # Hair-coloured but beyond the head (and above the shoulders) is the wall, not the figure.
+    wall = (label == 2) | (label == 1) & (hair < 0.5) & (head >= 1.7) & (fy < 0.9)
+    background = cv2.GaussianBlur(wall.astype(np.float32), (0, 0), 0.7)
 
     up = (out_size, out_size)
     hair, cover, beard, neck, background = (
