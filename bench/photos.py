@@ -52,11 +52,12 @@ def fitted(photo: np.ndarray) -> np.ndarray:
     return frame
 
 
-def measured(style: LookStyle, frame: np.ndarray, landmarks: np.ndarray) -> dict[str, object]:
-    """What the look reads on one face of the frame, at the tracker's landmarks."""
-    matrix = crop_transform(landmarks, style.input_size, crop_framing(style))
-    crop = warp_to_crop(frame, matrix, style.input_size)
-    points = apply(matrix, landmarks)
+def measured(style: LookStyle, frame: np.ndarray, marks: np.ndarray, lift: float = 1.0) -> dict[str, object]:
+    """What the look reads on one face of the frame, at the tracker's landmarks, its crop lifted as
+    the pipeline lifts a dim frame's (the scene's gain)."""
+    matrix = crop_transform(marks, style.input_size, crop_framing(style))
+    crop = cv2.convertScaleAbs(warp_to_crop(frame, matrix, style.input_size), alpha=lift)
+    points = apply(matrix, marks)
     face, light = FaceFrame.from_landmarks(points), light_plane(crop)
     regions = style.regions(crop, points)
     opening, teeth, _ = measure_mouth(light, crop, face, skin_lightness(light, face))
@@ -109,7 +110,7 @@ def run(paths: list[Path], style_name: str) -> tuple[list[dict[str, object]], li
                 "face": number,
                 "width": round(float(face.box[2] - face.box[0])),
             }
-            row.update(measured(style, frame, face.landmarks))
+            row.update(measured(style, frame, face.landmarks, face_filter.scene.gain))
             rows.append(row)
             tiles.append(np.hstack([_region(frame, face.box), _region(result.output.image, face.box)]))
             pairs.append((frame, result.output.image, face.landmarks))

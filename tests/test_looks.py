@@ -303,6 +303,27 @@ def test_a_high_lit_forehead_is_not_the_hairs_colour(face: tuple[np.ndarray, np.
     assert hair[0] < 60  # 89 (the lit forehead's) when the forehead was taken for hair
 
 
+def test_a_forehead_paler_and_yellower_at_its_top_is_no_hair(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """A laughing man's bowed forehead, lit paler and yellower towards its top, filled half the
+    crown's zone: its colour is unlike the forehead's middle, and his dark hair was drawn light
+    brown. A fifth of the zone clearly darker than the forehead is the hair."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+
+    def bgr(colour: np.ndarray) -> np.ndarray:
+        pixel = np.clip(colour, 0, 255).astype(np.uint8).reshape(1, 1, 3)
+        return cv2.cvtColor(pixel, cv2.COLOR_Lab2BGR)[0, 0]
+
+    bowed = crop.copy()
+    bowed[(np.abs(fx) < 0.9) & (fy > -1.0) & (fy < -0.45)] = bgr(cheek + np.float32([10, -2, -2]))
+    bowed[(np.abs(fx) < 0.9) & (fy > -1.38) & (fy <= -1.0)] = bgr(cheek + np.float32([22, 2, 24]))
+    bowed[(np.abs(fx) < 1.3) & (fy <= -1.38) & (fy > -2.2)] = (30, 35, 45)  # dark hair above it
+    hair = procedural_style("anime", SIZE).regions(bowed, marks).hair_lab
+    assert hair[0] < 35
+
+
 def test_a_beard_is_a_flat_darker_tone(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)
@@ -359,7 +380,9 @@ def test_a_warm_shadow_under_the_chin_is_no_beard(face: tuple[np.ndarray, np.nda
     shaded = crop.copy()
     shaded[chin] = colour.reshape(3)
     style = procedural_style("anime", SIZE)
-    assert not style.regions(shaded, marks).beard.any()
+    regions = style.regions(shaded, marks)
+    assert not regions.beard.any()
+    assert regions.jaw_shadow.max() > 0.9  # drawn in the skin's shadow tone instead
     bearded = shaded.copy()
     bearded[chin] = (55, 65, 85)  # a dark brown beard there is still one
     assert style.regions(bearded, marks).beard.any()

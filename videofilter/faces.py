@@ -57,6 +57,7 @@ class TrackerConfig:
     refine_context: float = 2.5
     detect_every: int = 5  # frames between detector runs; optical flow follows faces in between
     score_threshold: float = 0.6  # detector confidence to accept a face (lfw_subset: 0.99 hits, 1% false)
+    confirm_score: float = 0.75  # a new face under this must be found again by the refining look
     nms_threshold: float = 0.3
     max_faces: int = 8  # highest-scoring faces kept (a table of six on a call); others wait
     match_iou: float = 0.3  # a detection continues a track (keeps its id) above this box overlap
@@ -216,10 +217,12 @@ class FaceTracker:
             if fine_pass and cfg.fine_detect_size > cfg.detect_size:
                 fine = self._detect(small, to_frame, cfg.fine_detect_size)
                 found, fine_only = self._with_small_faces(found, fine, max(height, width))
-            boxes, landmarks = self._continued(found)
-            found = with_landmarks_refined(
+            boxes, landmarks, continuing = self._continued(found)
+            found, seen = with_landmarks_refined(
                 self.detector, image, found, cfg.refine_face, cfg.refine_context, boxes, landmarks
             )
+            keep = seen | continuing | (found.scores >= cfg.confirm_score)
+            found, fine_only = found.subset(keep), fine_only[keep]
             self._match(found, fine_only, fine_pass, grey, flow_scale)
         self._tracks = [t for t in self._tracks if self._visible(t.box, width, height) >= cfg.min_visible]
         self._grey = grey
@@ -232,16 +235,16 @@ class FaceTracker:
         back = to_frame * small.shape[1] / image.shape[1]
         return Detections(found.boxes * back, found.landmarks * back, found.scores)
 
-    def _continued(self, found: Detections) -> tuple[np.ndarray, np.ndarray]:
+    def _continued(self, found: Detections) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per detection, the box and landmarks of the track it continues (moved by flow, steadier
-        than a detection's), else its own."""
+        than a detection's), else its own; and whether it continues one."""
         boxes, landmarks = found.boxes.copy(), found.landmarks.copy()
+        continuing = np.zeros(len(found.scores), bool)
         for index, box in enumerate(found.boxes):
-            overlaps = [(_iou(t.box, box), t) for t in self._tracks]
-            best = max(overlaps, key=lambda pair: pair[0], default=None)
+            best = max(((_iou(t.box, box), t) for t in self._tracks), key=lambda pair: pair[0], default=None)
             if best is not None and best[0] >= self.config.match_iou:
-                boxes[index], landmarks[index] = best[1].box, best[1].landmarks
-        return boxes, landmarks
+                boxes[index], landmarks[index], continuing[index] = best[1].box, best[1].landmarks, True
+        return boxes, landmarks, continuing
 
     def _with_small_faces(
         self, coarse: Detections, fine: Detections, longest: int

@@ -40,6 +40,7 @@ class Regions:
     hair: np.ndarray  # hair, caps and hats
     cover: np.ndarray  # the part of `hair` that is a cap or hat over the hair (zeros if none)
     beard: np.ndarray
+    jaw_shadow: np.ndarray  # a shadow under the jaw on the face (drawn in the skin's shadow tone)
     neck: np.ndarray  # skin below the face (neck, shoulders)
     background: np.ndarray
     skin_lab: np.ndarray  # (3,) L 0..100, a, b
@@ -161,9 +162,16 @@ def _colours(
     # mixed a dark-haired man's crown to mid-brown), when the forehead is skin-like at all.
     brow_mid = _patch_medians(lab, frame.to_pixels(np.array([[0.0, -0.7]])) * scale, radius)[0]
     crown = zone & (_distance(lab, skin_lab, chroma_weight) > 2.0 * _NOISE)
-    if _distance(brow_mid, skin_lab, chroma_weight) < 6.0 * _NOISE:
+    forehead_like = _distance(brow_mid, skin_lab, chroma_weight) < 6.0 * _NOISE
+    if forehead_like:
         crown &= _distance(lab, brow_mid, chroma_weight) > 2.0 * _NOISE
     crowned = bool(crown.sum() >= 0.25 * zone.sum() > 0)
+    # A high forehead is lit paler and yellower towards its top (a laughing man's bowed head: half
+    # the zone, and his dark hair was drawn light brown): when a fifth of the zone is clearly
+    # darker than the forehead, that is the hair.
+    darker = crown & (lab[..., 0] < brow_mid[0] - 15.0)
+    if crowned and forehead_like and darker.sum() >= 0.2 * zone.sum():
+        crown = darker
     if crowned:
         hair_candidates[0] = np.median(lab[crown], axis=0)
     noise = _NOISE
@@ -326,14 +334,16 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # dark hair at the crop's edge can match that "background").
     # Along the jaw only hair-coloured pixels: a shadow under the jaw is dark too.
     dark = (label != 0) & (lab[..., 0] < skin_lab[0] - 18.0)
-    skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
-    if skin_chroma > 8.0:
-        # In warm light a shadow is richer than the lit skin (1.2-2x its chroma: a woman's shadowed
-        # jaw was drawn as a beard); beard hair is greyer than the skin it grows on.
-        dark &= np.hypot(lab[..., 1], lab[..., 2]) < 0.9 * skin_chroma
     chin = (fy > 1.25) & (np.abs(fx) < 0.7)
     jaw = (np.abs(fx) > 0.55) & (fy > 0.7) & (label == 1)
-    beard = _clean(dark & (chin | jaw) & (shape_small > 0.5), frame.unit * scale)
+    dark &= (chin | jaw) & (shape_small > 0.5)
+    # In warm light a shadow is richer than the lit skin (1.2-2x its chroma: a woman's shadowed
+    # chin was drawn as a grey-brown beard); beard hair is greyer than the skin it grows on. Such
+    # a shadow is drawn as the skin's own shadow tone (a cel shadow under the jaw).
+    skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
+    warm = np.hypot(lab[..., 1], lab[..., 2]) >= 0.9 * skin_chroma if skin_chroma > 8.0 else False
+    beard = _clean(dark & ~warm, frame.unit * scale)
+    jaw_shadow = _clean(dark & warm, frame.unit * scale)
     centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
     if not centre.any() or beard[centre].mean() < 0.5:
         beard[:] = 0.0  # a beard covers the middle of the chin; a jaw's shadow does not
@@ -345,8 +355,9 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     background = cv2.GaussianBlur(wall.astype(np.float32), (0, 0), 0.7)
 
     up = (out_size, out_size)
-    hair, cover, beard, neck, background = (
-        cv2.resize(m, up, interpolation=cv2.INTER_LINEAR) for m in (hair, cover, beard, neck, background)
+    hair, cover, beard, jaw_shadow, neck, background = (
+        cv2.resize(m, up, interpolation=cv2.INTER_LINEAR)
+        for m in (hair, cover, beard, jaw_shadow, neck, background)
     )
     cover *= hair
     neck *= 1.0 - face_shape
@@ -354,7 +365,7 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     face = clamp(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
     hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
     hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
-    return Regions(face, face_shape, hair, cover, beard, neck, background, skin_lab, hair_lab,
+    return Regions(face, face_shape, hair, cover, beard, jaw_shadow, neck, background, skin_lab, hair_lab,
                    hair_lab if cover_lab is None else cover_lab, widths, hat_like)  # fmt: skip
 
 

@@ -46,7 +46,8 @@ def skin_shadow(regions: Regions, frame: FaceFrame, scale: float) -> np.ndarray:
     under_hair = _shift(regions.hair, *(0.12 * unit * frame.down - 0.04 * unit * light))
     lit = _shift(regions.face_shape, *(0.2 * unit * light))
     crescent = clamp(regions.face_shape - lit, 0.0, 1.0)
-    return _hard(np.maximum(under_hair, crescent) * regions.face, 0.04 * unit)
+    shapes = np.maximum(np.maximum(under_hair, crescent), regions.jaw_shadow)
+    return _hard(shapes * regions.face, 0.04 * unit)
 
 
 def skin_tones(params: LookParams, regions: Regions) -> tuple[np.ndarray, np.ndarray]:
