@@ -21,6 +21,10 @@ _FACE_HALF = np.array(
 # faces, 5-95%: 0.92-1.16). Below 0.85 the head is turned: the eye line is foreshortened, not small
 # (at 1.0 the astronaut's own noisy mouth points resized her drawing on a still face).
 _TURNED_RATIO = 0.85
+# How much wider a turned face's far side is drawn, per unit of squeeze lost: a three-quarter
+# view's far cheek reaches the ear (at 0.3 its face was a narrow oval by the nose, the cheek
+# beside it left in the photo's colours).
+_FAR_WIDENING = 1.0
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class FaceFrame:
         the nose points to narrows (foreshortened as the eye line is: a profile's face ends near its
         nose), the other widens (a profile's cheek reaches the ear), the chin follows the nose."""
         x, y = np.asarray(face_xy, np.float64).reshape(-1, 2).T
-        x = x * np.where(x * self.yaw > 0, self.squeeze, 1.0 + 0.3 * (1.0 - self.squeeze))
+        x = x * np.where(x * self.yaw > 0, self.squeeze, 1.0 + _FAR_WIDENING * (1.0 - self.squeeze))
         x = x - 0.55 * self.yaw * np.abs(x) + 0.7 * self.yaw * np.maximum(y, 0.0) / 1.9
         return np.column_stack([x, y])
 

@@ -25,6 +25,11 @@ class SkinParams:
     lift: float = 0.45  # 0..1: skin L moved this far towards `target_light` (anime skin is light)
     target_light: float = 88.0
     saturation: float = 1.1
+    # Anime skin is peach: at least this b* (yellow) and a* (red) per unit of b*. Pale, neutral
+    # photo skin (a* 1-2, b* 11-16) was drawn grey-white, and beside a warm scene read as grey.
+    # Grey cameras (no chroma to go by) keep their grey.
+    warmth: float = 14.0
+    rosiness: float = 0.4
     shadow_depth: float = 13.0  # L units of the one flat shadow tone
     shadow_tint: tuple[float, float, float] = (1.0, 0.96, 1.08)  # BGR gain: shadows lean warm/rosy
     blush: float = 0.45  # 0..1 opacity of the cheek blush
@@ -133,7 +138,8 @@ LOOKS: dict[str, LookParams] = {
     "manga": replace(
         _BASE,
         ink=replace(_BASE.ink, colour=(20, 20, 20), outline_width=2.8, xdog_threshold=1.8),
-        skin=replace(_BASE.skin, blush=0.5, blush_hatching=True),
+        # Grey on paper: the skin's hue would only shift its grey (warmth / rosiness off).
+        skin=replace(_BASE.skin, blush=0.5, blush_hatching=True, warmth=0.0, rosiness=0.0),
         # A finer screen (3 px, was 4) keeps more of the face's tones: room rank-1 30% -> 53%.
         manga=MangaParams(enabled=True, screentone_period=3.0),
         background_levels=3,
