@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -468,6 +469,39 @@ def test_a_three_quarter_face_reaches_its_far_cheek() -> None:
     across = frame.to_face(frame.face_outline())[:, 0]
     assert across.max() > 1.45  # the far side
     assert across.min() > -0.75  # the near side still ends by the nose
+
+
+def test_thin_frames_leave_both_eyes_open(photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thin brown frames: one rim was fitted a little low and small, its centre (taken as the eye)
+    and its painted-out band passed over the upper lid, and that eye was drawn shut (a wink behind
+    glasses). The paint now stops around the eye points, and the landmark's own window is taken
+    where it finds the eye more open."""
+    import animecam.engine.looks.style as style_module
+
+    style = procedural_style("anime", 256)
+    gap = float(np.linalg.norm(ASTRONAUT_LANDMARKS[1] - ASTRONAUT_LANDMARKS[0]))
+    framed = photo.copy()
+    for x, y in ASTRONAUT_LANDMARKS[:2].astype(int):
+        cv2.ellipse(framed, (x, y + int(0.03 * gap)), (int(0.42 * gap), int(0.3 * gap)), 0, 0, 360,
+                    (40, 60, 90), 1, cv2.LINE_AA)  # fmt: skip
+    matrix = crop_transform(ASTRONAUT_LANDMARKS, 256, style.align)
+    crop, marks = warp_to_crop(framed, matrix, 256), apply(matrix, ASTRONAUT_LANDMARKS)
+    found: list[object] = []
+    measured: list[object] = []
+
+    def recorded(function: Callable[..., object], results: list[object]) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            results.append(function(*args))
+            return results[-1]
+
+        return call
+
+    monkeypatch.setattr(style_module, "glasses_frames", recorded(glasses_frames, found))
+    monkeypatch.setattr(style_module, "measure_eye", recorded(measure_eye, measured))
+    style.stylize(crop[None], marks[None])
+    assert found[0] is not None  # the frames are seen (and drawn)
+    best = [max(eye.openness for eye in measured[index::2]) for index in (0, 1)]  # type: ignore[attr-defined]
+    assert min(best) > 0.5, best  # 0.74 and 0.0 before
 
 
 def test_a_look_draws_its_figure_with_alpha_around_the_head(photo: np.ndarray) -> None:

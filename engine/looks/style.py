@@ -33,6 +33,7 @@ from .shading import colour_layer, lab_to_bgr, lock_tips
 MIN_SIZE = 64
 _PROFILE_SQUEEZE = 0.45  # FaceFrame.squeeze under which a head is in profile (one eye shows)
 _RIM_COVER = 0.14  # width (eye units) of the band painted over a found rim before the eyes are measured
+_EYE_CORE = (0.3, 0.13)  # half axes (eye units) around each eye the rims' paint leaves as it is
 _RIM_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # the figure's rim, half-size px
 
 
@@ -180,14 +181,17 @@ class LookStyle:
             eye_frame = frame.with_eyes(np.array([rim.mean(axis=0) for rim in rims]))
             # The rims painted out in the cheek's tone: their black set the eyes' darkest (an open
             # eye then measured shut) and was toned into a dark mask around them.
-            eye_light = photo_light.copy()
-            rings = [np.round(rim * 16).astype(np.int32) for rim in rims]
-            width = int(_RIM_COVER * eye_frame.eye_unit) + 1
-            cv2.polylines(eye_light, rings, True, float(skin_light), width, cv2.LINE_AA, shift=4)
+            kept = np.vstack([eye_frame.landmarks[:2], frame.landmarks[:2]])
+            eye_light = self._rims_painted_out(photo_light, rims, kept, eye_frame, skin_light)
         # A profile's far eye is behind its nose: not drawn (its point is on the bridge).
         far = 1 if frame.yaw > 0 else 0
         shown = [i for i in (0, 1) if i != far or frame.squeeze >= _PROFILE_SQUEEZE]
         eyes = [measure_eye(eye_light, crop, eye_frame, index) for index in shown]
+        if rims is not None:
+            # A thin rim fitted a little low puts its centre, and the eye's measuring window, under
+            # the eye (it was measured shut): the landmark's own window where it finds it more open.
+            at_points = [measure_eye(eye_light, crop, frame, index) for index in shown]
+            eyes = [max(pair, key=lambda eye: eye.openness) for pair in zip(eyes, at_points, strict=True)]
         visible_face = cv2.resize(regions.face, (size, size), interpolation=cv2.INTER_LINEAR)
         # First, so that lashes and the rest are drawn over the toned area.
         tone_eye_area(canvas, eye_light, eyes, eye_frame, p.eyes, skin_light, brow_colour, visible_face)
@@ -222,6 +226,24 @@ class LookStyle:
         half = self._levels(cv2.resize(crop, (size // 2, size // 2), interpolation=cv2.INTER_AREA))
         small = cv2.resize(half, (size // 4, size // 4), interpolation=cv2.INTER_AREA)
         return half, find_regions(lab_planes(small), frame, 0.25, size // 2)
+
+    @staticmethod
+    def _rims_painted_out(
+        light: np.ndarray, rims: list[np.ndarray], kept: np.ndarray, eye_frame: FaceFrame, skin_light: float
+    ) -> np.ndarray:
+        """`light` with the rims' band in the cheek's lightness, except around the `kept` eye points
+        (K, 2): a thin rim fitted a little small passed over an upper lid, and that eye was measured
+        shut."""
+        mask = np.zeros(light.shape, np.uint8)
+        rings = [np.round(rim * 16).astype(np.int32) for rim in rims]
+        width = int(_RIM_COVER * eye_frame.eye_unit) + 1
+        cv2.polylines(mask, rings, True, 255, width, cv2.LINE_AA, shift=4)
+        axes = (round(_EYE_CORE[0] * eye_frame.eye_unit), round(_EYE_CORE[1] * eye_frame.eye_unit))
+        angle = float(np.degrees(np.arctan2(eye_frame.across[1], eye_frame.across[0])))
+        for eye in kept:
+            cv2.ellipse(mask, (round(eye[0]), round(eye[1])), axes, angle, 0, 360, 0, -1, cv2.LINE_AA)
+        cover = mask.astype(np.float32) * np.float32(1 / 255)
+        return light + cover * (np.float32(skin_light) - light)
 
     def _figure(self, silhouette: np.ndarray) -> np.ndarray:
         """The figure's coverage at full size (uint8): the half-size silhouette grown past its drawn
