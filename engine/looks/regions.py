@@ -341,7 +341,9 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # chin was drawn as a grey-brown beard); beard hair is greyer than the skin it grows on. Such
     # a shadow is drawn as the skin's own shadow tone (a cel shadow under the jaw).
     skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
-    warm = np.hypot(lab[..., 1], lab[..., 2]) >= 0.9 * skin_chroma if skin_chroma > 8.0 else False
+    warm = np.hypot(lab[..., 1], lab[..., 2]) >= 0.9 * skin_chroma
+    if skin_chroma <= 8.0:
+        warm[:] = False  # grey light: no hue to tell a shadow from a beard by
     beard = _clean(dark & ~warm, frame.unit * scale)
     jaw_shadow = _clean(dark & warm, frame.unit * scale)
     centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
