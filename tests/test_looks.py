@@ -163,6 +163,9 @@ def test_glasses_are_drawn_as_frames(photo: np.ndarray) -> None:
     frame = FaceFrame.from_landmarks(marks)
     ink = InkParams()
     assert glasses_frames(xdog(light_plane(plain), ink, ink.face_threshold, size), frame) is None
+    # Nor with the thin dark lines looked for too (brows, lashes and lids do not ring an eye).
+    plain_light = light_plane(plain)
+    assert glasses_frames(xdog(plain_light, ink, ink.face_threshold, size), frame, plain_light) is None
     style = procedural_style("anime", size)
     with_rims = style.stylize(glasses[None], marks[None])[0]
     without = style.stylize(plain[None], marks[None])[0]
@@ -471,11 +474,14 @@ def test_a_three_quarter_face_reaches_its_far_cheek() -> None:
     assert across.min() > -0.75  # the near side still ends by the nose
 
 
-def test_thin_frames_leave_both_eyes_open(photo: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("colour", [(40, 60, 90), (60, 110, 150)], ids=["brown", "gold"])
+def test_thin_frames_are_found_and_leave_both_eyes_open(
+    photo: np.ndarray, monkeypatch: pytest.MonkeyPatch, colour: tuple[int, int, int]
+) -> None:
     """Thin brown frames: one rim was fitted a little low and small, its centre (taken as the eye)
     and its painted-out band passed over the upper lid, and that eye was drawn shut (a wink behind
     glasses). The paint now stops around the eye points, and the landmark's own window is taken
-    where it finds the eye more open."""
+    where it finds the eye more open. Thin gold frames were not found at all (erased)."""
     import animecam.engine.looks.style as style_module
 
     style = procedural_style("anime", 256)
@@ -483,7 +489,7 @@ def test_thin_frames_leave_both_eyes_open(photo: np.ndarray, monkeypatch: pytest
     framed = photo.copy()
     for x, y in ASTRONAUT_LANDMARKS[:2].astype(int):
         cv2.ellipse(framed, (x, y + int(0.03 * gap)), (int(0.42 * gap), int(0.3 * gap)), 0, 0, 360,
-                    (40, 60, 90), 1, cv2.LINE_AA)  # fmt: skip
+                    colour, 1, cv2.LINE_AA)  # fmt: skip
     matrix = crop_transform(ASTRONAUT_LANDMARKS, 256, style.align)
     crop, marks = warp_to_crop(framed, matrix, 256), apply(matrix, ASTRONAUT_LANDMARKS)
     found: list[object] = []
