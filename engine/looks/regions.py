@@ -166,14 +166,18 @@ def _colours(
     if forehead_like:
         crown &= _distance(lab, brow_mid, chroma_weight) > 2.0 * _NOISE
     crowned = bool(crown.sum() >= 0.25 * zone.sum() > 0)
-    # A high forehead is lit paler and yellower towards its top (a laughing man's bowed head: half
-    # the zone, and his dark hair was drawn light brown): when a fifth of the zone is clearly
-    # darker than the forehead, that is the hair.
-    darker = crown & (lab[..., 0] < brow_mid[0] - 15.0)
-    if crowned and forehead_like and darker.sum() >= 0.2 * zone.sum():
-        crown = darker
     if crowned:
         hair_candidates[0] = np.median(lab[crown], axis=0)
+    # A high forehead is lit paler and yellower towards its top (a laughing man's bowed head: half
+    # the zone, and his dark hair was drawn light brown): when a fifth of the zone is clearly
+    # darker than the forehead, that is the hair. Faded in from 15% to 25%, so a still face's noise
+    # near the bar does not flip the hair's colour between frames.
+    darker = crown & (lab[..., 0] < brow_mid[0] - 15.0)
+    share = float(darker.sum()) / max(float(zone.sum()), 1.0)
+    if crowned and forehead_like and share > 0.15:
+        weight = min((share - 0.15) / 0.1, 1.0)
+        top = hair_candidates[0]
+        hair_candidates[0] = top + weight * (np.median(lab[darker], axis=0) - top)
     noise = _NOISE
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
@@ -209,11 +213,18 @@ def _colours(
 
     hair_likeness = [min(hair_distance(b, c) for c in trusted or hair_like or [above_lab]) for b in samples]
     reach = (9.0 if crowned else 1.0) * noise
-    # Only near the head can the border be hair: the crop's corners and upper sides lie far outside
-    # it (a dark flag or wall there, taken for dark hair, was drawn as a black mass around the head).
+    # A dark sample far outside the head (the crop's corners and upper sides) of another hue than
+    # the crown is the wall: dark, its chroma hardly counts above, and a navy flag behind black
+    # hair was taken for hair and drawn as a black mass around the head. (Light hair there, long
+    # blonde hair spread to the crop's corners, is told by its colour; dark hair of the crown's hue
+    # reaching a corner stays hair.)
     places = frame.to_face(np.vstack([np.array(corners), _RING * size]) / scale)
     far = (places[:, 0] / _HEAD_AXES[0]) ** 2 + ((places[:, 1] - _HEAD_CENTRE[1]) / _HEAD_AXES[1]) ** 2 > 2.5
-    backgrounds = [b for b, d, f in zip(samples, hair_likeness, far, strict=True) if d > reach or f] or [
+    wall = [
+        bool(f and b[0] < 30.0 and chroma_weight * float(np.sum((b[1:] - top[1:]) ** 2)) > 2.0 * noise)
+        for b, f in zip(samples, far, strict=True)
+    ]
+    backgrounds = [b for b, d, w in zip(samples, hair_likeness, wall, strict=True) if d > reach or w] or [
         samples[int(np.argmax(hair_likeness))]
     ]
     # Every sample unlike the skin and unlike the wall is a hair prototype (blonde tops over darker
