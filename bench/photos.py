@@ -11,12 +11,13 @@ drawn one (both aligned by the tracker's landmarks; OpenCV's same-person thresho
 the drawn face's rank among all the photos' faces (1: it is most like its own photo; a person in
 two photos is two entries, so rank 1 is then stricter than "the same person").
 
-    python bench/photos.py PHOTO [PHOTO ...] [--sheet photos.png] [--style anime] [--json]
+    python bench/photos.py PHOTO [PHOTO ...] [--sheet photos.png] [--style anime] [--json] [--noise 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -38,6 +39,7 @@ from animecam.videofilter.frame_filter import FaceFilter, PipelineConfig
 FRAME = (1280, 720)
 TILE = 200
 SETTLE_FRAMES = 8
+FLICKER_FRAMES = 16  # frames after settling over which --noise measures the drawing's flicker
 
 
 def fitted(photo: np.ndarray) -> np.ndarray:
@@ -92,18 +94,34 @@ def _identities(
     return out
 
 
-def run(paths: list[Path], style_name: str) -> tuple[list[dict[str, object]], list[np.ndarray]]:
-    """Per face: its measures (and photo, index, box width, identity), and its tile (photo | drawn)."""
+def _flicker(outputs: list[np.ndarray], box: np.ndarray) -> float:
+    """Mean grey-level change of a face's region between consecutive drawn frames."""
+    greys = [cv2.cvtColor(_region(image, box), cv2.COLOR_BGR2GRAY).astype(np.float32) for image in outputs]
+    return float(np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(greys)]))
+
+
+def run(
+    paths: list[Path], style_name: str, noise: float = 0.0
+) -> tuple[list[dict[str, object]], list[np.ndarray]]:
+    """Per face: its measures (and photo, index, box width, identity; with camera `noise`, sigma in
+    grey levels, how much its drawing flickers on the still photo), and its tile (photo | drawn)."""
     style = procedural_style(style_name)
     rows, tiles, pairs = [], [], []
+    rng = np.random.default_rng(0)
     for path in paths:
         photo = cv2.imread(str(path))
         if photo is None:
             raise SystemExit(f"error: cannot read {path} as an image; give a JPEG or PNG photo")
         frame = fitted(photo)
         face_filter = FaceFilter(style, PipelineConfig(scene_thread=False, redraw_every=1))
-        for index in range(SETTLE_FRAMES):
-            result = face_filter.process(Frame(frame, index, index / 30.0))
+        outputs = []
+        for index in range(SETTLE_FRAMES + (FLICKER_FRAMES if noise > 0 else 0)):
+            shot = frame
+            if noise > 0:
+                shot = np.clip(frame + rng.normal(0.0, noise, frame.shape), 0, 255).astype(np.uint8)
+            result = face_filter.process(Frame(shot, index, index / 30.0))
+            if index >= SETTLE_FRAMES:
+                outputs.append(result.output.image)
         for number, face in enumerate(sorted(result.faces, key=lambda f: float(f.box[0]))):
             row: dict[str, object] = {
                 "photo": path.name,
@@ -111,6 +129,8 @@ def run(paths: list[Path], style_name: str) -> tuple[list[dict[str, object]], li
                 "width": round(float(face.box[2] - face.box[0])),
             }
             row.update(measured(style, frame, face.landmarks, face_filter.scene.gain))
+            if outputs:
+                row["flicker"] = round(_flicker(outputs, face.box), 2)
             rows.append(row)
             tiles.append(np.hstack([_region(frame, face.box), _region(result.output.image, face.box)]))
             pairs.append((frame, result.output.image, face.landmarks))
@@ -134,8 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--style", default="anime", help="a built-in look (anime, shoujo, manga)")
     parser.add_argument("--json", action="store_true", help="print the measures as JSON")
+    parser.add_argument(
+        "--noise", type=float, default=0.0,
+        help="camera noise (sigma, grey levels) added afresh to every frame; > 0 also reports how much "
+        "each drawn face flickers on the still photo (mean grey change a frame, key 'flicker')",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    rows, tiles = run(args.photos, args.style)
+    if args.noise < 0:
+        parser.error("--noise must be 0 or more (a sigma in grey levels, e.g. 3)")
+    rows, tiles = run(args.photos, args.style, args.noise)
     if not tiles:
         print("no face was found in these photos", file=sys.stderr)
         return 1
@@ -145,13 +172,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     firsts = sum(row["rank"] == 1 for row in rows)
     print(f"{len(rows)} faces; sheet: {args.sheet} (photo | drawn); rank 1 for {firsts} of {len(rows)}")
-    print(f"{'photo':24s} {'face':>4s} {'px':>4s}  {'hair L a b':18s} cap  mouth teeth  id   rank  eyes")
+    flicker = " flicker" if args.noise > 0 else ""
+    header = f"{'photo':24s} {'face':>4s} {'px':>4s}  {'hair L a b':18s} cap  mouth teeth  id   rank"
+    print(f"{header}{flicker}  eyes")
     for row in rows:
         hair = " ".join(f"{v:5.1f}" for v in row["hair_lab"])  # type: ignore[union-attr]
+        moved = f" {row['flicker']:7.2f}" if "flicker" in row else ""
         print(
             f"{str(row['photo'])[:24]:24s} {row['face']:4d} {row['width']:4d}  {hair:18s} "
             f"{'yes' if row['cap'] else 'no ':3s} {row['mouth_open']:6.3f} {row['teeth']:5.2f}  "
-            f"{row['identity']:.2f} {row['rank']:4d}  {row['eyes_open']}"
+            f"{row['identity']:.2f} {row['rank']:4d}{moved}  {row['eyes_open']}"
         )
     return 0
 

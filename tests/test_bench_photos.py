@@ -46,6 +46,19 @@ def test_photos_bench_draws_the_sheet_and_reports_each_face(tmp_path: Path) -> N
     assert drawn is not None and drawn.shape[1] == 3 * 400  # photo | drawn, three faces a row
 
 
+def test_with_camera_noise_each_face_reports_its_flicker(tmp_path: Path) -> None:
+    """--noise adds fresh camera noise to every frame of the still photo and reports how much each
+    drawn face changes a frame (grey levels): less than the noise itself (3.4 for sigma 3)."""
+    photo = tmp_path / "astronaut.png"
+    cv2.imwrite(str(photo), astronaut_photo())
+    done = _bench(str(photo), "--sheet", str(tmp_path / "s.png"), "--json", "--noise", "3")
+    assert done.returncode == 0, done.stderr
+    face = json.loads(done.stdout)["faces"][0]
+    assert 0.0 < face["flicker"] < 3.4
+    refused = _bench(str(photo), "--sheet", str(tmp_path / "s.png"), "--noise", "-1")
+    assert refused.returncode == 2 and "--noise must be 0 or more" in refused.stderr
+
+
 def test_an_unreadable_photo_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "notes.txt"
     bad.write_text("not a photo")
