@@ -18,6 +18,7 @@ import numpy as np
 
 from .arrays import clamp
 from .face_frame import FaceFrame
+from .masks import clean_mask, fill_holes, keep_largest
 
 _HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
@@ -310,7 +311,7 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     out_scale = scale * out_size / size
     face_shape = _polygon_mask(frame.face_outline(widths), out_size, out_scale)
     if bald:
-        scalp = _clean((label == 0) & (head < 1.0) & (fy < -0.6), frame.unit * scale)
+        scalp = clean_mask((label == 0) & (head < 1.0) & (fy < -0.6), frame.unit * scale)
         scalp_up = cv2.resize(scalp, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
         face_shape = np.maximum(face_shape, cv2.GaussianBlur(scalp_up, (0, 0), 1.0))
     shape_small = cv2.resize(face_shape, (size, size), interpolation=cv2.INTER_AREA)
@@ -333,13 +334,13 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
             hair.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         )
         hair = hair | ((closed > 0) & (head < 1.0))
-        hair = _fill_holes(_keep_largest(_clean(hair, frame.unit * scale)))
+        hair = fill_holes(keep_largest(clean_mask(hair, frame.unit * scale)))
     else:
         hair = np.zeros((size, size), np.float32)
     cover = np.zeros((size, size), np.float32)
     if cover_lab is not None:
         nearer = _distance(lab, cover_lab, chroma_weight) < _distance(lab, hair_lab, chroma_weight)
-        cover = _keep_largest(_clean(nearer & (hair > 0.5) & (fy < -0.4), frame.unit * scale))
+        cover = keep_largest(clean_mask(nearer & (hair > 0.5) & (fy < -0.4), frame.unit * scale))
     # A beard: inside the outline below the lower lip or along the jaw, clearly darker than the
     # skin and not skin-coloured, whatever it matched (a bald man can have one; a beard next to
     # dark hair at the crop's edge can match that "background").
@@ -355,14 +356,15 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     warm = np.hypot(lab[..., 1], lab[..., 2]) >= 0.9 * skin_chroma
     if skin_chroma <= 8.0:
         warm[:] = False  # grey light: no hue to tell a shadow from a beard by
-    beard = _clean(dark & ~warm, frame.unit * scale)
-    jaw_shadow = _clean(dark & warm, frame.unit * scale)
+    beard = clean_mask(dark & ~warm, frame.unit * scale)
+    jaw_shadow = clean_mask(dark & warm, frame.unit * scale)
     centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
     if not centre.any() or beard[centre].mean() < 0.5:
         beard[:] = 0.0  # a beard covers the middle of the chin; a jaw's shadow does not
     # The neck is skin under the chin only: skin-coloured blobs at the sides (a hand, a wall) drew
     # an ear-shaped outline by the neck.
-    neck = _clean((label == 0) & (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5), frame.unit * scale)
+    below_chin = (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5)
+    neck = clean_mask((label == 0) & below_chin, frame.unit * scale)
     # Hair-coloured but beyond the head (and above the shoulders) is the wall, not the figure.
     wall = (label == 2) | (label == 1) & (hair < 0.5) & (head >= 1.7) & (fy < 0.9)
     background = cv2.GaussianBlur(wall.astype(np.float32), (0, 0), 0.7)
@@ -380,29 +382,3 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
     return Regions(face, face_shape, hair, cover, beard, jaw_shadow, neck, background, skin_lab, hair_lab,
                    hair_lab if cover_lab is None else cover_lab, widths, hat_like)  # fmt: skip
-
-
-def _clean(mask: np.ndarray, unit: float) -> np.ndarray:
-    """A hard mask with specks and pinholes removed (float32 0/1)."""
-    k = max(3, int(0.1 * unit) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
-    return cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel).astype(np.float32)
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Hair has no holes: skin-coloured strands inside it are still hair."""
-    contours, _ = cv2.findContours((mask > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros(mask.shape, np.uint8)
-    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
-    return filled.astype(np.float32)
-
-
-def _keep_largest(mask: np.ndarray) -> np.ndarray:
-    """Hair is one connected piece: drop stray islands (a brown sofa, a shadow) apart from it."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
-    if count <= 2:
-        return mask
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = 1 + np.nonzero(areas >= 0.08 * areas.max())[0]
-    return mask * np.isin(labels, keep)
