@@ -1,11 +1,11 @@
 """The scene: everything outside the faces (background, body, clothes) drawn in the face's look.
 
 Cheap by design, so the face keeps the frame's CPU budget: the colour is flattened at a quarter of
-the frame's size (a 5x5 median: edges stay, texture goes), its lightness posterised
-into a few flat tones and its colour pushed to the look's saturation at half size; the ink is XDoG
-at half size, thresholded into solid lines of constant width, specks and short strokes (texture)
-removed; one resize brings
-the picture to the frame's size. The manga scene is monochrome: paper, ink and round screentone.
+the frame's size (a 5x5 median: edges stay, texture goes), its lightness posterised into a few flat
+tones and its colour pushed to the look's saturation at half size; the ink is XDoG at half size,
+thresholded into solid lines of constant width, specks and short strokes (texture) removed; one
+resize brings the picture to the frame's size. The manga scene is monochrome: paper, ink and round
+screentone.
 
 A camera's sensor noise would make tone borders and thin lines shimmer on a still background, so
 the inputs (half-size grey, quarter-size colour) are smoothed over time where the picture did not
