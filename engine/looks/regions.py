@@ -177,8 +177,8 @@ def _colours(
     share = float(darker.sum()) / max(float(zone.sum()), 1.0)
     if crowned and forehead_like and share > 0.15:
         weight = min((share - 0.15) / 0.1, 1.0)
-        top = hair_candidates[0]
-        hair_candidates[0] = top + weight * (np.median(lab[darker], axis=0) - top)
+        whole = hair_candidates[0]
+        hair_candidates[0] = whole + weight * (np.median(lab[darker], axis=0) - whole)
     noise = _NOISE
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
@@ -274,7 +274,8 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # the cheeks have (at most 3x lightness, since chroma differences are smaller).
     cheeks = frame.to_pixels(np.array(_CHEEKS)) * scale
     skin_lab = np.median(_patch_medians(lab, cheeks, max(1, int(0.12 * frame.unit * scale))), axis=0)
-    chroma_weight = float(clamp(np.hypot(skin_lab[1], skin_lab[2]) / 6.0, 0.3, 3.0))
+    skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
+    chroma_weight = float(clamp(skin_chroma / 6.0, 0.3, 3.0))
     fx, fy = frame.grid(size, scale)
     forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
     colours = _colours(lab, frame, scale, fx, fy, forehead, skin_lab, chroma_weight)
@@ -352,7 +353,6 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     # In warm light a shadow is richer than the lit skin (1.2-2x its chroma: a woman's shadowed
     # chin was drawn as a grey-brown beard); beard hair is greyer than the skin it grows on. Such
     # a shadow is drawn as the skin's own shadow tone (a cel shadow under the jaw).
-    skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
     warm = np.hypot(lab[..., 1], lab[..., 2]) >= 0.9 * skin_chroma
     if skin_chroma <= 8.0:
         warm[:] = False  # grey light: no hue to tell a shadow from a beard by
