@@ -373,3 +373,31 @@ def test_a_dim_frames_faces_are_lifted_with_its_scene() -> None:
         means[name] = style.means[-1]
     assert means["dim"] > 1.8 * means["dim face only"]
     assert means["lit"] == pytest.approx(means["lit face only"])
+
+
+def test_each_tracked_face_keeps_one_memory_until_it_leaves() -> None:
+    """A style that takes `memories` gets the same dict for the same person on every drawing, and a
+    fresh one when a face comes back after leaving (a new person may stand there)."""
+
+    class Remembering(Invert):
+        def __init__(self) -> None:
+            self.seen: list[list[dict]] = []
+
+        def stylize(self, crops: np.ndarray, memories: list[dict] | None = None) -> np.ndarray:
+            assert memories is not None and len(memories) == len(crops)
+            self.seen.append(list(memories))
+            for memory in memories:
+                memory["drawings"] = memory.get("drawings", 0) + 1
+            return super().stylize(crops)
+
+    style = Remembering()
+    face_filter = FaceFilter(style, PipelineConfig(scene=False, redraw_every=1))
+    empty = np.full_like(_portrait(), 90)
+    # The tracker looks for new faces every few frames: the face is found again within eight.
+    for index, image in enumerate([_portrait()] * 3 + [empty] + [_portrait()] * 8):
+        face_filter.process(Frame(image, index, index / 30.0))
+    memories = [drawn[0] for drawn in style.seen]
+    first, returned = memories[0], memories[-1]
+    assert all(m is first for m in memories[:3]) and first["drawings"] == 3
+    assert returned is not first and all(m is returned for m in memories[3:])
+    assert returned["drawings"] == len(memories) - 3

@@ -88,11 +88,18 @@ def mixes_strength(style: Style) -> bool:
     return _accepts(type(style), "strength")
 
 
+def _memories(style: Style, memories: Sequence[dict] | None) -> dict[str, object]:
+    """`memories` as a keyword for a style that keeps what it saw of each person (else nothing)."""
+    return {"memories": memories} if memories is not None and _accepts(type(style), "memories") else {}
+
+
 def stylize(
-    style: Style, crops: np.ndarray, landmarks: np.ndarray, strength: float | None = None
-) -> np.ndarray:
-    """`style.stylize` with the crops' (N, 5, 2) landmarks (and `strength`) when the style takes them."""
-    options: dict[str, object] = {}
+    style: Style, crops: np.ndarray, landmarks: np.ndarray, strength: float | None = None,
+    memories: Sequence[dict] | None = None,
+) -> np.ndarray:  # fmt: skip
+    """`style.stylize` with the crops' (N, 5, 2) landmarks (and `strength`, and each face's memory)
+    when the style takes them."""
+    options = _memories(style, memories)
     if _accepts(type(style), "landmarks"):
         options["landmarks"] = landmarks
     if strength is not None and mixes_strength(style):
@@ -100,12 +107,15 @@ def stylize(
     return style.stylize(crops, **options)
 
 
-def stylize_for_paste(style: Style, crops: np.ndarray, landmarks: np.ndarray, strength: float) -> np.ndarray:
+def stylize_for_paste(
+    style: Style, crops: np.ndarray, landmarks: np.ndarray, strength: float,
+    memories: Sequence[dict] | None = None,
+) -> np.ndarray:  # fmt: skip
     """What the compositor pastes: a FigureStyle's BGRA drawings (only the figure covers the scene),
     any other style's BGR crops (pasted in the compositor's oval)."""
     if isinstance(style, FigureStyle):
-        return style.stylize_figure(crops, landmarks, strength)
-    return stylize(style, crops, landmarks, strength)
+        return style.stylize_figure(crops, landmarks, strength, **_memories(style, memories))
+    return stylize(style, crops, landmarks, strength, memories)
 
 
 class FaceFilter:
@@ -122,6 +132,9 @@ class FaceFilter:
         self._style = style
         self._crop_size = style.input_size
         self._since_drawn: dict[int, int] = {}  # face id -> frames since its drawing was made
+        # Face id -> what the style keeps of that person between drawings (the Style protocol's
+        # `memories`): dropped with the face, so a new person starts afresh.
+        self._memories: dict[int, dict] = {}
         # The style object and strength last drawn with (the object itself: an id() can be reused
         # by a later style once the old one is freed).
         self._drawn_with: tuple[Style, float] | None = None
@@ -184,6 +197,7 @@ class FaceFilter:
         present = {face.id for face in faces}
         self.smoother.forget(present)
         self._since_drawn = {i: n for i, n in self._since_drawn.items() if i in present}
+        self._memories = {i: m for i, m in self._memories.items() if i in present}
         if cfg.draw_faces and faces:
             canvas = canvas.copy() if canvas is image else canvas
             draw_faces(canvas, faces)
@@ -254,7 +268,8 @@ class FaceFilter:
         ms["smooth"] = (clock() - t) * 1e3
         if todo:
             t = clock()
-            stylised = stylize_for_paste(style, crops[todo], points[todo], strength)
+            memories = [self._memories.setdefault(faces[i].id, {}) for i in todo]
+            stylised = stylize_for_paste(style, crops[todo], points[todo], strength, memories)
             ms["style"] = (clock() - t) * 1e3
             t = clock()
             for i, drawing in zip(todo, stylised, strict=True):

@@ -22,6 +22,11 @@ class Style(Protocol):
     it. It must be safe to call from one worker thread while another thread calls `set_style` /
     `set_style_mix`.
 
+    A style that takes a `memories` keyword gets one dict per crop, the same dict for the same
+    tracked person on every frame (dropped when the person leaves): what it keeps there between
+    drawings (a person's colours) steadies their drawing on a noisy camera. The style stays
+    stateless itself, so one style object can serve several pipelines.
+
     A style may also have an `align` attribute (an `AlignConfig`): the framing it wants its crops
     in (see `crop_framing`); without one, crops are FFHQ-framed as the engines were trained.
     """

@@ -19,6 +19,7 @@ import numpy as np
 from .arrays import clamp
 from .face_frame import FaceFrame
 from .masks import clean_mask, fill_holes, keep_largest
+from .palette import Palette, steadied
 
 _HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
@@ -49,6 +50,7 @@ class Regions:
     cover_lab: np.ndarray  # the cap's colour (hair_lab when there is none)
     widths: tuple[float, float]
     hat_like: bool  # the head covering is too saturated or uniform to be hair: no hair highlight band
+    palette: Palette  # the colours drawn, as the person's memory keeps them (palette.py)
 
 
 def lab_planes(bgr: np.ndarray) -> np.ndarray:
@@ -203,6 +205,7 @@ def _colours(
         above_lab = top
     if not trusted and _distance(above_lab, skin_lab, chroma_weight) > 2.0 * noise:
         trusted.append(above_lab)
+
     # Hair varies, lit and shadowed strands by 10-15 units of chroma: a border sample within 9
     # noise of its crown is hair. A dark one's chroma is mostly noise (black hair at the crop's top
     # edge differed from its lit crown by 13 units of it), so chroma counts as much as it is lit.
@@ -265,10 +268,12 @@ def _colours(
     return _Colours(hair_refs, hair_lab, cover_lab, backgrounds, scalp_like)
 
 
-
-def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int) -> Regions:
+def find_regions(
+    lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int, prior: Palette | None = None
+) -> Regions:
     """Segments a small CIELAB copy of the crop (`scale` = its size / the crop's; a quarter is
-    plenty, regions are large) into masks of out_size x out_size."""
+    plenty, regions are large) into masks of out_size x out_size. `prior`: the person's palette
+    from their earlier drawings, which this one's colours are steadied by (palette.py)."""
     size = lab.shape[0]
     # Grey or colourless light carries no chroma to tell skin from hair: weigh chroma by how much
     # the cheeks have (at most 3x lightness, since chroma differences are smaller).
@@ -280,6 +285,9 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     forehead = (np.abs(fx) < 0.45) & (fy > -1.25) & (fy < -0.9)
     colours = _colours(lab, frame, scale, fx, fy, forehead, skin_lab, chroma_weight)
     hair_refs, hair_lab, cover_lab, backgrounds, scalp_like = colours
+    measured = Palette(skin_lab, hair_lab, cover_lab, float(cover_lab is not None))
+    palette = steadied(measured, prior)
+    skin_lab, hair_lab, cover_lab = palette.skin_lab, palette.hair_lab, palette.cover_lab
     has_hair = bool(hair_refs)  # else bald, or hair like the skin or the wall
     noise = _NOISE
 
@@ -381,4 +389,4 @@ def find_regions(lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int)
     hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
     hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
     return Regions(face, face_shape, hair, cover, beard, jaw_shadow, neck, background, skin_lab, hair_lab,
-                   hair_lab if cover_lab is None else cover_lab, widths, hat_like)  # fmt: skip
+                   hair_lab if cover_lab is None else cover_lab, widths, hat_like, palette)  # fmt: skip

@@ -10,6 +10,7 @@ give the same picture, so a still face is a still drawing.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import fields, replace
 
 import cv2
@@ -25,6 +26,7 @@ from .face_frame import FaceFrame
 from .features import draw_blush, draw_mouth, draw_nose
 from .glasses import draw_glasses, glasses_frames
 from .ink import outlines, xdog
+from .palette import Palette
 from .params import LookParams
 from .proportions import apply_warp
 from .regions import Regions, find_regions, lab_planes, light_plane, skin_lightness
@@ -35,6 +37,7 @@ _PROFILE_SQUEEZE = 0.45  # FaceFrame.squeeze under which a head is in profile (o
 _RIM_COVER = 0.14  # width (eye units) of the band painted over a found rim before the eyes are measured
 _EYE_CORE = (0.3, 0.13)  # half axes (eye units) around each eye the rims' paint leaves as it is
 _RIM_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # the figure's rim, half-size px
+_PALETTE = "look.palette"  # the key of a person's Palette in their memory
 
 
 class _Clock:
@@ -58,7 +61,8 @@ HEAD_FRAMING = AlignConfig(eye_distance=0.21, eye_line_y=0.54)
 
 
 class LookStyle:
-    """A built-in anime look; stateless between calls, so safe to share between threads."""
+    """A built-in anime look; stateless between calls (what it remembers of a person lives in the
+    memory the caller passes), so safe to share between threads."""
 
     def __init__(self, params: LookParams, name: str, input_size: int = 256) -> None:
         if input_size < MIN_SIZE:
@@ -79,35 +83,45 @@ class LookStyle:
         self._dots = (0.5 + 0.25 * (np.cos(2 * np.pi * u) + np.cos(2 * np.pi * v))).astype(np.float32)
 
     def stylize(
-        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
-    ) -> np.ndarray:
+        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0,
+        memories: Sequence[dict] | None = None,
+    ) -> np.ndarray:  # fmt: skip
         """(N, S, S, 3) uint8 BGR crops -> the same, drawn. `landmarks` (N, 5, 2) are the crops'
         YuNet points in crop pixels (smoothed by the tracker); None = the template of its framing.
         `strength` < 1 scales the proportion warp and mixes the drawing with the photo warped the
-        same way, so no feature is outlined twice at half strength (the pipeline passes its slider)."""
-        return np.stack([self.draw(c, p, strength=strength) for c, p in self._batch(crops, landmarks)])
+        same way, so no feature is outlined twice at half strength (the pipeline passes its slider).
+        `memories`: one dict per crop that this look keeps the person's palette in between
+        drawings (the pipeline keeps one per tracked face); None draws each crop on its own."""
+        batch = self._batch(crops, landmarks, memories)
+        return np.stack([self.draw(c, p, strength=strength, memory=m) for c, p, m in batch])
 
     def stylize_figure(
-        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0
-    ) -> np.ndarray:
+        self, crops: np.ndarray, landmarks: np.ndarray | None = None, strength: float = 1.0,
+        memories: Sequence[dict] | None = None,
+    ) -> np.ndarray:  # fmt: skip
         """`stylize`'s drawings as (N, S, S, 4) BGRA, alpha = the drawn figure (FigureStyle)."""
         out = np.empty((len(crops), self.input_size, self.input_size, 4), np.uint8)
-        for i, (crop, points) in enumerate(self._batch(crops, landmarks)):
-            drawing, out[i, ..., 3] = self.draw_figure(crop, points, strength=strength)
+        for i, (crop, points, memory) in enumerate(self._batch(crops, landmarks, memories)):
+            drawing, out[i, ..., 3] = self.draw_figure(crop, points, strength=strength, memory=memory)
             out[i, ..., :3] = drawing
         return out
 
-    def _batch(self, crops: np.ndarray, landmarks: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Checked (crop, its landmarks) pairs of a batch."""
+    def _batch(
+        self, crops: np.ndarray, landmarks: np.ndarray | None, memories: Sequence[dict] | None
+    ) -> list[tuple[np.ndarray, np.ndarray, dict | None]]:
+        """Checked (crop, its landmarks, its memory) triples of a batch."""
         size = self.input_size
         if crops.ndim != 4 or crops.shape[1:] != (size, size, 3) or crops.dtype != np.uint8:
             raise ValueError(f"expected (N, {size}, {size}, 3) uint8 crops, got {crops.shape} {crops.dtype}")
         if landmarks is not None and np.shape(landmarks) != (len(crops), 5, 2):
             raise ValueError(f"expected landmarks of shape ({len(crops)}, 5, 2), got {np.shape(landmarks)}")
-        if landmarks is None:
-            return [(np.ascontiguousarray(crop), self._template) for crop in crops]
-        points = np.asarray(landmarks, np.float64)
-        return [(np.ascontiguousarray(crop), p) for crop, p in zip(crops, points, strict=True)]
+        if memories is not None and len(memories) != len(crops):
+            raise ValueError(f"expected {len(crops)} memories (one per crop), got {len(memories)}")
+        points = (
+            [self._template] * len(crops) if landmarks is None else list(np.asarray(landmarks, np.float64))
+        )
+        kept = list(memories) if memories is not None else [None] * len(crops)
+        return [(np.ascontiguousarray(c), p, m) for c, p, m in zip(crops, points, kept, strict=True)]
 
     def draw(
         self,
@@ -115,10 +129,12 @@ class LookStyle:
         landmarks: np.ndarray,
         split: dict[str, float] | None = None,
         strength: float = 1.0,
+        memory: dict | None = None,
     ) -> np.ndarray:
         """One crop (S, S, 3) uint8 BGR with its (5, 2) landmarks -> the drawn crop. `split`, when
-        given, collects the seconds each stage took (bench/look.py reports them)."""
-        return self.draw_figure(crop, landmarks, split, strength)[0]
+        given, collects the seconds each stage took (bench/look.py reports them); `memory`, when
+        given, is the person's between drawings (read, then updated)."""
+        return self.draw_figure(crop, landmarks, split, strength, memory)[0]
 
     def draw_figure(
         self,
@@ -126,6 +142,7 @@ class LookStyle:
         landmarks: np.ndarray,
         split: dict[str, float] | None = None,
         strength: float = 1.0,
+        memory: dict | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(the drawn crop, the figure's (S, S) uint8 coverage): see `draw`."""
         strength = float(np.clip(strength, 0.0, 1.0))
@@ -134,13 +151,17 @@ class LookStyle:
         frame = FaceFrame.from_landmarks(landmarks)
         if not np.isfinite(frame.landmarks).all():
             frame = FaceFrame.from_landmarks(self._template)
-        warp = p.warp if strength >= 1.0 else replace(
-            p.warp, **{f.name: getattr(p.warp, f.name) * strength for f in fields(p.warp)}
+        warp = (
+            p.warp
+            if strength >= 1.0
+            else replace(p.warp, **{f.name: getattr(p.warp, f.name) * strength for f in fields(p.warp)})
         )
         crop, frame = apply_warp(crop, frame, warp)
         clock.lap("warp")
         half_size = size // 2
-        half, regions = self._segment(crop, frame)
+        half, regions = self._segment(crop, frame, None if memory is None else memory.get(_PALETTE))
+        if memory is not None:
+            memory[_PALETTE] = regions.palette
         regions = lock_tips(p, regions, frame, half_size / size)
         clock.lap("regions")
         flat = cv2.bilateralFilter(half, 5, 25.0, 3.0)
@@ -220,12 +241,14 @@ class LookStyle:
         """The half-resolution regions this look draws one (S, S, 3) crop with (before the warp)."""
         return self._segment(crop, FaceFrame.from_landmarks(landmarks))[1]
 
-    def _segment(self, crop: np.ndarray, frame: FaceFrame) -> tuple[np.ndarray, Regions]:
-        """(levelled half-size crop, regions found at a quarter of the size)."""
+    def _segment(
+        self, crop: np.ndarray, frame: FaceFrame, prior: Palette | None = None
+    ) -> tuple[np.ndarray, Regions]:
+        """(levelled half-size crop, regions found at a quarter of the size, steadied by `prior`)."""
         size = self.input_size
         half = self._levels(cv2.resize(crop, (size // 2, size // 2), interpolation=cv2.INTER_AREA))
         small = cv2.resize(half, (size // 4, size // 4), interpolation=cv2.INTER_AREA)
-        return half, find_regions(lab_planes(small), frame, 0.25, size // 2)
+        return half, find_regions(lab_planes(small), frame, 0.25, size // 2, prior)
 
     @staticmethod
     def _rims_painted_out(

@@ -1,0 +1,65 @@
+"""What a look remembers of a person between drawings (engine/looks/palette.py): their colours
+follow a running mean, their cap decision flips only when drawings keep disagreeing with it."""
+
+from __future__ import annotations
+
+import numpy as np
+from astronaut_face import astronaut_crop, astronaut_photo
+
+from animecam.engine.looks import procedural_style
+from animecam.engine.looks.palette import Palette, steadied
+
+SKIN, DARK, BEIGE = np.float32([70, 15, 20]), np.float32([10, 0, -2]), np.float32([64, 2, 14])
+
+
+def _capped(hair: np.ndarray = DARK) -> Palette:
+    return Palette(SKIN, hair, BEIGE, 1.0)
+
+
+def _bare(hair: np.ndarray) -> Palette:
+    return Palette(SKIN, hair, None, 0.0)
+
+
+def test_a_first_drawing_is_taken_as_it_is() -> None:
+    now = _capped()
+    assert steadied(now, None) is now
+
+
+def test_colours_follow_a_running_mean_and_a_far_colour_is_taken_at_once() -> None:
+    near = steadied(_bare(DARK + np.float32([10, 0, 0])), _bare(DARK))
+    assert DARK[0] < near.hair_lab[0] < DARK[0] + 5  # part of the way
+    far = steadied(_bare(BEIGE), _bare(DARK))  # a new light, or the look measured someone else
+    assert np.array_equal(far.hair_lab, BEIGE)
+
+
+def test_one_drawing_that_misses_the_cap_draws_the_remembered_cap_and_hair() -> None:
+    """Grace Hopper on a noisy camera: a drawing that missed her cap measured the cap as her hair,
+    and her whole head flashed beige."""
+    memory = steadied(_bare(BEIGE), _capped())
+    assert memory.has_cover and np.array_equal(memory.cover_lab, BEIGE)
+    assert np.array_equal(memory.hair_lab, DARK)
+    again = steadied(_capped(), memory)  # the next drawing sees the cap again
+    assert again.has_cover and again.capped > memory.capped
+
+
+def test_drawings_that_keep_missing_the_cap_take_it_off() -> None:
+    memory = _capped()
+    for _ in range(2):
+        memory = steadied(_bare(BEIGE), memory)
+    assert not memory.has_cover and memory.cover_lab is None
+    assert np.array_equal(memory.hair_lab, BEIGE)
+
+
+def test_the_look_keeps_a_persons_palette_in_the_memory_it_is_given() -> None:
+    crop, marks = astronaut_crop(astronaut_photo(), 128)
+    style = procedural_style("anime", 128)
+    memory: dict = {}
+    first = style.stylize(crop[None], marks[None], memories=[memory])[0]
+    assert np.array_equal(first, style.stylize(crop[None], marks[None])[0])  # as drawn without one
+    (palette,) = memory.values()
+    assert isinstance(palette, Palette)
+    lighter = np.clip(crop.astype(np.int16) + 12, 0, 255).astype(np.uint8)  # the room lit brighter
+    style.stylize(lighter[None], marks[None], memories=[memory])
+    alone = style.regions(lighter, marks).skin_lab
+    steady = memory[next(iter(memory))].skin_lab
+    assert palette.skin_lab[0] < steady[0] < alone[0]  # part of the way to the new light
