@@ -548,3 +548,27 @@ def test_the_hair_over_the_forehead_ends_in_pointed_locks(photo: np.ndarray) -> 
     assert np.ptp(pointed) > np.ptp(smooth) + 0.1  # points and notches: a taller zigzag
     # The points stop above the brows (eyes at 0, brows about -0.35), where the hair did not reach.
     assert pointed.max() <= max(smooth.max(), -0.36)
+
+
+def test_light_coloured_hair_is_drawn_by_its_lit_strands_and_black_hair_stays_black(
+    face: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """A golden head's median colour is a mid brown (its shadowed strands count as much as its lit
+    ones): drawn as it was, blonde read brown. Black hair must not be lifted with it."""
+    from dataclasses import replace
+
+    from animecam.engine.looks.params import LookParams
+    from animecam.engine.looks.shading import hair_layer
+
+    crop, marks = face
+    regions = procedural_style("anime", SIZE).regions(crop, marks)
+    frame = FaceFrame.from_landmarks(marks)
+
+    def drawn_light(hair_lab: list[float]) -> float:
+        coloured = replace(regions, hair_lab=np.float32(hair_lab))
+        layer = hair_layer(LookParams(), coloured, frame, SIZE // 2, 0.5)
+        lab = lab_planes(np.clip(layer, 0, 255).astype(np.uint8))
+        return float(np.median(lab[..., 0][regions.hair > 0.5]))
+
+    assert drawn_light([55.0, 13.0, 34.0]) > 55.0 + 8.0  # golden: lifted past the plain 4 units
+    assert drawn_light([15.0, 2.0, 3.0]) < 15.0 + 8.0  # black stays dark

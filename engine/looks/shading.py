@@ -74,10 +74,16 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     the shade between two locks is a wedge that starts thin near the crown and widens to the tips."""
     p = params.hair
     base = regions.hair_lab.astype(np.float32).copy()
-    base[0] = min(base[0] + p.lightness, 85.0)
+    # Light, coloured hair (blonde, red) is seen by its lit strands: its median read brown on a
+    # golden head. Dark hair keeps its lightness (black hair stays black).
+    chroma = float(np.hypot(base[1], base[2]))
+    golden = min(max(chroma - 15.0, 0.0) * 0.4, 10.0) * float(clamp((base[0] - 30.0) / 20.0, 0.0, 1.0))
+    base[0] = min(base[0] + p.lightness + golden, 85.0)
     base[1:] *= p.saturation
     shade = base.copy()
-    shade[0] *= p.clump_depth
+    # The locks' shade is a darker tone of the same hair: a light head's was brown (a share of
+    # its lightness), so the share is taken of at most a mid tone's.
+    shade[0] -= (1.0 - p.clump_depth) * min(base[0], 45.0)
     # The fields are smooth: found at half this size, upsampled, and only then cut into crisp shapes.
     fx, fy = frame.grid(size // 2, scale / 2)
     wave, radius = _locks(p, fx, fy)
