@@ -70,3 +70,28 @@ def test_a_rim_seen_in_the_dark_lines_is_taken_where_it_is_not_mirrored() -> Non
     guessed = _centres(glasses_frames(ink, frame))
     seen = _centres(glasses_frames(ink, frame, light))
     assert np.abs(seen - EYES).max() < 2.0 < np.abs(guessed - EYES).max()
+
+
+def _faint_rims(bridge: bool) -> np.ndarray:
+    """A face's lightness with light plastic rims: 12 L units darker than the skin, too faint for
+    the ink or the thin dark lines (Grace Hopper's), with or without their bridge."""
+    light = np.full((SIZE, SIZE), 70.0, np.float32)
+    for x, y in EYES.astype(int):
+        cv2.ellipse(light, (x, y), (24, 18), 0, 0, 360, 58.0, 2)
+        cv2.line(light, (x - 8, y), (x + 8, y), 40.0, 3)  # the eye itself, darker than its rim
+    if bridge:
+        cv2.line(light, (118, 126), (138, 126), 58.0, 2)
+    return light
+
+
+def test_light_rims_too_faint_to_ink_are_found_when_they_ring_both_eyes_and_cross_the_bridge() -> None:
+    frame = FaceFrame.from_landmarks(LANDMARKS)
+    no_ink = np.zeros((SIZE, SIZE), np.float32)
+    rims = glasses_frames(no_ink, frame, _faint_rims(bridge=True))
+    assert np.abs(_centres(rims) - EYES).max() < 3.0
+    # Wrinkles and lashes ring an eye too, but do not cross the bridge of the nose.
+    assert glasses_frames(no_ink, frame, _faint_rims(bridge=False)) is None
+    one_rim = _faint_rims(bridge=True)
+    x, y = EYES[1].astype(int)
+    one_rim[y - 30 : y + 30, x - 30 : x + 30] = 70.0  # the other eye has none: no glasses
+    assert glasses_frames(no_ink, frame, one_rim) is None

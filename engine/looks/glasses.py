@@ -23,6 +23,16 @@ _FRONTAL = 0.75  # FaceFrame.squeeze from which a face is frontal enough to look
 # brown frames (1 px in the photo) were not found and the glasses were erased; at 16 they are, and
 # none of 132 faces without glasses (bench/look's, real photos bright and dim) gets rims; at 8, 4 do.
 _THIN_DARK = 16.0
+# Light rims (clear or tortoiseshell plastic) are fainter still: their lines count fully from this
+# darkness, and they must ring both eyes all round (each rim's weakest quarter at least
+# _FAINT_RING on such lines) and cross the bridge of the nose (_FAINT_BRIDGE of its width). Over
+# 161 faces without glasses (bench/look's, the room, real photos bright and dim) the best ring
+# with such a bridge scored 0.25 and the best ring without one 0.60 (wrinkles and lashes ring an
+# eye, but do not cross the bridge); Grace Hopper's light frames 0.62, dimmed 0.52.
+_FAINT_DARK = 10.0
+_FAINT_RING = 0.45
+_FAINT_BRIDGE = 0.9
+_FAINT_GROW = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 
 
 _ANGLES = np.linspace(0.0, 2.0 * np.pi, 32, endpoint=False)
@@ -33,13 +43,19 @@ _NUDGES = np.arange(-0.1, 0.1001, 0.025)  # eye units: how far a mirrored rim is
 _MIN_SCORE = 0.6  # share of a candidate's outline on ink for it to be a rim
 
 
+# The four quarters of an outline's samples (right, bottom, left, top): a ring is ringed in each.
+_QUARTERS = [np.nonzero(np.abs((_ANGLES - a + np.pi) % (2 * np.pi) - np.pi) < np.pi / 4)[0]
+             for a in np.arange(4) * np.pi / 2]  # fmt: skip
+
+
 def _search(
     ink: np.ndarray, eye: np.ndarray, unit: float, offsets: np.ndarray = _OFFSETS,
-    half_widths: np.ndarray = _HALF_WIDTHS, aspects: np.ndarray = _ASPECTS,
+    half_widths: np.ndarray = _HALF_WIDTHS, aspects: np.ndarray = _ASPECTS, all_round: bool = False,
 ) -> tuple[Ellipse, float]:  # fmt: skip
     """The upright ellipse around `eye` whose outline lies most on ink (`ink` dilated: a rim is
-    a few pixels off an ellipse), and that share. A search, not a fit to the ink near the eye: the
-    eye's own lash lines, the brow and the hair's edge are ink there too. Sizes in eye units."""
+    a few pixels off an ellipse), and that share; `all_round`: `ink` is graded (0..1) and the score
+    is the mean of its weakest quarter. A search, not a fit to the ink near the eye: the eye's own
+    lash lines, the brow and the hair's edge are ink there too. Sizes in eye units."""
     grid = np.meshgrid(offsets * unit, offsets * unit, half_widths * unit, aspects, indexing="ij")
     ox, oy, half, aspect = grid
     cx, cy = (eye[0] + ox).ravel()[:, None], (eye[1] + oy).ravel()[:, None]
@@ -48,9 +64,12 @@ def _search(
     ys = np.rint(cy + ry * np.sin(_ANGLES)).astype(int)
     h, w = ink.shape
     inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-    hits = np.zeros(xs.shape, bool)
-    hits[inside] = ink[ys[inside], xs[inside]] > 0
-    scores = hits.mean(axis=1)
+    values = np.zeros(xs.shape, np.float32)
+    values[inside] = ink[ys[inside], xs[inside]]
+    if all_round:
+        scores = np.min([values[:, q].mean(axis=1) for q in _QUARTERS], axis=0)
+    else:
+        scores = (values > 0).mean(axis=1)
     best = int(np.argmax(scores))
     centre, axes = (float(cx[best, 0]), float(cy[best, 0])), (float(2 * rx[best, 0]), float(2 * ry[best, 0]))
     return (centre, axes, 0.0), float(scores[best])
@@ -101,26 +120,48 @@ def glasses_frames(
     if (rims is None or mirrored) and light is not None and frame.squeeze >= _FRONTAL:
         # A mirror image is a guess (the face's middle comes from the eye points): found directly
         # with the dark lines, a rim is where it is.
-        again, mirrored_again = _frames(np.maximum(edge_ink, _thin_dark_lines(light, frame)), frame)
+        darkness = _line_darkness(light, frame)
+        thin = (darkness > _THIN_DARK).astype(np.float32)
+        again, mirrored_again = _frames(np.maximum(edge_ink, thin), frame)
         if again is not None and (rims is None or not mirrored_again):
             rims = again
+        if rims is None:
+            rims = _faint_frames(darkness, frame)
     return rims
 
 
-def _thin_dark_lines(light: np.ndarray, frame: FaceFrame) -> np.ndarray:
-    """float32 0/1, crop-sized: lines much darker than what is beside them and thinner than a
-    tenth of the eye distance, in the band of the eyes (rims; brows and lashes too, but those do
-    not ring an eye). Not on a turned head: its brow, socket and nose ring the near eye (seen on
-    the cameraman)."""
+def _line_darkness(light: np.ndarray, frame: FaceFrame) -> np.ndarray:
+    """float32, crop-sized: how much darker (L units) than what is beside them lines thinner than
+    a tenth of the eye distance are, in the band of the eyes (rims; brows and lashes too, but those
+    do not ring an eye); 0 outside the band. Not for a turned head: its brow, socket and nose ring
+    the near eye (seen on the cameraman)."""
     unit = frame.eye_unit
     size = max(3, int(0.15 * unit) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    lines = np.zeros_like(light, dtype=np.float32)
+    darkness = np.zeros_like(light, dtype=np.float32)
     band, x0, y0 = window(light, frame.centre, (1.3 * unit, 0.7 * unit))
     if band.size:
-        hat = cv2.morphologyEx(band, cv2.MORPH_BLACKHAT, kernel)
-        lines[y0 : y0 + band.shape[0], x0 : x0 + band.shape[1]] = hat > _THIN_DARK
-    return lines
+        darkness[y0 : y0 + band.shape[0], x0 : x0 + band.shape[1]] = cv2.morphologyEx(
+            band, cv2.MORPH_BLACKHAT, kernel
+        )
+    return darkness
+
+
+def _faint_frames(darkness: np.ndarray, frame: FaceFrame) -> list[np.ndarray] | None:
+    """Light rims whose lines are too faint to ink (see _FAINT_DARK): both eyes ringed all round
+    and a line across the bridge of the nose; no mirror images (a guess on faint lines is noise)."""
+    unit = frame.eye_unit
+    graded = cv2.dilate(np.minimum(darkness * np.float32(1.0 / _FAINT_DARK), 1.0), _FAINT_GROW)
+    bridge, _, _ = window(graded, frame.centre - 0.05 * unit * frame.down, (0.1 * unit, 0.15 * unit))
+    if bridge.size == 0 or float((bridge > 0.5).any(axis=0).mean()) < _FAINT_BRIDGE:
+        return None
+    rims = []
+    for eye in frame.landmarks[:2]:
+        ellipse, score = _search(graded, eye, unit, all_round=True)
+        if score < _FAINT_RING:
+            return None
+        rims.append(_outline(ellipse))
+    return rims
 
 
 def _frames(edge_ink: np.ndarray, frame: FaceFrame) -> tuple[list[np.ndarray] | None, bool]:
