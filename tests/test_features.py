@@ -52,7 +52,7 @@ def test_an_open_smile_is_drawn_with_its_top_curving_up() -> None:
     crop, marks = astronaut_crop(astronaut_photo(), 256)
     frame, light = FaceFrame.from_landmarks(marks), light_plane(crop)
     opening, _, smile = measure_mouth(light, crop, frame, skin_lightness(light, frame))
-    assert opening > 0.2 and smile < 0  # the case: open, and a "smile" that would arch the top
+    assert opening > 0.15 and smile < 0  # the case: open, and a "smile" that would arch the top
     params = procedural_style("anime", 256).params
     canvas = np.full((256, 256, 3), 128.0, np.float32)
     draw_mouth(canvas, light, crop, frame, params, skin_lightness(light, frame), np.float32([40, 30, 30]))
@@ -82,7 +82,14 @@ def _painted_mouth(kind: str) -> tuple[np.ndarray, np.ndarray, FaceFrame]:
     out = crop.copy()
     cv2.ellipse(out, (cx, cy), (int(1.3 * half), int(0.3 * unit)), 0, 0, 360, cheek.tolist(), -1)
     lip = (70, 60, 170)
-    if kind == "closed":
+    if kind == "lit philtrum":  # closed lips under a lit upper lip and the nose's shadow above it
+        nose_y = cy - int(0.22 * unit)
+        nose = (cx - int(0.1 * unit), nose_y - 3), (cx + int(0.1 * unit), nose_y + 3)
+        cv2.rectangle(out, *nose, (30, 40, 80), -1)
+        lit = np.clip(cheek * 1.25, 0, 255).tolist()  # lighter than the cheeks, as teeth would be
+        cv2.ellipse(out, (cx, cy - int(0.05 * unit)), (int(0.6 * half), int(0.08 * unit)), 0, 0, 360, lit, -1)
+        cv2.ellipse(out, (cx, cy + int(0.06 * unit)), (int(0.9 * half), int(0.04 * unit)), 0, 0, 360, lip, -1)
+    elif kind == "closed":
         for dy, rx, ry in ((-0.04, 1.0, 0.05), (0.05, 0.9, 0.06)):
             cv2.ellipse(out, (cx, cy + int(dy * unit)), (int(rx * half), int(ry * unit)), 0, 0, 360, lip, -1)
     elif kind == "talking":  # parted red lips around the mouth's dark red inside
@@ -103,6 +110,14 @@ def test_closed_red_lips_are_a_closed_mouth() -> None:
     """Red lips are dark in lightness (lipstick, a bowed head's shade): closed, they measured open
     0.17 face units and were drawn as an open mouth."""
     crop, light, frame = _painted_mouth("closed")
+    opening, _, _ = measure_mouth(light, crop, frame, skin_lightness(light, frame))
+    assert opening < 0.06
+
+
+def test_a_lit_upper_lip_under_the_noses_shadow_is_no_teeth() -> None:
+    """Grace Hopper's closed mouth: her lit philtrum and upper lip, lighter than her cheeks and held
+    between the nose's shadow and her lips, measured as teeth and she was drawn laughing."""
+    crop, light, frame = _painted_mouth("lit philtrum")
     opening, _, _ = measure_mouth(light, crop, frame, skin_lightness(light, frame))
     assert opening < 0.06
 

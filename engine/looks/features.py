@@ -27,6 +27,10 @@ _LIP_RED = 8.0
 # Lightness (0..100) under the cheeks' below which a row of the mouth is lip or the mouth's dark;
 # teeth in warm light are within 4 of the cheeks (fully) or 10 (not at all).
 _TEETH_BELOW_SKIN = 12.0
+# How far above the mouth corners' line (face units) an open mouth's upper lip ends: a laugh's
+# teeth were held by a lip at the line; a closed mouth's philtrum by the nose's shadow 0.19-0.26 up.
+_UPPER_LIP_REACH = 0.12
+_TEETH_TOP = 0.03  # face units above the corners' line where teeth lighter than the skin may start
 
 
 def measure_mouth(
@@ -42,14 +46,23 @@ def measure_mouth(
     profile = patch.mean(axis=1)
     rows = np.arange(len(profile), dtype=np.float32) + y0
     box = (x0, y0, x0 + patch.shape[1], y0 + patch.shape[0])
-    red, between = _lip_rows(bgr, frame, box, profile, skin_light)
-    dark = clamp((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0)  # mouth inside, not lips
+    # An open mouth starts under its upper lip: higher up are the nose's shadow and the lit
+    # philtrum, which made a closed mouth measure open (Grace Hopper's drawn laughing).
+    lip_top = mid[1] - _UPPER_LIP_REACH * unit - y0
+    in_mouth = np.arange(len(profile)) >= lip_top
+    # Teeth lighter than the skin show from the corners' line down (the upper teeth of a broad
+    # smile, a laugh, a word); a closed mouth's lit upper lip lies above it.
+    teeth_rows = np.arange(len(profile)) >= mid[1] - _TEETH_TOP * unit - y0
+    red, between = _lip_rows(bgr, frame, box, profile, skin_light, lip_top)
+    dark = clamp((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0) * in_mouth  # mouth inside, not lips
     # Red lips are dark in lightness too (lipstick, a bowed head's shade): a closed red mouth was
     # drawn open. A red row is the inside only when far darker than lips are: under 42% of the
     # cheeks' lightness (45 under them in daylight), in proportion, so a dim room's open mouth counts.
     deep = skin_light * 0.42
     dark = np.where(red, dark * clamp((deep - profile) / max(0.13 * skin_light, 1.0), 0.0, 1.0), dark)
-    bright = clamp((profile - skin_light - 2.0) / 8.0, 0.0, 1.0)  # teeth are lighter than skin
+    # Teeth are lighter than the skin: by 2-10 L units in daylight, in proportion in a dim room.
+    dim = float(clamp(skin_light / 60.0, 0.4, 1.0))
+    bright = clamp((profile - skin_light - 2.0 * dim) / (8.0 * dim), 0.0, 1.0) * teeth_rows
     # In warm light teeth are no lighter than the cheeks: light rows with lips or the mouth's
     # dark above and below them are teeth (a laugh was drawn as a closed line).
     bright = np.maximum(bright, between)
@@ -62,11 +75,13 @@ def measure_mouth(
 
 
 def _lip_rows(
-    bgr: np.ndarray, frame: FaceFrame, box: tuple[int, int, int, int], profile: np.ndarray, skin_light: float
-) -> tuple[np.ndarray, np.ndarray]:
+    bgr: np.ndarray, frame: FaceFrame, box: tuple[int, int, int, int], profile: np.ndarray,
+    skin_light: float, lip_top: float,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per row of the mouth's strip (`box` x0, y0, x1, y1 in the crop): lip-red (bool), and light
-    rows held between runs of lip or dark rows (float 0/1: the teeth of an open mouth). A grey
-    camera's lips have no colour to be told by: nothing is red, no row is held."""
+    rows held between runs of lip or dark rows, the upper one under `lip_top` (a row of the strip)
+    (float 0/1: the teeth of an open mouth). A grey camera's lips have no colour to be told by:
+    nothing is red, no row is held."""
     none = np.zeros(len(profile), bool)
     side = (max(3, int(0.12 * frame.unit)) | 1,) * 2
     cheeks = [cv2.getRectSubPix(bgr, side, (float(x), float(y))).reshape(-1, 3).mean(axis=0)
@@ -76,10 +91,12 @@ def _lip_rows(
     if float(np.hypot(skin[1], skin[2])) < 6.0:
         return none, none.astype(np.float32)
     x0, y0, x1, y1 = box
-    rows = cv2.cvtColor(np.float32(bgr[y0:y1, x0:x1]) / 255.0, cv2.COLOR_BGR2Lab).mean(axis=1)
-    red = rows[:, 1] > skin[1] + _LIP_RED
+    lab_rows = cv2.cvtColor(np.float32(bgr[y0:y1, x0:x1]) / 255.0, cv2.COLOR_BGR2Lab).mean(axis=1)
+    red = lab_rows[:, 1] > skin[1] + _LIP_RED
     closed = red | (profile < skin_light - _TEETH_BELOW_SKIN)  # lips, or the mouth's dark
-    above = np.maximum.accumulate(closed)
+    # Held from above only by an upper lip at the mouth: the nose's shadow above a closed mouth
+    # held its lit philtrum and upper lip as teeth.
+    above = np.maximum.accumulate(closed & (np.arange(len(profile)) >= lip_top))
     below = np.maximum.accumulate(closed[::-1])[::-1]
     # Teeth are about as light as the cheeks; a lip's highlight between its shadows is darker
     # (a closed smile in a dim room, 8 under the cheeks, measured open).
