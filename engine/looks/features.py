@@ -48,12 +48,11 @@ def measure_mouth(
     box = (x0, y0, x0 + patch.shape[1], y0 + patch.shape[0])
     # An open mouth starts under its upper lip: higher up are the nose's shadow and the lit
     # philtrum, which made a closed mouth measure open (Grace Hopper's drawn laughing).
-    lip_top = mid[1] - _UPPER_LIP_REACH * unit - y0
-    in_mouth = np.arange(len(profile)) >= lip_top
+    in_mouth = rows >= mid[1] - _UPPER_LIP_REACH * unit
     # Teeth lighter than the skin show from the corners' line down (the upper teeth of a broad
     # smile, a laugh, a word); a closed mouth's lit upper lip lies above it.
-    teeth_rows = np.arange(len(profile)) >= mid[1] - _TEETH_TOP * unit - y0
-    red, between = _lip_rows(bgr, frame, box, profile, skin_light, lip_top)
+    teeth_rows = rows >= mid[1] - _TEETH_TOP * unit
+    red, between = _lip_rows(bgr, frame, box, profile, skin_light, in_mouth)
     dark = clamp((skin_light - 20.0 - profile) / 15.0, 0.0, 1.0) * in_mouth  # mouth inside, not lips
     # Red lips are dark in lightness too (lipstick, a bowed head's shade): a closed red mouth was
     # drawn open. A red row is the inside only when far darker than lips are: under 42% of the
@@ -76,10 +75,10 @@ def measure_mouth(
 
 def _lip_rows(
     bgr: np.ndarray, frame: FaceFrame, box: tuple[int, int, int, int], profile: np.ndarray,
-    skin_light: float, lip_top: float,
+    skin_light: float, in_mouth: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per row of the mouth's strip (`box` x0, y0, x1, y1 in the crop): lip-red (bool), and light
-    rows held between runs of lip or dark rows, the upper one under `lip_top` (a row of the strip)
+    rows held between runs of lip or dark rows, the upper one among the `in_mouth` rows (bool)
     (float 0/1: the teeth of an open mouth). A grey camera's lips have no colour to be told by:
     nothing is red, no row is held."""
     none = np.zeros(len(profile), bool)
@@ -96,7 +95,7 @@ def _lip_rows(
     closed = red | (profile < skin_light - _TEETH_BELOW_SKIN)  # lips, or the mouth's dark
     # Held from above only by an upper lip at the mouth: the nose's shadow above a closed mouth
     # held its lit philtrum and upper lip as teeth.
-    above = np.maximum.accumulate(closed & (np.arange(len(profile)) >= lip_top))
+    above = np.maximum.accumulate(closed & in_mouth)
     below = np.maximum.accumulate(closed[::-1])[::-1]
     # Teeth are about as light as the cheeks; a lip's highlight between its shadows is darker
     # (a closed smile in a dim room, 8 under the cheeks, measured open).
