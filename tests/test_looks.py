@@ -410,6 +410,29 @@ def test_a_warm_shadow_under_the_chin_is_no_beard(face: tuple[np.ndarray, np.nda
     assert style.regions(bearded, marks).beard.any()
 
 
+def test_a_shadow_with_a_hue_in_cold_light_is_no_beard(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """A cold dim room greys the lit skin (chroma near 0) while a shadow keeps some of its warmth
+    (seen: three men at a table, stubble shadows drawn as grey goatees); only an achromatic dark
+    patch there is a beard."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    chin = (np.abs(fx) < 0.75) & (fy > 1.3) & (fy < 1.85)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    cold = lab.copy()
+    cold[..., 1:] = 128 + 0.15 * (lab[..., 1:] - 128)  # the light takes the skin's colour away
+    shadow = np.float32([0.5 * cheek[0], *(128 + 0.9 * (cheek[1:] - 128))])  # its own warmth stays
+    cold[chin] = shadow
+    shaded = cv2.cvtColor(np.clip(cold, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
+    style = procedural_style("anime", SIZE)
+    regions = style.regions(shaded, marks)
+    assert float(np.hypot(*regions.skin_lab[1:])) <= 8.0  # grey light indeed
+    assert not regions.beard.any()
+    bearded = shaded.copy()
+    bearded[chin] = (48, 48, 48)  # a dark grey beard there is still one
+    assert style.regions(bearded, marks).beard.any()
+
+
 def test_bad_input_is_refused(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     with pytest.raises(UserError, match="unknown built-in style"):

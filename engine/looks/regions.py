@@ -361,9 +361,10 @@ def find_regions(
     # In warm light a shadow is richer than the lit skin (1.2-2x its chroma: a woman's shadowed
     # chin was drawn as a grey-brown beard); beard hair is greyer than the skin it grows on. Such
     # a shadow is drawn as the skin's own shadow tone (a cel shadow under the jaw).
-    warm = np.hypot(lab[..., 1], lab[..., 2]) >= 0.9 * skin_chroma
-    if skin_chroma <= 8.0:
-        warm[:] = False  # grey light: no hue to tell a shadow from a beard by
+    # Under grey light (a grey camera, a cold dim room: skin chroma near 0) a dark patch with a
+    # hue of its own is still a shadow (a cold dim room drew stubble shadows as beards); only an
+    # achromatic one can be told for a beard.
+    warm = np.hypot(lab[..., 1], lab[..., 2]) >= max(0.9 * skin_chroma, 8.0)
     beard = clean_mask(dark & ~warm, frame.unit * scale)
     jaw_shadow = clean_mask(dark & warm, frame.unit * scale)
     centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
