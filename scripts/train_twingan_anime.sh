@@ -15,6 +15,8 @@
 #   STEPS=2000 WALL_MINUTES=120 scripts/train_twingan_anime.sh WORK_DIR   (train on, then export)
 #   INIT=engine/packs_builtin/twingan-anime scripts/train_twingan_anime.sh WORK_DIR
 #       (a new run that starts from the bundled engine's weights: after the looks change, say)
+#   PRESET=distill-256-long INIT=engine/packs_builtin/twingan-anime WALL_MINUTES=100 scripts/... WORK_DIR
+#       (a longer fine-tune: batch 4, half the learning rate, 6000 steps; 2026-12-02's last run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -23,6 +25,7 @@ WALL_MINUTES=${WALL_MINUTES:-60}
 NAME=twingan-anime
 PACK=engine/packs_builtin/$NAME
 LOOKS=anime,shoujo,manga
+PRESET=${PRESET:-distill-256}
 
 if [ ! -f "$WORK/ds/manifest.json" ]; then
     "$PYTHON" -m animecam train data --teacher "$LOOKS" --out "$WORK/ds" --size 256 --variants 12 --holdout 20
@@ -36,7 +39,7 @@ if [ -n "${INIT:-}" ] && [ ${#START[@]} -eq 0 ]; then
 fi
 status=0
 timeout --signal=TERM "${WALL_MINUTES}m" "$PYTHON" -m animecam train run --dataset "$WORK/ds" \
-    --preset distill-256 --out "$WORK/run" "${START[@]}" ${STEPS:+--steps "$STEPS"} || status=$?
+    --preset "$PRESET" --out "$WORK/run" "${START[@]}" ${STEPS:+--steps "$STEPS"} || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then exit "$status"; fi  # 124: the wall limit
 rm -rf "$PACK"
 "$PYTHON" -m animecam train export "$WORK/run" --out "$PACK" --name "$NAME" \
