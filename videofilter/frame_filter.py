@@ -74,10 +74,11 @@ class PipelineConfig:
 
 
 @lru_cache(maxsize=64)
-def _accepts(style_type: type, keyword: str) -> bool:
-    """Whether a style class's `stylize` takes `keyword` (checked once per class)."""
+def _accepts(style_type: type, keyword: str, method: str = "stylize") -> bool:
+    """Whether a style class's `method` (its `stylize`, or a FigureStyle's `stylize_figure`) takes
+    `keyword`."""
     try:
-        return keyword in inspect.signature(style_type.stylize).parameters
+        return keyword in inspect.signature(getattr(style_type, method)).parameters
     except (TypeError, ValueError, AttributeError):
         return False
 
@@ -88,9 +89,14 @@ def mixes_strength(style: Style) -> bool:
     return _accepts(type(style), "strength")
 
 
-def _memories(style: Style, memories: Sequence[dict] | None) -> dict[str, object]:
-    """`memories` as a keyword for a style that keeps what it saw of each person (else nothing)."""
-    return {"memories": memories} if memories is not None and _accepts(type(style), "memories") else {}
+def _memories(
+    style: Style, memories: Sequence[dict] | None, method: str = "stylize"
+) -> dict[str, object]:
+    """`memories` as a keyword for a style whose `method` keeps what it saw of each person (else
+    nothing)."""
+    if memories is None or not _accepts(type(style), "memories", method):
+        return {}
+    return {"memories": memories}
 
 
 def stylize(
@@ -114,7 +120,8 @@ def stylize_for_paste(
     """What the compositor pastes: a FigureStyle's BGRA drawings (only the figure covers the scene),
     any other style's BGR crops (pasted in the compositor's oval)."""
     if isinstance(style, FigureStyle):
-        return style.stylize_figure(crops, landmarks, strength, **_memories(style, memories))
+        figure_memories = _memories(style, memories, "stylize_figure")
+        return style.stylize_figure(crops, landmarks, strength, **figure_memories)
     return stylize(style, crops, landmarks, strength, memories)
 
 
