@@ -588,7 +588,8 @@ def test_light_coloured_hair_is_drawn_by_its_lit_strands_and_black_hair_stays_bl
     frame = FaceFrame.from_landmarks(marks)
 
     def drawn_light(hair_lab: list[float]) -> float:
-        coloured = replace(regions, hair_lab=np.float32(hair_lab))
+        palette = replace(regions.palette, hair_lab=np.float32(hair_lab))
+        coloured = replace(regions, palette=palette)
         layer = hair_layer(LookParams(), coloured, frame, SIZE // 2, 0.5)
         lab = lab_planes(np.clip(layer, 0, 255).astype(np.uint8))
         return float(np.median(lab[..., 0][regions.hair > 0.5]))

@@ -45,12 +45,24 @@ class Regions:
     jaw_shadow: np.ndarray  # a shadow under the jaw on the face (drawn in the skin's shadow tone)
     neck: np.ndarray  # skin below the face (neck, shoulders)
     background: np.ndarray
-    skin_lab: np.ndarray  # (3,) L 0..100, a, b
-    hair_lab: np.ndarray
-    cover_lab: np.ndarray  # the cap's colour (hair_lab when there is none)
     widths: tuple[float, float]
     hat_like: bool  # the head covering is too saturated or uniform to be hair: no hair highlight band
     palette: Palette  # the colours drawn, as the person's memory keeps them (palette.py)
+
+    @property
+    def skin_lab(self) -> np.ndarray:
+        """(3,) L 0..100, a, b."""
+        return self.palette.skin_lab
+
+    @property
+    def hair_lab(self) -> np.ndarray:
+        return self.palette.hair_lab
+
+    @property
+    def cover_lab(self) -> np.ndarray:
+        """The cap's colour (the hair's when there is none)."""
+        cover = self.palette.cover_lab
+        return self.palette.hair_lab if cover is None else cover
 
 
 def lab_planes(bgr: np.ndarray) -> np.ndarray:
@@ -389,5 +401,5 @@ def find_regions(
     face = clamp(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
     hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
     hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
-    return Regions(face, face_shape, hair, cover, beard, jaw_shadow, neck, background, skin_lab, hair_lab,
-                   hair_lab if cover_lab is None else cover_lab, widths, hat_like, palette)  # fmt: skip
+    masks = (face, face_shape, hair, cover, beard, jaw_shadow, neck, background)
+    return Regions(*masks, widths, hat_like, palette)
