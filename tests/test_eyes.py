@@ -10,7 +10,7 @@ from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo,
 from animecam.engine.looks import procedural_style
 from animecam.engine.looks import style as look_style
 from animecam.engine.looks.eye_measure import EyeShape, measure_eye
-from animecam.engine.looks.eyes import upper_lid_row
+from animecam.engine.looks.eyes import _shade_warmly, upper_lid_row
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
 from animecam.engine.looks.params import EyeParams
@@ -123,3 +123,19 @@ def test_a_profile_draws_only_its_near_eye(monkeypatch: pytest.MonkeyPatch) -> N
     three_quarters = _turned_landmarks(marks, 0.35)  # both eyes still show
     drawn = style.stylize(crop[None], three_quarters[None])[0]
     assert min(_ink_near(drawn, three_quarters[i]) for i in (0, 1)) > 40
+
+
+def test_a_toned_socket_darkens_warm_skin_warmly_and_grey_skin_evenly() -> None:
+    """An even gain on all channels drew a warm face's socket shadow as a green-grey bruise: on a
+    warm skin blue falls faster than red; a grey camera's grey face keeps grey shadows."""
+    shade = np.full((4, 4), 0.6, np.float32)
+    warm = np.tile(np.float32([150, 180, 230]), (4, 4, 1))  # BGR skin
+    grey = np.tile(np.float32([180, 180, 180]), (4, 4, 1))
+    warm_out, grey_out, even = warm.copy(), grey.copy(), warm.copy()
+    _shade_warmly(warm_out, shade, 1.0)
+    _shade_warmly(grey_out, shade, 1.0)
+    _shade_warmly(even, shade, 0.0)
+    assert np.allclose(even, warm * 0.6, atol=1e-3)  # strength 0: the plain gain
+    assert warm_out[0, 0, 2] / warm_out[0, 0, 0] > 1.1 * (warm[0, 0, 2] / warm[0, 0, 0])  # redder
+    assert abs(float(warm_out[0, 0].mean()) - float(even[0, 0].mean())) < 12  # about as dark
+    assert np.allclose(grey_out, grey * 0.6, atol=1e-3)  # grey stays grey

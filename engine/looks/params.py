@@ -71,6 +71,7 @@ class EyeParams:
     iris_size: float = 0.16
     taller: float = 0.1
     lower_lid: bool = True
+    shadow_warmth: float = 1.0  # 0..1: the toned socket darkens like warm skin (0: an even grey gain)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ LOOKS: dict[str, LookParams] = {
         ink=replace(_BASE.ink, colour=(20, 20, 20), outline_width=2.8, xdog_threshold=1.8),
         # Grey on paper: the skin's hue would only shift its grey (warmth / rosiness off).
         skin=replace(_BASE.skin, blush=0.5, blush_hatching=True, warmth=0.0, rosiness=0.0),
+        eyes=replace(_BASE.eyes, shadow_warmth=0.0),
         # A finer screen (3 px, was 4) keeps more of the face's tones: room rank-1 30% -> 53%.
         manga=MangaParams(enabled=True, screentone_period=3.0),
         background_levels=3,
