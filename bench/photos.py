@@ -9,9 +9,13 @@ face drawn; a few frames so the tracker settles), and each tracked face's region
 put next to the same region of the input. Identity: SFace's cosine between the photo's face and the
 drawn one (both aligned by the tracker's landmarks; OpenCV's same-person threshold is 0.363), and
 the drawn face's rank among all the photos' faces (1: it is most like its own photo; a person in
-two photos is two entries, so rank 1 is then stricter than "the same person").
+two photos is two entries, so rank 1 is then stricter than "the same person"). With
+`--same-person A.jpg,B.jpg` (repeatable: photos of the same people, face k of each, counted from the
+left, being one person) a drawn face also counts as matched when its best match is any photo of its
+own person (key "person_match"): "matched to its own person among the people", as a viewer judges.
 
     python bench/photos.py PHOTO [PHOTO ...] [--sheet photos.png] [--style anime] [--json] [--noise 3]
+        [--same-person A.jpg,B.jpg ...]
 """
 
 from __future__ import annotations
@@ -83,15 +87,24 @@ def _region(image: np.ndarray, box: np.ndarray) -> np.ndarray:
 
 def _identities(
     face_id: FaceId, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-) -> list[tuple[float, int]]:
-    """Per (photo frame, drawn frame, landmarks): the cosine of drawn to photo, and the rank of its
-    own photo among all the photos' faces for the drawn face (1 = the best match)."""
+) -> list[tuple[float, int, int]]:
+    """Per (photo frame, drawn frame, landmarks): the cosine of drawn to photo, the rank of its
+    own photo among all the photos' faces for the drawn face (1 = the best match), and the index
+    of the photo face it is most like."""
     photos = np.stack([face_id.feature(photo, marks) for photo, _, marks in pairs])
     out = []
     for index, (_, drawn, marks) in enumerate(pairs):
         similarity = photos @ face_id.feature(drawn, marks)
-        out.append((float(similarity[index]), int((similarity > similarity[index]).sum()) + 1))
+        rank = int((similarity > similarity[index]).sum()) + 1
+        out.append((float(similarity[index]), rank, int(np.argmax(similarity))))
     return out
+
+
+def person_of(photo: str, face: int, same_person: list[list[str]]) -> str:
+    """Who a face is: its photo group's (the first photo of a `--same-person` group naming its
+    file) and its place from the left, or its own photo's."""
+    group = next((names[0] for names in same_person if photo in names), photo)
+    return f"{group}:{face}"
 
 
 def _flicker(outputs: list[np.ndarray], box: np.ndarray) -> float:
@@ -101,7 +114,7 @@ def _flicker(outputs: list[np.ndarray], box: np.ndarray) -> float:
 
 
 def run(
-    paths: list[Path], style_name: str, noise: float = 0.0
+    paths: list[Path], style_name: str, noise: float = 0.0, same_person: list[list[str]] | None = None
 ) -> tuple[list[dict[str, object]], list[np.ndarray]]:
     """Per face: its measures (and photo, index, box width, identity; with camera `noise`, sigma in
     grey levels, how much its drawing flickers on the still photo), and its tile (photo | drawn)."""
@@ -135,8 +148,9 @@ def run(
             tiles.append(np.hstack([_region(frame, face.box), _region(result.output.image, face.box)]))
             pairs.append((frame, result.output.image, face.landmarks))
     if pairs:
-        for row, (cosine, rank) in zip(rows, _identities(FaceId(), pairs), strict=True):
-            row.update({"identity": round(cosine, 3), "rank": rank})
+        people = [person_of(str(row["photo"]), int(row["face"]), same_person or []) for row in rows]  # type: ignore[call-overload]
+        for row, own, (cosine, rank, best) in zip(rows, people, _identities(FaceId(), pairs), strict=True):
+            row.update({"identity": round(cosine, 3), "rank": rank, "person_match": people[best] == own})
     return rows, tiles
 
 
@@ -159,10 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         help="camera noise (sigma, grey levels) added afresh to every frame; > 0 also reports how much "
         "each drawn face flickers on the still photo (mean grey change a frame, key 'flicker')",
     )  # fmt: skip
+    parser.add_argument(
+        "--same-person", action="append", default=[], metavar="A.jpg,B.jpg",
+        help="photos (file names) of the same people, face k of each (from the left) one person; "
+        "repeatable",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.noise < 0:
         parser.error("--noise must be 0 or more (a sigma in grey levels, e.g. 3)")
-    rows, tiles = run(args.photos, args.style, args.noise)
+    groups = [[name.strip() for name in group.split(",") if name.strip()] for group in args.same_person]
+    rows, tiles = run(args.photos, args.style, args.noise, groups)
     if not tiles:
         print("no face was found in these photos", file=sys.stderr)
         return 1
@@ -171,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"faces": rows, "sheet": str(args.sheet)}))
         return 0
     firsts = sum(row["rank"] == 1 for row in rows)
-    print(f"{len(rows)} faces; sheet: {args.sheet} (photo | drawn); rank 1 for {firsts} of {len(rows)}")
+    matched = sum(bool(row["person_match"]) for row in rows)
+    people = len({person_of(str(row["photo"]), int(row["face"]), groups) for row in rows})  # type: ignore[call-overload]
+    print(f"{len(rows)} faces; sheet: {args.sheet} (photo | drawn); rank 1 for {firsts} of {len(rows)}; "
+          f"own person best matched for {matched} of {len(rows)} ({people} people)")  # fmt: skip
     flicker = " flicker" if args.noise > 0 else ""
     header = f"{'photo':24s} {'face':>4s} {'px':>4s}  {'hair L a b':18s} cap  mouth teeth  id   rank"
     print(f"{header}{flicker}  eyes")

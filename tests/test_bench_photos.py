@@ -39,7 +39,9 @@ def test_photos_bench_draws_the_sheet_and_reports_each_face(tmp_path: Path) -> N
         "eyes_open",
         "identity",
         "rank",
+        "person_match",
     }
+    assert face["person_match"]  # the only person: her own
     assert face["rank"] == 1 and 0.2 < face["identity"] < 1.0  # drawn, and still somewhat her
     assert face["mouth_open"] > 0.1 and face["teeth"] > 0.5 and not face["cap"]  # her broad smile
     drawn = cv2.imread(str(sheet))
@@ -65,3 +67,18 @@ def test_an_unreadable_photo_is_a_clear_error(tmp_path: Path) -> None:
     done = _bench(str(bad), "--sheet", str(tmp_path / "s.png"))
     assert done.returncode != 0
     assert "cannot read" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_same_person_groups_name_who_each_face_is() -> None:
+    """--same-person: face k of each photo in a group is one person; any other face is its own."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from photos import person_of
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    groups = [["t1.jpg", "dim_t1.jpg"], ["obama.jpg", "obama2.jpg"]]
+    assert person_of("dim_t1.jpg", 3, groups) == person_of("t1.jpg", 3, groups)
+    assert person_of("dim_t1.jpg", 3, groups) != person_of("t1.jpg", 2, groups)
+    assert person_of("obama2.jpg", 0, groups) == person_of("obama.jpg", 0, groups)
+    assert person_of("biden.jpg", 0, groups) != person_of("obama.jpg", 0, groups)
+    assert person_of("biden.jpg", 0, []) == person_of("biden.jpg", 0, groups)
