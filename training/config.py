@@ -123,6 +123,24 @@ _TINY_MODELS: dict[str, dict[str, Any]] = {
     "twingan-rt-distill": {"channels": [4, 8, 8], "ndf": 4, "n_layers_d": 1},
 }
 
+_DISTILL_256 = TrainConfig(
+    model="twingan-rt-distill",
+    model_options={"twingan-rt-distill": {"lr": 2e-3}},
+    image_size=256,
+    batch_size=2,
+    steps=500,
+    decay_steps=250,
+    time_limit_minutes=100.0,
+    time_limit_cpu=True,
+    ema_decay=0.97,
+    log_every=10,
+    sample_every=100,
+    checkpoint_every=25,
+    keep_checkpoints=2,
+    workers=0,
+    threads=2,
+)
+
 PRESETS: dict[str, TrainConfig] = {
     # The real thing: selfie2anime (or your own faces) at 256x256 on one GPU, ~2-3 days for twingan.
     "selfie2anime-256": TrainConfig(),
@@ -163,42 +181,20 @@ PRESETS: dict[str, TrainConfig] = {
     # The bundled twingan-anime engine: twingan-rt's generator fitted to teacher pairs at 256 px on a
     # shared 2-core CPU (scripts/train_twingan_anime.sh). Few, costly steps: a high learning rate, a
     # short EMA, checkpoints often (the recipe stops it by time and exports the latest).
-    "distill-256": TrainConfig(
-        model="twingan-rt-distill",
-        model_options={"twingan-rt-distill": {"lr": 2e-3}},
-        image_size=256,
-        batch_size=2,
-        steps=500,
-        decay_steps=250,
-        time_limit_minutes=100.0,
-        time_limit_cpu=True,
-        ema_decay=0.97,
-        log_every=10,
-        sample_every=100,
-        checkpoint_every=25,
-        keep_checkpoints=2,
-        workers=0,
-        threads=2,
-    ),
+    "distill-256": _DISTILL_256,
     # Fine-tuning the bundled engine for longer on a quiet 2-core host (0.4 s a batch-2 step there):
     # twice the batch at half the learning rate (batch 2 at 2e-3 made the loss swing by half its
     # value between steps; it fell only once the rate decayed), the rate decaying over the second half.
-    "distill-256-long": TrainConfig(
-        model="twingan-rt-distill",
+    "distill-256-long": dataclasses.replace(
+        _DISTILL_256,
         model_options={"twingan-rt-distill": {"lr": 1e-3}},
-        image_size=256,
         batch_size=4,
         steps=6000,
         decay_steps=3000,
         time_limit_minutes=240.0,
-        time_limit_cpu=True,
         ema_decay=0.99,
-        log_every=10,
         sample_every=250,
         checkpoint_every=50,
-        keep_checkpoints=2,
-        workers=0,
-        threads=2,
     ),
     # A newcomer's first run: a small twingan-rt at 64 px for one minute of wall time on a laptop-class
     # CPU, e.g. on the faces the dependencies ship (`train data --teacher anime --size 64`). It
