@@ -163,6 +163,29 @@ def test_output_in_a_missing_or_unwritable_place(tmp_path: Path, capsys: pytest.
     _one_error_line(capsys, code)
 
 
+def test_a_photo_converts_to_a_drawn_photo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`convert photo.jpg out.png`: the photo drawn whole, at its own size; a video name for the
+    output, a missing folder and a broken photo are one-line errors."""
+    import cv2
+    from astronaut_face import astronaut_photo
+
+    photo = tmp_path / "me.jpg"
+    cv2.imwrite(str(photo), astronaut_photo())
+    out = tmp_path / "me-anime.png"
+    assert main(["convert", str(photo), str(out)]) == 0
+    assert "drawn in" in capsys.readouterr().out
+    drawn, original = cv2.imread(str(out)), cv2.imread(str(photo))
+    assert drawn is not None and drawn.shape == original.shape
+    assert np.abs(drawn.astype(np.int16) - original).mean() > 10  # drawn, not copied
+    code = main(["convert", str(photo), str(tmp_path / "me.mp4")])
+    assert "a photo converts to an image" in _one_error_line(capsys, code)
+    code = main(["convert", str(photo), str(tmp_path / "no" / "dir" / "x.png")])
+    assert "does not exist" in _one_error_line(capsys, code)
+    broken = _written(tmp_path / "broken.jpg", b"not a jpeg")
+    code = main(["convert", str(broken), str(tmp_path / "b.png")])
+    assert "not an image" in _one_error_line(capsys, code)
+
+
 def test_unknown_style(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     clip = make_clip(tmp_path / "clip.mp4", frames=5)
     code = main(["convert", str(clip), str(tmp_path / "o.mp4"), "--style", "no-such-style"])

@@ -39,8 +39,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_style_options(p)
     p.set_defaults(handler=run_demo)
 
-    p = sub.add_parser("convert", help="convert a video file (audio kept)")
-    p.add_argument("input", type=Path, help="a video file, or demo: the built-in clip")
+    p = sub.add_parser("convert", help="convert a video file (audio kept) or a photo")
+    p.add_argument("input", type=Path, help="a video file, a photo (.jpg, .png), or demo: the built-in clip")
     p.add_argument("output", type=Path)
     _add_style_options(p)
     p.set_defaults(handler=run_convert)
@@ -90,29 +90,38 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
 
 
+# A photo is converted as a still stream of this many frames, its last one kept: the tracker
+# confirms the face and the look's per-person palette settles over the first few (bench/photos.py).
+PHOTO_FRAMES = 8
+
+
 def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, strip: Path | None = None):
-    """Decode -> filter -> encode with a progress bar; returns (stats, seconds)."""
+    """Decode -> filter -> encode with a progress bar; returns (stats, seconds). A photo in gives
+    a photo out (its last frame of PHOTO_FRAMES)."""
     from tqdm import tqdm
 
     from animecam.videofilter.pipeline import Pipeline
-    from animecam.videofilter.sinks import CallbackSink, Recorder, StripSink
-    from animecam.videofilter.sources import open_source, source_kind
+    from animecam.videofilter.sinks import CallbackSink, Recorder, StillSink, StripSink
+    from animecam.videofilter.sources import ImageSource, open_source, source_kind
 
-    if source_kind(str(input_path))[0] not in ("file", "demo"):
+    kind = source_kind(str(input_path))[0]
+    if kind not in ("file", "demo", "image"):
         raise UserError(
-            f"convert takes a video file or demo (the built-in clip), not {input_path}: "
-            "for a camera or a still use 'animecam live --camera SOURCE --record OUT'"
+            f"convert takes a video file, a photo or demo (the built-in clip), not {input_path}: "
+            "for a camera use 'animecam live --camera SOURCE --record OUT'"
         )
     if _same_file(input_path, output_path):
         raise UserError(f"the output {output_path} is the input: choose another output file name")
+    photo = kind == "image"
+    still = StillSink(output_path) if photo else None  # checks the output's name before any work
     style = _load_style(args.style, args.backend)
-    source = open_source(str(input_path))
+    source = ImageSource(input_path, frames=PHOTO_FRAMES) if photo else open_source(str(input_path))
     with source:
         info = source.info
         bar = tqdm(
             total=info.frame_count, unit="frame", desc=f"{style.name}", dynamic_ncols=True, disable=None
         )
-        sinks = [Recorder(output_path, info), CallbackSink(lambda _r: bar.update(1))]
+        sinks = [still or Recorder(output_path, info), CallbackSink(lambda _r: bar.update(1))]
         if strip is not None:
             sinks.append(StripSink(strip, info.frame_count or 150))
         # Any failure (the recording above all) ends the conversion at once; run() then raises it.
@@ -152,8 +161,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    from animecam.videofilter.sources import source_kind
+
     stats, seconds = _convert(args.input, args.output, args)
-    print(f"{args.output}: {stats.frames} frames in {seconds:.1f} s ({stats.frames / seconds:.1f} fps)")
+    if source_kind(str(args.input))[0] == "image":
+        print(f"{args.output}: drawn in {seconds:.1f} s")
+    else:
+        print(f"{args.output}: {stats.frames} frames in {seconds:.1f} s ({stats.frames / seconds:.1f} fps)")
     return 0
 
 

@@ -1,0 +1,45 @@
+"""A still picture: the last frame of a stream written as an image file (a photo converted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from animecam.core.errors import UserError
+from animecam.core.frames import FrameResult, FrameSink
+
+# What OpenCV writes: the image suffixes a converted photo may be named with.
+STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+
+
+class StillSink(FrameSink):
+    """Keeps the latest output frame and writes it to `path` on close (JPEG at quality 95)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if self.path.suffix.lower() not in STILL_SUFFIXES:
+            raise UserError(
+                f"{self.path} is not an image file name: a photo converts to an image, name the "
+                f"output with one of {', '.join(sorted(STILL_SUFFIXES))}"
+            )
+        if not self.path.parent.is_dir():
+            raise UserError(f"the folder of {self.path} does not exist: create it or choose another output")
+        self._last: np.ndarray | None = None
+
+    def write(self, result: FrameResult) -> None:
+        self._last = result.output.image
+
+    def close(self) -> None:
+        if self._last is None:
+            return
+        quality = [cv2.IMWRITE_JPEG_QUALITY, 95] if self.path.suffix.lower() in (".jpg", ".jpeg") else []
+        ok, encoded = cv2.imencode(self.path.suffix, self._last, quality)
+        if not ok:
+            raise UserError(f"OpenCV cannot write {self.path.suffix} images: name the output .png or .jpg")
+        try:
+            encoded.tofile(self.path)  # tofile: non-ASCII paths, which cv2.imwrite mangles on Windows
+        except OSError as err:
+            raise UserError(f"cannot write {self.path}: {err.strerror}; choose another output") from None
+        self._last = None
