@@ -13,17 +13,21 @@ from PyQt6.QtCore import QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
-from animecam.core.frames import SourceInfo
+from animecam.core.errors import UserError
+from animecam.core.frames import FrameResult, SourceInfo
 from animecam.engine.styles import DEFAULT_STYLE
 from animecam.gui import theme
-from animecam.gui.outputs import OutputKind
+from animecam.gui.outputs import OutputKind, new_recording_path
 from animecam.gui.panels import SidePanel, TopBar
 from animecam.gui.session import Session
 from animecam.gui.settings import save_settings
 from animecam.gui.widgets import Banner, PreviewWidget
 from animecam.videofilter.pipeline import PipelineStats
+from animecam.videofilter.sinks import StillSink
 
-VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm);;All files (*)"
+VIDEO_FILTER = (
+    "Videos and photos (*.mp4 *.mkv *.mov *.avi *.webm *.jpg *.jpeg *.png *.webp *.bmp);;All files (*)"
+)
 DEMO_SOURCE = "demo"  # open_source()'s built-in clip, for trying the app without a camera
 VCAM_OFF = "Off. Turn it on, then pick it as the camera in your call app."
 NO_SOURCE_HINT = "Pick the demo clip or another camera under Source on the right,\nor open a video file."
@@ -50,7 +54,8 @@ class MainWindow(QMainWindow):
         self.session = session
         self.store = store
         self.settings = session.settings  # one object: what the panel changes, the session runs with
-        self.last_recording: Path | None = None
+        self.last_recording: Path | None = None  # or the last snapshot: what "Open" shows
+        self._last_result: FrameResult | None = None  # the picture shown last (a snapshot saves it)
         self.thumbnails_shown = 0
         self.last_stats: PipelineStats | None = None
         self.source_missing: str | None = None  # why no source runs (the no-camera state), else None
@@ -131,6 +136,7 @@ class MainWindow(QMainWindow):
         panel.change_folder_requested.connect(self._choose_folder)
         self.top_bar.view_picked.connect(self._view_picked)
         self.top_bar.fullscreen_clicked.connect(self.toggle_fullscreen)
+        self.top_bar.snapshot_clicked.connect(self.save_snapshot)
 
     def _shortcuts(self) -> None:
         for number in range(1, 10):
@@ -139,6 +145,7 @@ class MainWindow(QMainWindow):
         for key, kind in shortcuts.items():
             QShortcut(QKeySequence(key), self, activated=lambda k=kind: self.panel.toggle_output(k))
         QShortcut(QKeySequence(Qt.Key.Key_F), self, activated=self.toggle_fullscreen)
+        QShortcut(QKeySequence(Qt.Key.Key_S), self, activated=self.save_snapshot)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.leave_fullscreen)
 
     # -- actions -----------------------------------------------------------------------------------
@@ -161,6 +168,24 @@ class MainWindow(QMainWindow):
         for widget in (self.panel_scroll, self.top_bar, self.statusBar()):
             widget.show()
         self.showNormal()
+
+    def save_snapshot(self) -> Path | None:
+        """The picture last shown, saved as a PNG in the output folder (None: nothing to save, or
+        it could not be written; the panel says which)."""
+        if self._last_result is None:
+            self.panel.show_output("recorder", False, "No picture to save yet")
+            return None
+        try:
+            path = new_recording_path(Path(self.settings.output_folder).expanduser(), ".png")
+            sink = StillSink(path)
+            sink.write(self._last_result)
+            sink.close()
+        except UserError as err:
+            self.panel.show_output("recorder", False, f"cannot save the snapshot: {err}")
+            return None
+        self.last_recording = path
+        self.panel.show_saved(f"Saved a snapshot: {path.name}", str(path))
+        return path
 
     def open_recording_folder(self) -> None:
         if self.last_recording is not None:
@@ -189,6 +214,7 @@ class MainWindow(QMainWindow):
     def _take_frame(self) -> None:
         result = self.session.preview.take()
         if result is not None:
+            self._last_result = result
             self.preview.show_result(result)
 
     def _styles_listed(self, infos: list) -> None:

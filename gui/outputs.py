@@ -27,15 +27,17 @@ OUTPUT_RULES: dict[OutputKind, OutputRules] = {
 }
 
 
-def new_recording_path(folder: Path) -> Path:
+def new_recording_path(folder: Path, suffix: str = ".mp4") -> Path:
+    """A new file name in `folder` (created if need be), stamped with the time: a recording, or with
+    `suffix=".png"` a snapshot."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"cannot create the output folder {folder}: {err.strerror}") from None
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = folder / f"animecam-{stamp}.mp4"
+    path = folder / f"animecam-{stamp}{suffix}"
     for n in range(2, 100):
         if not path.exists():
             break
-        path = folder / f"animecam-{stamp}-{n}.mp4"
+        path = folder / f"animecam-{stamp}-{n}{suffix}"
     return path

@@ -39,7 +39,7 @@ RECORD_TEXT = "●  Record"
 TIPS = {
     "fullscreen": "Show only the picture, on the whole screen (Esc leaves)",
     "source": "Where the picture comes from: a camera, the built-in demo clip or a video file",
-    "open_file": "Use a video file instead of a camera (it plays in a loop)",
+    "open_file": "Use a video file or a photo instead of a camera (a video plays in a loop)",
     "strength": "How much of the face is drawn: 0% shows the photo, 100% only the drawing",
     "smoothing": "Steadies the drawing between frames: more is calmer, less follows faster",
     "mirror": "Flip the picture left to right, like a mirror",
@@ -47,6 +47,9 @@ TIPS = {
     "scene": "Draw the whole picture in the style, background and all; off, only the faces are drawn",
     "vcam": "Send the picture to call apps as a camera (V)",
     "recorder": "Record the picture to a video file (Space)",
+    "snapshot": "Save the picture as it is now to a PNG in the output folder (S)",
+    "open_folder": "Show the last recording or snapshot in your file manager",
+    "change_folder": "Choose the folder recordings and snapshots are saved to",
 }
 VCAM_TEXT = "Virtual camera"
 
@@ -59,10 +62,11 @@ def _muted(text: str = "") -> QLabel:
 
 
 class TopBar(QWidget):
-    """The app's name, the view switch and the full-screen button."""
+    """The app's name, the view switch, the snapshot and full-screen buttons."""
 
     view_picked = pyqtSignal(str)  # one of VIEW_LABELS
     fullscreen_clicked = pyqtSignal()
+    snapshot_clicked = pyqtSignal()
 
     def __init__(self, view: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +101,10 @@ class TopBar(QWidget):
         keys.setToolTip("Keyboard shortcuts")
         bar.addWidget(keys)
         bar.addSpacing(12)
+        self.snapshot_button = button("Snapshot  S", tip=TIPS["snapshot"])
+        self.snapshot_button.clicked.connect(self.snapshot_clicked)
+        bar.addWidget(self.snapshot_button)
+        bar.addSpacing(6)
         self.fullscreen_button = button("Full screen  F", tip=TIPS["fullscreen"])
         self.fullscreen_button.clicked.connect(self.fullscreen_clicked)
         bar.addWidget(self.fullscreen_button)
@@ -212,10 +220,10 @@ class SidePanel(QWidget):
             "recorder": self.recording_label,
         }
         self.folder_label = _muted()
-        self.open_folder_button = button("Open", tip="Show the last recording in your file manager")
+        self.open_folder_button = button("Open", tip=TIPS["open_folder"])
         self.open_folder_button.clicked.connect(self.open_folder_requested)
         self.open_folder_button.hide()
-        self.change_folder_button = button("Change…", tip="Choose the folder recordings are saved to")
+        self.change_folder_button = button("Change…", tip=TIPS["change_folder"])
         self.change_folder_button.clicked.connect(self.change_folder_requested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.vcam_button, 1)

@@ -174,3 +174,28 @@ def test_a_failing_output_switches_only_itself_off(qtbot, store_path: Path, clip
     assert "unplugged" in window.panel.vcam_state.text() and not window.panel.vcam_button.isChecked()
     assert "vcam" not in window.session.outputs
     wait_frames(qtbot, window, 3)  # the preview keeps going
+
+
+def test_snapshot_saves_the_shown_picture(
+    qtbot, store_path: Path, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Snapshot button (and S) writes the picture last shown as a PNG in the output folder,
+    and "Open" shows its folder."""
+    import cv2
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    window = open_window(qtbot, store_path, str(clip))
+    window.settings.output_folder = str(tmp_path / "shots")
+    wait_frames(qtbot, window, 3)
+    window.top_bar.snapshot_button.click()
+    saved = sorted((tmp_path / "shots").glob("animecam-*.png"))
+    assert len(saved) == 1
+    picture = cv2.imread(str(saved[0]))
+    shown = window._last_result.output.image
+    assert picture is not None and picture.shape == shown.shape
+    assert np.array_equal(picture, shown)  # PNG: the very pixels shown
+    assert saved[0].name in window.panel.recording_label.text()
+    window.panel.open_folder_button.click()
+    assert opened == [str(tmp_path / "shots")]
+    assert window.save_snapshot() != saved[0]  # a second one gets its own name
