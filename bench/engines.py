@@ -48,26 +48,32 @@ def export_onnx(generator: nn.Module, size: int, num_styles: int, path: Path) ->
     return path
 
 
-class _RandomCrops:
-    """Calibration data for static quantisation: a few random crops (and an even style mix)."""
+class _Feeds:
+    """Calibration data for static quantisation: the given feeds, or a few random crops (and an
+    even style mix)."""
 
-    def __init__(self, size: int, num_styles: int, count: int = 8) -> None:
-        rng = np.random.default_rng(0)
-        self._feeds = []
-        for _ in range(count):
-            feed = {"image": rng.uniform(-1, 1, (1, 3, size, size)).astype(np.float32)}
-            if num_styles:
-                feed["style"] = np.full((1, num_styles), 1.0 / num_styles, np.float32)
-            self._feeds.append(feed)
+    def __init__(self, size: int, num_styles: int, feeds: list[dict[str, np.ndarray]] | None = None) -> None:
+        if feeds is None:
+            rng = np.random.default_rng(0)
+            feeds = []
+            for _ in range(8):
+                feed = {"image": rng.uniform(-1, 1, (1, 3, size, size)).astype(np.float32)}
+                if num_styles:
+                    feed["style"] = np.full((1, num_styles), 1.0 / num_styles, np.float32)
+                feeds.append(feed)
+        self._feeds = list(feeds)
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         return self._feeds.pop() if self._feeds else None
 
 
-def quantize_int8(src: Path, dst: Path, size: int, num_styles: int) -> Path:
+def quantize_int8(
+    src: Path, dst: Path, size: int, num_styles: int, feeds: list[dict[str, np.ndarray]] | None = None
+) -> Path:
+    """Static QDQ int8 of an ONNX generator, calibrated on `feeds` (default: random crops)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    reader = type("Reader", (_RandomCrops, CalibrationDataReader), {})(size, num_styles)
+    reader = type("Reader", (_Feeds, CalibrationDataReader), {})(size, num_styles, feeds)
     quantize_static(str(src), str(dst), reader, quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     return dst
