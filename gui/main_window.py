@@ -25,7 +25,7 @@ from animecam.gui.widgets import Banner, PreviewWidget
 from animecam.videofilter.pipeline import PipelineStats
 from animecam.videofilter.sinks import StillSink
 
-VIDEO_FILTER = (
+MEDIA_FILTER = (
     "Videos and photos (*.mp4 *.mkv *.mov *.avi *.webm *.jpg *.jpeg *.png *.webp *.bmp);;All files (*)"
 )
 DEMO_SOURCE = "demo"  # open_source()'s built-in clip, for trying the app without a camera
@@ -200,7 +200,8 @@ class MainWindow(QMainWindow):
             self.session.open_source(spec)
 
     def _open_file(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, "Open a video file", str(Path.home()), VIDEO_FILTER)
+        title = "Open a video or a photo"
+        path, _filter = QFileDialog.getOpenFileName(self, title, str(Path.home()), MEDIA_FILTER)
         if path:
             self.session.open_source(path)
 
