@@ -47,7 +47,7 @@ TIPS = {
     "scene": "Draw the whole picture in the style, background and all; off, only the faces are drawn",
     "vcam": "Send the picture to call apps as a camera (V)",
     "recorder": "Record the picture to a video file (Space)",
-    "snapshot": "Save the picture as it is now to a PNG in the output folder (S)",
+    "snapshot": "Save the drawn picture as it is now to a PNG in the output folder (S)",
     "open_folder": "Show the last recording or snapshot in your file manager",
     "change_folder": "Choose the folder recordings and snapshots are saved to",
 }
