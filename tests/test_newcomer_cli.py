@@ -44,7 +44,7 @@ def test_convert_takes_demo_and_refuses_a_camera(tmp_path: Path, capsys) -> None
     assert len(decode_all(out)[0]) == 150  # the built-in 5 s clip at 30 fps
     capsys.readouterr()
     line = _one_error_line(capsys, main(["convert", "0", str(tmp_path / "cam.mp4")]))
-    assert "convert takes a video file or demo" in line and "animecam live" in line
+    assert "convert takes a video file, a photo or demo" in line and "animecam live" in line
 
 
 def test_live_that_sends_nowhere_names_both_outputs(capsys) -> None:

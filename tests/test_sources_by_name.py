@@ -96,14 +96,14 @@ def test_demo_by_name_and_the_old_import_paths() -> None:
 
 
 def test_sinks_by_name() -> None:
-    assert set(SINKS) == {"callback", "recorder", "strip", "vcam"}
+    assert set(SINKS) == {"callback", "recorder", "still", "strip", "vcam"}
     seen: list[int] = []
     sink = open_sink("callback", fn=lambda result: seen.append(result.output.index))
     assert isinstance(sink, CallbackSink)
     frame = Frame(np.zeros((2, 2, 3), np.uint8), 5, 0.0)
     sink.write(FrameResult(frame, frame))
     assert seen == [5]
-    with pytest.raises(UserError, match=r"unknown output 'screen': use one of callback, recorder, strip"):
+    with pytest.raises(UserError, match=r"unknown output 'screen': use one of callback, recorder, still, strip"):
         open_sink("screen")
 
 
