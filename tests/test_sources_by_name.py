@@ -103,7 +103,8 @@ def test_sinks_by_name() -> None:
     frame = Frame(np.zeros((2, 2, 3), np.uint8), 5, 0.0)
     sink.write(FrameResult(frame, frame))
     assert seen == [5]
-    with pytest.raises(UserError, match=r"unknown output 'screen': use one of callback, recorder, still, strip"):
+    known = r"unknown output 'screen': use one of callback, recorder, still, strip"
+    with pytest.raises(UserError, match=known):
         open_sink("screen")
 
 
