@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +24,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from distill import psnr
 
 from animecam.engine.nets.twin import TwinGenerator
 from animecam.training.distill_losses import gradient_loss
@@ -68,12 +72,9 @@ def pictures(out: torch.Tensor) -> np.ndarray:
 
 
 def face_psnr(drawn: np.ndarray, teacher: np.ndarray, points: np.ndarray) -> float:
-    values = []
-    for a, b, p in zip(drawn, teacher, points, strict=True):
-        mask = face_mask(a.shape[:2], p) > 0.5
-        mse = ((a.astype(np.float64) - b) ** 2)[mask].mean()
-        values.append(10 * np.log10(255.0**2 / max(mse, 1e-9)))
-    return float(np.mean(values))
+    """bench/distill.py's face PSNR (inside the face ellipse), averaged over the crops."""
+    masks = [(face_mask(a.shape[:2], p) > 0.5).astype(np.float64) for a, p in zip(drawn, points, strict=True)]
+    return float(np.mean([psnr(a, b, m) for a, b, m in zip(drawn, teacher, masks, strict=True)]))
 
 
 def fit(

@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -24,11 +24,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from distill import load_split, psnr
-from engines import quantize_int8
+from engines import quantize_int8, time_ms
 
 from animecam.training.face_augment import face_mask
 
 ROOT = Path(__file__).resolve().parents[1]
+BUDGET_S = 10.0  # the most seconds one timing repeats for
 
 
 def _feed(crop: np.ndarray, style: np.ndarray) -> dict[str, np.ndarray]:
@@ -48,16 +49,6 @@ def _session(path: Path):
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def _ms(session, feed: dict[str, np.ndarray], repeats: int) -> float:
-    session.run(None, feed)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        session.run(None, feed)
-        times.append((time.perf_counter() - started) * 1000.0)
-    return float(np.median(times))
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -93,8 +84,8 @@ def run(args: argparse.Namespace) -> dict:
                 "int8_vs_fp32_face_db": float(np.mean(rows["face"])),
                 "face_to_teacher_fp32_db": float(np.mean(rows["fp32_teacher"])),
                 "face_to_teacher_int8_db": float(np.mean(rows["int8_teacher"])),
-                "ms_fp32": _ms(fp32, feed, args.repeats),
-                "ms_int8": _ms(int8, feed, args.repeats),
+                "ms_fp32": time_ms(partial(fp32.run, None, feed), args.repeats, BUDGET_S),
+                "ms_int8": time_ms(partial(int8.run, None, feed), args.repeats, BUDGET_S),
             }
     return results
 

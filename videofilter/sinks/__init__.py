@@ -8,13 +8,13 @@ from animecam.core.errors import UserError
 from animecam.core.frames import FrameSink
 from animecam.videofilter.sinks.callback import CallbackSink
 from animecam.videofilter.sinks.recorder import MP4_AUDIO_CODECS, RECORDING_SUFFIXES, Recorder, RecorderConfig
-from animecam.videofilter.sinks.still import STILL_SUFFIXES, StillSink
+from animecam.videofilter.sinks.still import StillSink
 from animecam.videofilter.sinks.strip import StripSink
 from animecam.videofilter.sinks.vcam import VirtualCameraSink
 
 __all__ = [
-    "MP4_AUDIO_CODECS", "RECORDING_SUFFIXES", "SINKS", "STILL_SUFFIXES", "CallbackSink", "Recorder",
-    "RecorderConfig", "StillSink", "StripSink", "VirtualCameraSink", "open_sink",
+    "MP4_AUDIO_CODECS", "RECORDING_SUFFIXES", "SINKS", "CallbackSink", "Recorder", "RecorderConfig",
+    "StillSink", "StripSink", "VirtualCameraSink", "open_sink",
 ]
 
 SINKS: dict[str, type[FrameSink]] = {

@@ -9,9 +9,7 @@ import numpy as np
 
 from animecam.core.errors import UserError
 from animecam.core.frames import FrameResult, FrameSink
-
-# What OpenCV writes: the image suffixes a converted photo may be named with.
-STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+from animecam.videofilter.sources.image import IMAGE_SUFFIXES  # what OpenCV reads, it also writes
 
 
 class StillSink(FrameSink):
@@ -19,10 +17,10 @@ class StillSink(FrameSink):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        if self.path.suffix.lower() not in STILL_SUFFIXES:
+        if self.path.suffix.lower() not in IMAGE_SUFFIXES:
             raise UserError(
                 f"{self.path} is not an image file name: a photo converts to an image, name the "
-                f"output with one of {', '.join(sorted(STILL_SUFFIXES))}"
+                f"output with one of {', '.join(sorted(IMAGE_SUFFIXES))}"
             )
         if not self.path.parent.is_dir():
             raise UserError(f"the folder of {self.path} does not exist: create it or choose another output")
