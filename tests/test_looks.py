@@ -410,6 +410,25 @@ def test_a_warm_shadow_under_the_chin_is_no_beard(face: tuple[np.ndarray, np.nda
     assert style.regions(bearded, marks).beard.any()
 
 
+def test_skin_greyed_by_a_cold_light_is_drawn_peach_in_a_colour_frame(
+    face: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """A colour camera in a cold dim room: the skin measures grey (chroma ~2) but the clothes keep
+    their colour. It was drawn as a grey-white ghost beside peach faces; only a grey camera's is grey."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    cheek = (np.abs(np.abs(fx) - 0.4) < 0.08) & (np.abs(fy - 0.5) < 0.06)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    lab[..., 1:] = 128 + (lab[..., 1:] - 128) * np.float32(0.1)  # every colour nearly gone
+    cold = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)
+    style = procedural_style("anime", SIZE)
+    assert float(np.hypot(*style.regions(cold, marks).skin_lab[1:])) <= 4.0  # the skin is grey
+    cold[int(0.85 * SIZE) :] = (150, 70, 40)  # a blue shirt: a colour camera after all
+    drawn = cv2.cvtColor(style.stylize(cold[None], marks[None])[0], cv2.COLOR_BGR2Lab).astype(np.float32)
+    a, b = np.median(drawn[cheek][:, 1:] - 128, axis=0)
+    assert b >= 12 and a >= 4, (a, b)
+
+
 def test_a_shadow_with_a_hue_in_cold_light_is_no_beard(face: tuple[np.ndarray, np.ndarray]) -> None:
     """A cold dim room greys the lit skin (chroma near 0) while a shadow keeps some of its warmth
     (seen: three men at a table, stubble shadows drawn as grey goatees); only an achromatic dark

@@ -22,6 +22,7 @@ from .masks import clean_mask, fill_holes, keep_largest
 from .palette import Palette, steadied
 
 _HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
+_COLOUR_CROP = 6.0  # chroma (90th percentile of the crop) above which a crop is a colour camera's
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
 _HAIR_SAMPLES = ((0.0, -1.45), (-1.15, -0.85), (1.15, -0.85))  # top of the head, both temples
 # The crop's top edge and upper sides (fractions of its size): mostly wall in a head-framed crop.
@@ -47,6 +48,7 @@ class Regions:
     background: np.ndarray
     widths: tuple[float, float]
     hat_like: bool  # the head covering is too saturated or uniform to be hair: no hair highlight band
+    in_colour: bool  # the crop has colour somewhere (not a grey camera): the skin is drawn in a hue
     palette: Palette  # the colours drawn, as the person's memory keeps them (palette.py)
 
     @property
@@ -402,4 +404,7 @@ def find_regions(
     hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
     hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
     masks = (face, face_shape, hair, cover, beard, jaw_shadow, neck, background)
-    return Regions(*masks, widths, hat_like, palette)
+    # A grey camera's crop has no chroma anywhere; a colour camera's in a cold dim room has some
+    # in its clothes and walls (90th percentile 17-23) even where the skin measures grey.
+    in_colour = float(np.percentile(np.hypot(lab[..., 1], lab[..., 2]), 90)) > _COLOUR_CROP
+    return Regions(*masks, widths, hat_like, in_colour, palette)

@@ -57,7 +57,9 @@ def skin_tones(params: LookParams, regions: Regions) -> tuple[np.ndarray, np.nda
     # Dark skin is lifted less: anime draws darker-skinned people darker, and so do we.
     base[0] += (p.target_light - base[0]) * p.lift * float(clamp(base[0] / 65.0, 0.3, 1.0))
     base[1:] *= p.saturation
-    if np.hypot(base[1], base[2]) > 4.0:
+    # Only a grey camera's skin stays grey: a colour camera's skin measured grey (a cold dim room's
+    # blue cast) was drawn a grey-white ghost beside peach faces in the same frame.
+    if regions.in_colour or np.hypot(base[1], base[2]) > 4.0:
         base[2] = max(base[2], p.warmth)
         base[1] = max(base[1], p.rosiness * base[2])
     shadow = base.copy()
