@@ -410,6 +410,30 @@ def test_a_warm_shadow_under_the_chin_is_no_beard(face: tuple[np.ndarray, np.nda
     assert style.regions(bearded, marks).beard.any()
 
 
+def test_lips_over_a_shadowed_chin_are_no_jaw_shadow(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """An open, talking mouth sits low, over the chin: its lips (dark and warm like a shadow) and the
+    shadow under them were drawn as one pink blob of the shadow tone over the lower face."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+
+    def darker(lightness: float, chroma: float) -> np.ndarray:
+        tone = np.float32([lightness * cheek[0], *(128 + chroma * (cheek[1:] - 128))])
+        return cv2.cvtColor(np.clip(tone, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_Lab2BGR)[0, 0]
+
+    low = marks.copy()
+    low[3:, 1] += 0.3 * FaceFrame.from_landmarks(marks).unit  # the mouth corners, lowered
+    lips = (fx / 0.45) ** 2 + ((fy - 1.18) / 0.16) ** 2 < 1
+    chin = (np.abs(fx) < 0.75) & (fy > 1.3) & (fy < 1.85)  # down to the jaw's edge
+    talking = crop.copy()
+    talking[chin] = darker(0.55, 1.5)
+    talking[lips] = darker(0.5, 2.5)
+    shadow = cv2.resize(procedural_style("anime", SIZE).regions(talking, low).jaw_shadow, (SIZE, SIZE))
+    assert shadow[lips].mean() < 0.05
+    assert shadow[chin & (fy > 1.5) & (fy < 1.7)].mean() > 0.5
+
+
 def test_skin_greyed_by_a_cold_light_is_drawn_peach_in_a_colour_frame(
     face: tuple[np.ndarray, np.ndarray],
 ) -> None:

@@ -282,6 +282,17 @@ def _colours(
     return _Colours(hair_refs, hair_lab, cover_lab, backgrounds, scalp_like)
 
 
+def _along_the_edge(mask: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """The parts of `mask` (0/1) that reach the rim of `shape` (0..1): a shadow cast by the jaw."""
+    inside = (shape > 0.5).astype(np.uint8)
+    rim = cv2.subtract(inside, cv2.erode(inside, None))  # its inner edge, a pixel wide
+    count, labels = cv2.connectedComponents((mask > 0.5).astype(np.uint8), connectivity=8)
+    touching = np.zeros(count, bool)
+    touching[np.unique(labels[rim > 0])] = True
+    touching[0] = False
+    return touching[labels].astype(np.float32)
+
+
 def find_regions(
     lab: np.ndarray, frame: FaceFrame, scale: float, out_size: int, prior: Palette | None = None
 ) -> Regions:
@@ -380,7 +391,13 @@ def find_regions(
     # achromatic one can be told for a beard.
     warm = np.hypot(lab[..., 1], lab[..., 2]) >= max(0.9 * skin_chroma, 8.0)
     beard = clean_mask(dark & ~warm, frame.unit * scale)
-    jaw_shadow = clean_mask(dark & warm, frame.unit * scale)
+    # Lips are dark and warm too (drawn as the mouth, features.py): with the chin under them they
+    # made one pink blob over the lower face. A cast shadow lies along the jaw's edge; islands
+    # inside the face (a smile's creases, a dimple) were drawn as blotches.
+    corners = frame.to_face(frame.landmarks[3:])
+    (mx, my), reach = corners.mean(axis=0), 0.2 + 0.5 * float(np.ptp(corners[:, 0]))
+    lips = (np.abs(fy - my) < 0.3) & (np.abs(fx - mx) < reach)
+    jaw_shadow = _along_the_edge(clean_mask(dark & warm & ~lips, frame.unit * scale), shape_small)
     centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
     if not centre.any() or beard[centre].mean() < 0.5:
         beard[:] = 0.0  # a beard covers the middle of the chin; a jaw's shadow does not
