@@ -639,3 +639,47 @@ def test_light_coloured_hair_is_drawn_by_its_lit_strands_and_black_hair_stays_bl
 
     assert drawn_light([55.0, 13.0, 34.0]) > 55.0 + 8.0  # golden: lifted past the plain 4 units
     assert drawn_light([15.0, 2.0, 3.0]) < 15.0 + 8.0  # black stays dark
+
+
+def _lab_colour(lightness: float, a: float, b: float) -> np.ndarray:
+    """One BGR colour from Lab (L 0..100, a and b signed)."""
+    lab = np.float32([[[lightness * 2.55, a + 128.0, b + 128.0]]])
+    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)[0, 0]
+
+
+def test_warm_lit_brown_hair_is_hair_a_dull_blue_hat_is_not(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """Under warm room light brown hair measures as chroma-rich as a dull cap (chroma about 30):
+    taken for a hat, it lost its highlight band. Only a hue hair never has makes a hat."""
+    crop, marks = face
+    style = procedural_style("anime", SIZE)
+    hair = cv2.resize(style.regions(crop, marks).hair, (SIZE, SIZE)) > 0.5
+    dyes = {"brown": (38.0, 14.0, 27.0), "blonde": (62.0, 12.0, 32.0), "blue": (38.0, 4.0, -30.0)}
+    looks = {}
+    for name, colour in dyes.items():
+        dyed = crop.copy()
+        dyed[hair] = _lab_colour(*colour)
+        looks[name] = style.regions(dyed, marks).hat_like
+    assert looks == {"brown": False, "blonde": False, "blue": True}
+
+
+def test_a_bare_ear_is_drawn_with_the_face_not_as_hair(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """Short hair leaves the ears bare: a lit ear is redder than the cheek and matched the hair,
+    drawn as a flap of a brown cap beside the face. It is skin joined to the face's side."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    style = procedural_style("anime", SIZE)
+    plain = style.regions(crop, marks)
+    shape, hair = (cv2.resize(m, (SIZE, SIZE)) for m in (plain.face_shape, plain.hair))
+    edge = float(fx[(np.abs(fy - 0.2) < 0.05) & (shape > 0.5) & (fx > 0)].max())  # the face's side
+    side = (fx > edge) & (fx < edge + 0.6) & (fy > -0.8) & (fy < 0.9)
+    ear = ((fx - edge - 0.1) / 0.2) ** 2 + ((fy + 0.1) / 0.4) ** 2 < 1.0
+    eared = crop.copy()
+    eared[side | (hair > 0.5)] = _lab_colour(30.0, 10.0, 18.0)  # short dark hair, over the temples
+    ear_colour = (cheek[0] / 2.55 - 12.0, cheek[1] - 128.0 + 10.0, cheek[2] - 128.0 + 18.0)
+    eared[ear] = _lab_colour(*ear_colour)  # lit, redder than the cheek
+    regions = style.regions(eared, marks)
+    inner = ear & (((fx - edge - 0.1) / 0.15) ** 2 + ((fy + 0.1) / 0.3) ** 2 < 1.0)
+    assert cv2.resize(regions.face_shape, (SIZE, SIZE))[inner].mean() > 0.7
+    assert cv2.resize(regions.hair, (SIZE, SIZE))[inner].mean() < 0.2

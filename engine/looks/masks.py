@@ -31,3 +31,27 @@ def keep_largest(mask: np.ndarray) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = 1 + np.nonzero(areas >= 0.08 * areas.max())[0]
     return mask * np.isin(labels, keep)
+
+
+def touching_edge(mask: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """The pieces of `mask` that reach the inner rim of `shape` (0..1): a shadow cast by the jaw
+    lies along the face's edge, a crease inside it does not."""
+    inside = (shape > 0.5).astype(np.uint8)
+    rim = cv2.subtract(inside, cv2.erode(inside, None))  # its inner edge, a pixel wide
+    return _pieces_on(mask, rim)
+
+
+def joined_to(mask: np.ndarray, shape: np.ndarray, sizes: tuple[float, float]) -> np.ndarray:
+    """The pieces of `mask` (outside `shape`) that touch `shape`, each of a size (pixels) in `sizes`."""
+    near = cv2.dilate((shape > 0.5).astype(np.uint8), None, iterations=2)
+    return _pieces_on(mask, near, sizes)
+
+
+def _pieces_on(mask: np.ndarray, where: np.ndarray, sizes: tuple[float, float] = (0, np.inf)) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[np.unique(labels[where > 0])] = True
+    area = stats[:, cv2.CC_STAT_AREA]
+    keep &= (area >= sizes[0]) & (area <= sizes[1])
+    keep[0] = False
+    return keep[labels].astype(np.float32)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .arrays import clamp
 from .face_frame import FaceFrame
-from .masks import clean_mask, fill_holes, keep_largest
+from .masks import clean_mask, fill_holes, joined_to, keep_largest, touching_edge
 from .palette import Palette, steadied
 
 _HEAD_CENTRE, _HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
@@ -282,15 +282,14 @@ def _colours(
     return _Colours(hair_refs, hair_lab, cover_lab, backgrounds, scalp_like)
 
 
-def _along_the_edge(mask: np.ndarray, shape: np.ndarray) -> np.ndarray:
-    """The parts of `mask` (0/1) that reach the rim of `shape` (0..1): a shadow cast by the jaw."""
-    inside = (shape > 0.5).astype(np.uint8)
-    rim = cv2.subtract(inside, cv2.erode(inside, None))  # its inner edge, a pixel wide
-    count, labels = cv2.connectedComponents((mask > 0.5).astype(np.uint8), connectivity=8)
-    touching = np.zeros(count, bool)
-    touching[np.unique(labels[rim > 0])] = True
-    touching[0] = False
-    return touching[labels].astype(np.float32)
+def _unlike_hair(lab: np.ndarray) -> bool:
+    """A colour no hair has: vivid (a red cap), or coloured in a hue hair never takes (blue, green,
+    pink) or light and coloured (a pastel hat). Hair's hues run from red-brown to yellow-blonde:
+    warm light makes brown hair as chroma-rich (28-36) as a dull cap, so only its hue tells them."""
+    chroma = float(np.hypot(lab[1], lab[2]))
+    hue = float(np.degrees(np.arctan2(lab[2], lab[1])))
+    hair_hue = 25.0 <= hue <= 100.0
+    return chroma > 50.0 or (chroma > 12.0 and not hair_hue and (chroma > 28.0 or lab[0] > 70.0))
 
 
 def find_regions(
@@ -349,6 +348,23 @@ def find_regions(
         scalp_up = cv2.resize(scalp, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
         face_shape = np.maximum(face_shape, cv2.GaussianBlur(scalp_up, (0, 0), 1.0))
     shape_small = cv2.resize(face_shape, (size, size), interpolation=cv2.INTER_AREA)
+    # Ears: skin beside the face between the brows' and the nose's height, joined to its side
+    # (short hair leaves them bare). They are drawn with the face and outlined with it: as hair
+    # (skin-like strands inside the head are hair, below) they were a cap's flaps, as the scene a
+    # pale blob by the cheek.
+    unit = frame.unit * scale
+    # A lit ear is often redder than the cheek and matched the hair: beside a darker head of hair
+    # it is told by being much lighter than that hair, and not much darker than the skin.
+    light = lab[..., 0]
+    ear_like = (label == 0) | (label == 1) & (light > hair_lab[0] + 20.0) & (light > skin_lab[0] - 30.0)
+    beside = ear_like & (shape_small < 0.5) & (fy > -0.7) & (fy < 0.7) & (np.abs(fx) < 1.45)
+    # Not cleaned first: at a small crop's working size an ear is 2-3 pixels wide.
+    ears = joined_to(beside, shape_small, sizes=(0.03 * unit * unit, 0.4 * unit * unit))
+    if ears.any():
+        ears = (cv2.GaussianBlur(ears, (0, 0), 0.08 * unit) > 0.5).astype(np.float32)  # rounded
+        shape_small = np.maximum(shape_small, ears)
+        ears_up = cv2.resize(ears, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+        face_shape = np.maximum(face_shape, cv2.GaussianBlur(ears_up, (0, 0), 1.0))
     # Above and beside the face, inside the head, whatever is not background is hair (light
     # strands look like skin); further out only hair-coloured pixels are, down to the shoulders.
     in_head = (head < 1.0) & (shape_small < 0.5) & (fy < 0.6)
@@ -368,7 +384,7 @@ def find_regions(
             hair.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         )
         hair = hair | ((closed > 0) & (head < 1.0))
-        hair = fill_holes(keep_largest(clean_mask(hair, frame.unit * scale)))
+        hair = fill_holes(keep_largest(clean_mask(hair, frame.unit * scale))) * (1.0 - ears)
     else:
         hair = np.zeros((size, size), np.float32)
     cover = np.zeros((size, size), np.float32)
@@ -397,7 +413,7 @@ def find_regions(
     corners = frame.to_face(frame.landmarks[3:])
     (mx, my), reach = corners.mean(axis=0), 0.2 + 0.5 * float(np.ptp(corners[:, 0]))
     lips = (np.abs(fy - my) < 0.3) & (np.abs(fx - mx) < reach)
-    jaw_shadow = _along_the_edge(clean_mask(dark & warm & ~lips, frame.unit * scale), shape_small)
+    jaw_shadow = touching_edge(clean_mask(dark & warm & ~lips, frame.unit * scale), shape_small)
     centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
     if not centre.any() or beard[centre].mean() < 0.5:
         beard[:] = 0.0  # a beard covers the middle of the chin; a jaw's shadow does not
@@ -418,8 +434,7 @@ def find_regions(
     neck *= 1.0 - face_shape
     background = clamp(background - face_shape - hair - neck, 0.0, 1.0)
     face = clamp(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
-    hair_chroma = float(np.hypot(hair_lab[1], hair_lab[2]))
-    hat_like = bool(has_hair and (hair_chroma > 28.0 or (hair_lab[0] > 70.0 and hair_chroma > 12.0)))
+    hat_like = has_hair and _unlike_hair(hair_lab)
     masks = (face, face_shape, hair, cover, beard, jaw_shadow, neck, background)
     # A grey camera's crop has no chroma anywhere; a colour camera's in a cold dim room has some
     # in its clothes and walls (90th percentile 17-23) even where the skin measures grey.
