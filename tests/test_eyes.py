@@ -10,7 +10,7 @@ from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo,
 from animecam.engine.looks import procedural_style
 from animecam.engine.looks import style as look_style
 from animecam.engine.looks.eye_measure import EyeShape, measure_eye
-from animecam.engine.looks.eyes import _shade_warmly, upper_lid_row
+from animecam.engine.looks.eyes import _shade_warmly, tone_eye_area, upper_lid_row
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
 from animecam.engine.looks.params import EyeParams
@@ -139,3 +139,24 @@ def test_a_toned_socket_darkens_warm_skin_warmly_and_grey_skin_evenly() -> None:
     assert warm_out[0, 0, 2] / warm_out[0, 0, 0] > 1.1 * (warm[0, 0, 2] / warm[0, 0, 0])  # redder
     assert abs(float(warm_out[0, 0].mean()) - float(even[0, 0].mean())) < 12  # about as dark
     assert np.allclose(grey_out, grey * 0.6, atol=1e-3)  # grey stays grey
+
+
+def test_a_dark_bag_under_the_eye_is_not_toned_into_a_smudge() -> None:
+    """The eye area is toned from the photo (identity lives there), but an anime face has no bags:
+    a dark socket or a hair's shadow under the lower lid was toned into a grey bruise."""
+    crop, marks = astronaut_crop(astronaut_photo(), 256)
+    frame = FaceFrame.from_landmarks(marks)
+    unit = frame.eye_unit
+    light = light_plane(crop)
+    eyes = [measure_eye(light, crop, frame, index) for index in (0, 1)]
+    ys, xs = np.mgrid[:256, :256].astype(np.float32)
+    bags = np.zeros((256, 256), bool)
+    for x, y in marks[:2]:
+        bags |= ((xs - x) / (0.3 * unit)) ** 2 + ((ys - y - 0.45 * unit) / (0.07 * unit)) ** 2 < 1.0
+    skin = 180.0
+    tired = light.copy()
+    tired[bags] = 0.5 * skin  # half the skin's lightness
+    canvas = np.full((256, 256, 3), skin, np.float32)
+    face = np.ones((256, 256), np.float32)
+    tone_eye_area(canvas, tired, eyes, frame, EyeParams(), skin, np.float32([40, 40, 40]), face)
+    assert canvas[bags].mean() > 0.8 * skin
