@@ -7,6 +7,7 @@ import importlib.util
 import inspect
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -683,3 +684,18 @@ def test_a_bare_ear_is_drawn_with_the_face_not_as_hair(face: tuple[np.ndarray, n
     inner = ear & (((fx - edge - 0.1) / 0.15) ** 2 + ((fy + 0.1) / 0.3) ** 2 < 1.0)
     assert cv2.resize(regions.face_shape, (SIZE, SIZE))[inner].mean() > 0.7
     assert cv2.resize(regions.hair, (SIZE, SIZE))[inner].mean() < 0.2
+
+
+def test_locks_are_edged_by_strand_lines(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """Cel hair has lines along its locks; without them a head of hair was one flat helmet."""
+    crop, marks = face
+    params = PROCEDURAL_STYLES["anime"]
+    plain = replace(params, hair=replace(params.hair, strand_lines=0.0))
+    hair = cv2.resize(procedural_style("anime", SIZE).regions(crop, marks).hair, (SIZE, SIZE)) > 0.5
+    lines, flat = (
+        cv2.cvtColor(LookStyle(p, name="anime", input_size=SIZE).stylize(crop[None], marks[None])[0],
+                     cv2.COLOR_BGR2GRAY)[hair].astype(np.float32)
+        for p in (params, plain)
+    )  # fmt: skip
+    darker = flat - lines > 20  # well below the hair's tone there
+    assert 0.005 < darker.mean() < 0.1  # lines: a few thin ones, not a darker head

@@ -48,6 +48,7 @@ class HairParams:
     fringe: float = 0.3  # how far the locks over the forehead hang down in points (face units; 0 = none)
     highlight: float = 0.4  # 0..1 strength of the highlight band
     highlight_teeth: int = 9  # zigzags along the band
+    strand_lines: float = 1.3  # width (half-size px at 256) of the line along each lock's shade; 0 = none
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .arrays import clamp, mix
 from .face_frame import FaceFrame
+from .ink import iso_line
 from .params import HairParams, LookParams
 from .regions import Regions
 
@@ -88,7 +89,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     shade[0] -= (1.0 - p.clump_depth) * min(base[0], 45.0)
     # The fields are smooth: found at half this size, upsampled, and only then cut into crisp shapes.
     fx, fy = frame.grid(size // 2, scale / 2)
-    wave, radius = _locks(p, fx, fy)
+    wave, radius, _ = _locks(p, fx, fy)
     # The shade is the hair's lower part, cut upwards into thin spikes between locks (cel hair's
     # dark points); the top stays the base tone. Wedges from the crown read as a hat's panels.
     reach = 1.4 - 0.6 * wave**6
@@ -98,9 +99,30 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     teeth = 0.09 * np.abs(((np.arctan2(hy, fx) * p.highlight_teeth / np.pi) % 2.0) - 1.0)
     fields = np.dstack([radius - reach, ring - 1.06 - teeth, np.minimum(1.17 - ring, -hy)])
     fields = cv2.resize(fields, (size, size), interpolation=cv2.INTER_LINEAR)
-    clumps = clamp(fields[..., 0] * 12.0, 0.0, 1.0) * regions.hair
+    locks = clamp(fields[..., 0] * 12.0, 0.0, 1.0)
+    clumps = locks * regions.hair
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
     tone = mix(base_bgr, clumps, shade_bgr)
+    if p.strand_lines > 0:
+        # Each lock's shaded side edged by a thin line of a deeper tone, as cel hair is drawn:
+        # without them a head of hair was one flat helmet. Inside the hair only (its outline is inked).
+        inside = cv2.erode(regions.hair, None)
+        width = p.strand_lines * size / 128.0
+        strands = iso_line(locks, width)
+        # Up from each border's shaded tip, a strand line of its own length tapering to a point
+        # (lines all the way up to the crown read as a hat's panels). Found at this size: the
+        # distance to a border is a sharp V, which the smaller grid blunted away.
+        wave_here, radius_here, number = _locks(p, *frame.grid(size, scale))
+        off = (1.0 - wave_here) * (np.pi / p.locks) * radius_here * (frame.unit * scale)  # pixels
+        tip = 1.4 - 0.6 * wave_here**6  # where the border's shade begins
+        length = 0.25 + 0.2 * np.abs(np.sin(2.4 * number))
+        rise = np.minimum((radius_here - tip + length) / length, (tip - radius_here) / 0.05 + 1.0)
+        taper = clamp(rise, 0.0, 1.0)
+        along = clamp(0.5 * width * taper + 0.5 - off, 0.0, 1.0) * (taper > 0)
+        strands = np.maximum(strands, along) * inside
+        deep = shade.copy()
+        deep[0] *= 0.55
+        tone = mix(tone, strands, lab_to_bgr(deep))
     if p.highlight > 0 and not regions.hat_like:
         band = clamp(fields[..., 1] * 40.0, 0.0, 1.0) * clamp(fields[..., 2] * 40.0, 0.0, 1.0)
         glow = base.copy()
@@ -111,13 +133,15 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     return tone
 
 
-def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(wave, radius) of the locks at face coordinates: wave is 0 in the middle of a lock and 1
-    between two; radius is the distance from the crown (face units)."""
+def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(wave, radius, border) of the locks at face coordinates: wave is 0 in the middle of a lock
+    and 1 between two; radius is the distance from the crown (face units); border numbers the
+    nearest border between two locks."""
     dx, dy = fx - p.crown[0], fy - p.crown[1]
     angle = np.arctan2(dx, dy)  # 0 straight down from the crown
-    wave = np.abs(((angle * p.locks / np.pi + 0.12 * np.sin(3.0 * angle)) % 2.0) - 1.0)
-    return wave, np.sqrt(dx * dx + dy * dy)
+    phase = angle * p.locks / np.pi + 0.12 * np.sin(3.0 * angle)
+    wave = np.abs((phase % 2.0) - 1.0)
+    return wave, np.sqrt(dx * dx + dy * dy), np.round(phase / 2.0)
 
 
 def _fringe(
@@ -167,7 +191,7 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
         return regions
     size = regions.hair.shape[0]
     fx, fy = frame.grid(size // 2, scale / 2)
-    wave, radius = _locks(p, fx, fy)
+    wave, radius, _ = _locks(p, fx, fy)
     # Tips only where locks end, away from the crown (there all locks meet in a spike), and only
     # where hair falls: above the crown a tip points up (a top-knot on every head).
     falling = clamp((fy - p.crown[1] + 0.1) / 0.3, 0.0, 1.0)
