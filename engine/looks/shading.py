@@ -120,9 +120,10 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
         taper = clamp(rise, 0.0, 1.0)
         along = clamp(0.5 * width * taper + 0.5 - off, 0.0, 1.0) * (taper > 0)
         strands = np.maximum(strands, along) * inside
-        deep = shade.copy()
-        deep[0] *= 0.55
-        tone = mix(tone, strands, lab_to_bgr(deep))
+        # In a deeper tone; on black hair, where nothing is deeper, in a lighter sheen.
+        line = shade.copy()
+        line[0] = line[0] * 0.55 if base[0] >= 30.0 else base[0] + 16.0
+        tone = mix(tone, strands, lab_to_bgr(line))
     if p.highlight > 0 and not regions.hat_like:
         band = clamp(fields[..., 1] * 40.0, 0.0, 1.0) * clamp(fields[..., 2] * 40.0, 0.0, 1.0)
         glow = base.copy()
