@@ -92,7 +92,8 @@ def tone_eye_area(
     floor = 0.15 + 0.4 * clamp((radius - 0.3) / 0.3, 0.0, 1.0)
     # Under the lower lid an anime face has no bags: a dark socket or a hair's shadow there was a
     # grey smudge, a bruise (bench/look: rank-1 63% -> 66%, the room's 90% kept; 0.92 cost 3%).
-    floor = np.maximum(floor, 0.85 * clamp((v - 0.3) / 0.15, 0.0, 1.0))
+    if params.under_lid > 0.0:
+        floor = np.maximum(floor, params.under_lid * clamp((v - 0.3) / 0.15, 0.0, 1.0))
     shade = clamp(np.maximum(gain, floor), 0.15, 1.04)
     _shade_warmly(region, shade, params.shadow_warmth)
     above = clamp((-v - 0.12 - 0.1) / 0.06, 0.0, 1.0)  # above the upper lid (v is shifted 0.1 up)
