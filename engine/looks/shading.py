@@ -103,27 +103,12 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     clumps = locks * regions.hair
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
     tone = mix(base_bgr, clumps, shade_bgr)
-    if p.strand_lines > 0:
-        # Each lock's shaded side edged by a thin line of a deeper tone, as cel hair is drawn:
-        # without them a head of hair was one flat helmet. Inside the hair only (its outline is inked).
-        inside = cv2.erode(regions.hair, None)
-        width = p.strand_lines * size / 128.0
-        strands = iso_line(locks, width)
-        # Up from each border's shaded tip, a strand line of its own length tapering to a point
-        # (lines all the way up to the crown read as a hat's panels). Found at this size: the
-        # distance to a border is a sharp V, which the smaller grid blunted away.
-        wave_here, radius_here, number = _locks(p, *frame.grid(size, scale))
-        off = (1.0 - wave_here) * (np.pi / p.locks) * radius_here * (frame.unit * scale)  # pixels
-        tip = 1.4 - 0.6 * wave_here**6  # where the border's shade begins
-        length = 0.25 + 0.2 * np.abs(np.sin(2.4 * number))
-        rise = np.minimum((radius_here - tip + length) / length, (tip - radius_here) / 0.05 + 1.0)
-        taper = clamp(rise, 0.0, 1.0)
-        along = clamp(0.5 * width * taper + 0.5 - off, 0.0, 1.0) * (taper > 0)
-        strands = np.maximum(strands, along) * inside
+    if p.strand_lines > 0 and regions.hair.any():
+        box, strands = _strands(p, regions.hair, locks, frame, scale)
         # In a deeper tone; on black hair, where nothing is deeper, in a lighter sheen.
         line = shade.copy()
         line[0] = line[0] * 0.55 if base[0] >= 30.0 else base[0] + 16.0
-        tone = mix(tone, strands, lab_to_bgr(line))
+        tone[box] = mix(tone[box], strands, lab_to_bgr(line))
     if p.highlight > 0 and not regions.hat_like:
         band = clamp(fields[..., 1] * 40.0, 0.0, 1.0) * clamp(fields[..., 2] * 40.0, 0.0, 1.0)
         glow = base.copy()
@@ -132,6 +117,33 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
         alpha = p.highlight * band * (1.0 - clumps * 0.6)
         tone = mix(tone, alpha, lab_to_bgr(glow))
     return tone
+
+
+def _strands(
+    p: HairParams, hair: np.ndarray, locks: np.ndarray, frame: FaceFrame, scale: float
+) -> tuple[tuple[slice, slice], np.ndarray]:
+    """(box, coverage in it) of the hair's strand lines: each lock's shaded side edged, as cel
+    hair is drawn (without them a head of hair was one flat helmet), and up from each border's
+    shaded tip a line of its own length tapering to a point (lines all the way up to the crown
+    read as a hat's panels). Inside the hair only: its outline is inked. Only the hair's box is
+    worked on (the whole crop cost 1.3 ms)."""
+    inside = cv2.erode(hair, None)
+    rows, cols = np.nonzero(inside.any(axis=1))[0], np.nonzero(inside.any(axis=0))[0]
+    size = hair.shape[0]
+    if len(rows) == 0:
+        return (slice(0, 0), slice(0, 0)), np.zeros((0, 0), np.float32)
+    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    width = p.strand_lines * size / 128.0
+    edged = iso_line(locks[box], width)
+    # Found at this size: the distance to a border is a sharp V, which a smaller grid blunted away.
+    fx, fy = frame.grid(size, scale)
+    wave, radius, number = _locks(p, fx[box], fy[box])
+    off = (1.0 - wave) * (np.pi / p.locks) * radius * (frame.unit * scale)  # pixels from the border
+    tip = 1.4 - 0.6 * wave**6  # where the border's shade begins (hair_layer's reach)
+    length = 0.25 + 0.2 * np.abs(np.sin(2.4 * number))
+    taper = clamp(np.minimum((radius - tip + length) / length, (tip - radius) / 0.05 + 1.0), 0.0, 1.0)
+    along = clamp(0.5 * width * taper + 0.5 - off, 0.0, 1.0) * (taper > 0)
+    return box, np.maximum(edged, along) * inside[box]
 
 
 def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
