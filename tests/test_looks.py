@@ -235,6 +235,18 @@ def _face_grid(marks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return FaceFrame.from_landmarks(marks).grid(size, 1.0)
 
 
+def _cheek_lab(crop: np.ndarray, fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
+    """The cheeks' mean colour, OpenCV Lab (0..255 each), at the crop's face coordinates."""
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
+    return lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+
+
+def _bgr(lab: np.ndarray) -> np.ndarray:
+    """One BGR colour from an OpenCV Lab one (0..255 each, clipped)."""
+    pixel = np.clip(lab, 0, 255).astype(np.uint8).reshape(1, 1, 3)
+    return cv2.cvtColor(pixel, cv2.COLOR_Lab2BGR)[0, 0]
+
+
 def test_a_bald_head_gets_no_hair_cap(face: tuple[np.ndarray, np.ndarray]) -> None:
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)
@@ -315,12 +327,10 @@ def test_a_high_lit_forehead_is_not_the_hairs_colour(face: tuple[np.ndarray, np.
     colour is taken: a dark-haired head was drawn with hair of that pale colour."""
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
-    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
-    paler = np.clip(cheek + np.float32([28, -6, -8]), 0, 255).astype(np.uint8).reshape(1, 1, 3)
-    lit = cv2.cvtColor(paler, cv2.COLOR_Lab2BGR)
+    cheek = _cheek_lab(crop, fx, fy)
+    lit = _bgr(cheek + np.float32([28, -6, -8]))
     bowed = crop.copy()
-    bowed[(np.abs(fx) < 0.9) & (fy > -1.45) & (fy < -0.45)] = lit.reshape(3)
+    bowed[(np.abs(fx) < 0.9) & (fy > -1.45) & (fy < -0.45)] = lit
     bowed[(np.abs(fx) < 1.3) & (fy <= -1.45) & (fy > -2.2)] = (30, 35, 45)  # dark hair above it
     hair = procedural_style("anime", SIZE).regions(bowed, marks).hair_lab
     assert hair[0] < 60  # 89 (the lit forehead's) when the forehead was taken for hair
@@ -332,16 +342,11 @@ def test_a_forehead_paler_and_yellower_at_its_top_is_no_hair(face: tuple[np.ndar
     brown. A fifth of the zone clearly darker than the forehead is the hair."""
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
-    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
-
-    def bgr(colour: np.ndarray) -> np.ndarray:
-        pixel = np.clip(colour, 0, 255).astype(np.uint8).reshape(1, 1, 3)
-        return cv2.cvtColor(pixel, cv2.COLOR_Lab2BGR)[0, 0]
+    cheek = _cheek_lab(crop, fx, fy)
 
     bowed = crop.copy()
-    bowed[(np.abs(fx) < 0.9) & (fy > -1.0) & (fy < -0.45)] = bgr(cheek + np.float32([10, -2, -2]))
-    bowed[(np.abs(fx) < 0.9) & (fy > -1.38) & (fy <= -1.0)] = bgr(cheek + np.float32([22, 2, 24]))
+    bowed[(np.abs(fx) < 0.9) & (fy > -1.0) & (fy < -0.45)] = _bgr(cheek + np.float32([10, -2, -2]))
+    bowed[(np.abs(fx) < 0.9) & (fy > -1.38) & (fy <= -1.0)] = _bgr(cheek + np.float32([22, 2, 24]))
     bowed[(np.abs(fx) < 1.3) & (fy <= -1.38) & (fy > -2.2)] = (30, 35, 45)  # dark hair above it
     hair = procedural_style("anime", SIZE).regions(bowed, marks).hair_lab
     assert hair[0] < 35
@@ -382,9 +387,9 @@ def test_a_dark_wall_like_the_hair_is_not_hair(photo: np.ndarray) -> None:
     flagged[own_hair] = (flagged[own_hair] * 0.3).astype(np.uint8)  # black hair
     head = (fx / 1.45) ** 2 + ((fy + 0.35) / 1.5) ** 2
     behind = (head > 1.0) & (fy < 0.3) & ~own_hair
-    navy, red = np.float32([[[20, 136, 105]]]), np.float32([[[87, 175, 153]]])  # OpenCV Lab
-    flagged[behind & (fx < 0.3)] = cv2.cvtColor(navy.astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3)
-    flagged[behind & (fx >= 0.3)] = cv2.cvtColor(red.astype(np.uint8), cv2.COLOR_Lab2BGR).reshape(3)
+    navy, red = np.float32([20, 136, 105]), np.float32([87, 175, 153])  # OpenCV Lab
+    flagged[behind & (fx < 0.3)] = _bgr(navy)
+    flagged[behind & (fx >= 0.3)] = _bgr(red)
     hair = cv2.resize(style.regions(flagged, marks).hair, (SIZE, SIZE))
     assert hair[head > 2.2].mean() < 0.05  # 0.19 when the navy was taken for hair
     assert hair[(head < 0.8) & (fy < -1.2)].mean() > 0.9  # her own hair stays
@@ -396,12 +401,10 @@ def test_a_warm_shadow_under_the_chin_is_no_beard(face: tuple[np.ndarray, np.nda
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)
     chin = (np.abs(fx) < 0.75) & (fy > 1.3) & (fy < 1.85)
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
-    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    cheek = _cheek_lab(crop, fx, fy)
     shadow = np.float32([0.55 * cheek[0], *(128 + 1.5 * (cheek[1:] - 128))])  # darker and richer
-    colour = cv2.cvtColor(np.clip(shadow, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_Lab2BGR)
     shaded = crop.copy()
-    shaded[chin] = colour.reshape(3)
+    shaded[chin] = _bgr(shadow)
     style = procedural_style("anime", SIZE)
     regions = style.regions(shaded, marks)
     assert not regions.beard.any()
@@ -416,12 +419,10 @@ def test_lips_over_a_shadowed_chin_are_no_jaw_shadow(face: tuple[np.ndarray, np.
     shadow under them were drawn as one pink blob of the shadow tone over the lower face."""
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
-    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    cheek = _cheek_lab(crop, fx, fy)
 
     def darker(lightness: float, chroma: float) -> np.ndarray:
-        tone = np.float32([lightness * cheek[0], *(128 + chroma * (cheek[1:] - 128))])
-        return cv2.cvtColor(np.clip(tone, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_Lab2BGR)[0, 0]
+        return _bgr(np.float32([lightness * cheek[0], *(128 + chroma * (cheek[1:] - 128))]))
 
     low = marks.copy()
     low[3:, 1] += 0.3 * FaceFrame.from_landmarks(marks).unit  # the mouth corners, lowered
@@ -462,7 +463,7 @@ def test_a_shadow_with_a_hue_in_cold_light_is_no_beard(face: tuple[np.ndarray, n
     fx, fy = _face_grid(marks, SIZE)
     chin = (np.abs(fx) < 0.75) & (fy > 1.3) & (fy < 1.85)
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
-    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    cheek = _cheek_lab(crop, fx, fy)
     cold = lab.copy()
     cold[..., 1:] = 128 + 0.15 * (lab[..., 1:] - 128)  # the light takes the skin's colour away
     shadow = np.float32([0.5 * cheek[0], *(128 + 0.9 * (cheek[1:] - 128))])  # its own warmth stays
@@ -644,8 +645,7 @@ def test_light_coloured_hair_is_drawn_by_its_lit_strands_and_black_hair_stays_bl
 
 def _lab_colour(lightness: float, a: float, b: float) -> np.ndarray:
     """One BGR colour from Lab (L 0..100, a and b signed)."""
-    lab = np.float32([[[lightness * 2.55, a + 128.0, b + 128.0]]])
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2BGR)[0, 0]
+    return _bgr(np.float32([lightness * 2.55, a + 128.0, b + 128.0]))
 
 
 def test_warm_lit_brown_hair_is_hair_a_dull_blue_hat_is_not(face: tuple[np.ndarray, np.ndarray]) -> None:
@@ -668,8 +668,7 @@ def test_a_bare_ear_is_drawn_with_the_face_not_as_hair(face: tuple[np.ndarray, n
     drawn as a flap of a brown cap beside the face. It is skin joined to the face's side."""
     crop, marks = face
     fx, fy = _face_grid(marks, SIZE)
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab).astype(np.float32)
-    cheek = lab[(np.abs(np.abs(fx) - 0.48) < 0.08) & (np.abs(fy - 0.55) < 0.08)].mean(axis=0)
+    cheek = _cheek_lab(crop, fx, fy)
     style = procedural_style("anime", SIZE)
     plain = style.regions(crop, marks)
     shape, hair = (cv2.resize(m, (SIZE, SIZE)) for m in (plain.face_shape, plain.hair))
