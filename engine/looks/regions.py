@@ -117,8 +117,9 @@ def find_regions(
     size = lab.shape[0]
     # Grey or colourless light carries no chroma to tell skin from hair: weigh chroma by how much
     # the cheeks have (at most 3x lightness, since chroma differences are smaller).
+    unit = frame.unit * scale  # a face unit in this crop's pixels
     cheeks = frame.to_pixels(np.array(_CHEEKS)) * scale
-    skin_lab = np.median(patch_medians(lab, cheeks, max(1, int(0.12 * frame.unit * scale))), axis=0)
+    skin_lab = np.median(patch_medians(lab, cheeks, max(1, int(0.12 * unit))), axis=0)
     skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
     chroma_weight = float(clamp(skin_chroma / 6.0, 0.3, 3.0))
     fx, fy = frame.grid(size, scale)
@@ -140,13 +141,13 @@ def find_regions(
     head_x = (fx - np.float32(HEAD_CENTRE[0] - turned)) / np.float32(HEAD_AXES[0] - 0.4 * abs(turned))
     head = head_x**2 + ((fy - HEAD_CENTRE[1]) / HEAD_AXES[1]) ** 2
     template_shape = _polygon_mask(frame.face_outline(), size, scale)
-    inner_face = cv2.GaussianBlur(template_shape, (0, 0), 0.15 * frame.unit * scale)
+    inner_face = cv2.GaussianBlur(template_shape, (0, 0), 0.15 * unit)
     cost_skin = d_skin - 2.0 * inner_face
     cost_hair = d_hair + np.where(head < 1.0, 0.0, 1.5 + 3.0 * (head - 1.0)) + 2.5 * inner_face * (fy > -0.45)
     if not has_hair:
         cost_hair = cost_hair + 50.0
     cost_bg = d_bg + 3.0 * clamp(1.2 - head, 0.0, 1.0) + 4.0 * inner_face
-    smooth = max(0.6, 0.05 * frame.unit * scale)  # spatial coherence: no speckled labels
+    smooth = max(0.6, 0.05 * unit)  # spatial coherence: no speckled labels
     costs = np.stack(
         [cv2.GaussianBlur(c.astype(np.float32), (0, 0), smooth) for c in (cost_skin, cost_hair, cost_bg)]
     )
@@ -160,7 +161,7 @@ def find_regions(
     out_scale = scale * out_size / size
     face_shape = _polygon_mask(frame.face_outline(widths), out_size, out_scale)
     if bald:
-        scalp = clean_mask((label == 0) & (head < 1.0) & (fy < -0.6), frame.unit * scale)
+        scalp = clean_mask((label == 0) & (head < 1.0) & (fy < -0.6), unit)
         scalp_up = cv2.resize(scalp, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
         face_shape = np.maximum(face_shape, cv2.GaussianBlur(scalp_up, (0, 0), 1.0))
     shape_small = cv2.resize(face_shape, (size, size), interpolation=cv2.INTER_AREA)
@@ -168,7 +169,6 @@ def find_regions(
     # (short hair leaves them bare). They are drawn with the face and outlined with it: as hair
     # (skin-like strands inside the head are hair, below) they were a cap's flaps, as the scene a
     # pale blob by the cheek.
-    unit = frame.unit * scale
     # A lit ear is often redder than the cheek and matched the hair: beside a darker head of hair
     # it is told by being much lighter than that hair, and not much darker than the skin.
     light = lab[..., 0]
@@ -195,19 +195,19 @@ def find_regions(
     if has_hair:
         # Light strands that match a pale wall leave bays in the hair: a wide closing inside the
         # head bridges them before the holes are filled.
-        k = max(3, int(0.35 * frame.unit * scale) | 1)
+        k = max(3, int(0.35 * unit) | 1)
         closed = cv2.morphologyEx(
             hair.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         )
         hair = hair | ((closed > 0) & (head < 1.0))
-        hair = fill_holes(keep_largest(clean_mask(hair, frame.unit * scale))) * (1.0 - ears)
+        hair = fill_holes(keep_largest(clean_mask(hair, unit))) * (1.0 - ears)
     else:
         hair = np.zeros((size, size), np.float32)
     cover = np.zeros((size, size), np.float32)
     if cover_lab is not None:
         cap_distance = colour_distance(lab, cover_lab, chroma_weight)
         nearer = cap_distance < colour_distance(lab, hair_lab, chroma_weight)
-        cover = keep_largest(clean_mask(nearer & (hair > 0.5) & (fy < -0.4), frame.unit * scale))
+        cover = keep_largest(clean_mask(nearer & (hair > 0.5) & (fy < -0.4), unit))
     # A beard: inside the outline below the lower lip or along the jaw, clearly darker than the
     # skin and not skin-coloured, whatever it matched (a bald man can have one; a beard next to
     # dark hair at the crop's edge can match that "background").
@@ -223,21 +223,21 @@ def find_regions(
     # hue of its own is still a shadow (a cold dim room drew stubble shadows as beards); only an
     # achromatic one can be told for a beard.
     warm = np.hypot(lab[..., 1], lab[..., 2]) >= max(0.9 * skin_chroma, 8.0)
-    beard = clean_mask(dark & ~warm, frame.unit * scale)
+    beard = clean_mask(dark & ~warm, unit)
     # Lips are dark and warm too (drawn as the mouth, features.py): with the chin under them they
     # made one pink blob over the lower face. A cast shadow lies along the jaw's edge; islands
     # inside the face (a smile's creases, a dimple) were drawn as blotches.
     corners = frame.to_face(frame.landmarks[3:])
     (mx, my), reach = corners.mean(axis=0), 0.2 + 0.5 * float(np.ptp(corners[:, 0]))
     lips = (np.abs(fy - my) < 0.3) & (np.abs(fx - mx) < reach)
-    jaw_shadow = touching_edge(clean_mask(dark & warm & ~lips, frame.unit * scale), shape_small)
+    jaw_shadow = touching_edge(clean_mask(dark & warm & ~lips, unit), shape_small)
     centre = (np.abs(fx) < 0.25) & (fy > 1.3) & (fy < 1.7)
     if not centre.any() or beard[centre].mean() < 0.5:
         beard[:] = 0.0  # a beard covers the middle of the chin; a jaw's shadow does not
     # The neck is skin under the chin only: skin-coloured blobs at the sides (a hand, a wall) drew
     # an ear-shaped outline by the neck.
     below_chin = (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5)
-    neck = clean_mask((label == 0) & below_chin, frame.unit * scale)
+    neck = clean_mask((label == 0) & below_chin, unit)
     # Hair-coloured but beyond the head (and above the shoulders) is the wall, not the figure.
     wall = (label == 2) | (label == 1) & (hair < 0.5) & (head >= 1.7) & (fy < 0.9)
     background = cv2.GaussianBlur(wall.astype(np.float32), (0, 0), 0.7)

@@ -103,7 +103,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     clumps = locks * regions.hair
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
     tone = mix(base_bgr, clumps, shade_bgr)
-    if p.strand_lines > 0 and regions.hair.any():
+    if p.strand_lines > 0:
         box, strands = _strands(p, regions.hair, locks, frame, scale)
         # In a deeper tone; on black hair, where nothing is deeper, in a lighter sheen.
         line = shade.copy()
