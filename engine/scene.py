@@ -2,10 +2,10 @@
 
 Cheap by design, so the face keeps the frame's CPU budget: the colour is flattened at a quarter of
 the frame's size (a 5x5 median: edges stay, texture goes), its lightness posterised into a few flat
-tones and its colour pushed to the look's saturation at half size; the ink is XDoG at half size,
-thresholded into solid lines of constant width, specks and short strokes (texture) removed; one
-resize brings the picture to the frame's size. The manga scene is monochrome: paper, ink and round
-screentone.
+tones and its colour pushed to the look's saturation at half size; the ink is the half-size
+picture's edges (Canny: thin, and continuous by its hysteresis, so an object's outline is one
+closed line) drawn at a constant width, short strokes (texture) removed; one resize brings the
+picture to the frame's size. The manga scene is monochrome: paper, ink and round screentone.
 
 A camera's sensor noise would make tone borders and thin lines shimmer on a still background, so
 the inputs (half-size grey, quarter-size colour) are smoothed over time where the picture did not
@@ -41,11 +41,19 @@ class SceneLook:
     saturation: float = 1.25  # colour gain around grey (anime backgrounds are vivid)
     lift: float = 0.05  # lightness added, as a fraction of white
     ink_colour: tuple[int, int, int] = (40, 28, 34)  # BGR
-    ink_threshold: float = 3.0  # DoG response (grey levels 0..255) where ink starts
-    line_sigma: float = 1.1  # XDoG inner Gaussian in half-size pixels (sets the line width)
+    # The ink follows the edges of the half-size grey blurred by `line_sigma` px: a line starts
+    # where its gradient (Sobel, L2) passes `ink_high` and goes on while it passes `ink_low`.
+    # Thresholded difference-of-Gaussians lines (XDoG) were drawn before: a soft edge passed its
+    # threshold in places only, and the table of six's glasses, chips and table edge were broken
+    # dashes; with the hysteresis they are closed outlines.
+    # 30/70 at 1.4 px also outlined every curl of hair and wrinkle (scribbles on a missed face).
+    ink_low: float = 55.0
+    ink_high: float = 130.0
+    line_sigma: float = 1.4
+    line_width: int = 2  # half-size px
     # Ink strokes whose box is shorter than this on its longer side (half-size px) are texture
     # (fur, wood grain, fabric), not lines: they read as a filter's speckle, so they are dropped.
-    min_stroke: int = 10
+    min_stroke: int = 20
     paper_tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # BGR gain of the finished picture
     monochrome: bool = False  # black-and-white page with screentone mid tones
     screentone_period: float = 4.0  # dot grid period in frame pixels (monochrome only)
@@ -54,10 +62,12 @@ class SceneLook:
 SCENE_LOOKS: dict[str, SceneLook] = {
     "anime": SceneLook(),
     "shoujo": SceneLook(
-        levels=6, saturation=0.85, lift=0.08, ink_colour=(60, 60, 100), ink_threshold=3.8,
-        line_sigma=0.9, paper_tint=(0.97, 1.0, 1.03),
+        levels=6, saturation=0.85, lift=0.08, ink_colour=(60, 60, 100), ink_low=60.0, ink_high=140.0,
+        line_width=1, paper_tint=(0.97, 1.0, 1.03),
     ),
-    "manga": SceneLook(levels=3, lift=0.12, ink_colour=(20, 20, 20), ink_threshold=2.6, monochrome=True),
+    "manga": SceneLook(
+        levels=3, lift=0.12, ink_colour=(20, 20, 20), ink_low=40.0, ink_high=100.0, monochrome=True
+    ),
 }
 DEFAULT_SCENE_LOOK = "anime"
 
@@ -140,6 +150,11 @@ def _antialiased(small: np.ndarray) -> np.ndarray:
     """A slight blur of hard-edged pixels before upsampling: quarter-size tone borders were 4 px
     stairs along slanted edges (a blurred helmet), the half-size ink's solid lines 2 px stairs."""
     return cv2.GaussianBlur(small, (3, 3), 0.8)
+
+
+@lru_cache(maxsize=4)
+def _pen(width: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
 
 
 _NEAR_EDGE = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))  # covers an edge band (3x3 step)
@@ -227,6 +242,35 @@ def _long_strokes(ink: np.ndarray, min_stroke: int) -> np.ndarray:
     return cv2.min(ink, cv2.dilate(kept, None))  # a kept stroke's rim is within a pixel of it
 
 
+class _SteadyEdges:
+    """Keeps the edges found where the picture has not changed since they were found.
+
+    An edge's line is one pixel wide, and on a still edge lying between two pixels the camera's
+    noise picked the pixel anew on each frame: the line jumped by two pixels of the frame back and
+    forth (a still dim room's outlines shimmered). A pixel keeps its decided edge while the grey
+    around it stays within `still` grey levels of what it was when decided.
+    """
+
+    still = 4
+    _around = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))  # a line's neighbourhood
+
+    def __init__(self) -> None:
+        self._decided: tuple[np.ndarray, np.ndarray] | None = None  # (grey, edges) as decided
+
+    def update(self, grey: np.ndarray, edges: np.ndarray) -> np.ndarray:
+        decided = self._decided
+        if decided is None or decided[0].shape != grey.shape:
+            self._decided = (grey, edges)
+            return edges
+        changed = cv2.threshold(cv2.absdiff(grey, decided[0]), self.still, 255, cv2.THRESH_BINARY)[1]
+        changed = cv2.dilate(changed, self._around)
+        kept = cv2.bitwise_not(changed)
+        edges = cv2.bitwise_or(cv2.bitwise_and(edges, changed), cv2.bitwise_and(decided[1], kept))
+        grey = cv2.bitwise_or(cv2.bitwise_and(grey, changed), cv2.bitwise_and(decided[0], kept))
+        self._decided = (grey, edges)
+        return edges
+
+
 class _Steadier:
     """A recursive filter over one picture: strong where it did not change, none where it did."""
 
@@ -311,6 +355,7 @@ class SceneRenderer:
         self._grey = _Steadier(self.config)  # half size, for the ink
         self._colour = _Steadier(self.config)  # quarter size, for the flat colour
         self._bands = _BandBorders()
+        self._edges = _SteadyEdges()
         self._exposure = _Exposure(self.config)
 
     @property
@@ -332,7 +377,7 @@ class SceneRenderer:
         gain = self._exposure.update(cv2.cvtColor(quarter, cv2.COLOR_BGR2GRAY))
         # Lifted after steadying, so the steadier tells noise from change in the camera's own levels.
         grey = self._lift(self._grey.update(cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)), gain)
-        ink = self._ink(grey, look)
+        ink = self._ink(grey, look, self._edges)
         # A bilateral filter first (the looks' crop background) changed nothing visible after the
         # median at this size, for twice the cost.
         flat = cv2.medianBlur(self._lift(self._colour.update(quarter), gain), 5)
@@ -343,7 +388,7 @@ class SceneRenderer:
             light = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
             light = self._bands.settle(light, look.levels, look.band_hysteresis)
             light = cv2.resize(_antialiased(light), half_size, interpolation=cv2.INTER_LINEAR)
-            return self._page(cv2.LUT(light, tone_lut), ink, look)
+            return self._page(cv2.LUT(light, tone_lut), ink, look, (width, height))
         ycc = cv2.cvtColor(flat, cv2.COLOR_BGR2YCrCb)
         light = self._bands.settle(cv2.extractChannel(ycc, 0), look.levels, look.band_hysteresis)
         ycc = cv2.insertChannel(light, ycc, 0)
@@ -364,16 +409,15 @@ class SceneRenderer:
         return picture if gain == 1.0 else cv2.convertScaleAbs(picture, alpha=gain)
 
     @staticmethod
-    def _ink(grey: np.ndarray, look: SceneLook) -> np.ndarray:
-        """Half-size ink coverage (uint8, 255 = solid): XDoG stepped into solid lines, no specks."""
-        inner = cv2.GaussianBlur(grey, (0, 0), look.line_sigma)
-        outer = cv2.GaussianBlur(grey, (0, 0), 1.6 * look.line_sigma)
-        # (outer - inner) is positive on the dark side of an edge; past the threshold it ramps to
-        # solid ink within about three grey levels, saturating in uint8 (one pass, no floats).
-        gain = 80.0
-        solid = cv2.addWeighted(outer, gain, inner, -gain, -gain * look.ink_threshold)
-        ink = cv2.medianBlur(solid, 3)  # drops one- and two-pixel specks (texture, noise), keeps lines
-        return _antialiased(_long_strokes(ink, look.min_stroke) if look.min_stroke > 1 else ink)
+    def _ink(grey: np.ndarray, look: SceneLook, steady: _SteadyEdges) -> np.ndarray:
+        """Half-size ink coverage (uint8, 255 = solid): the edges as lines of constant width."""
+        blurred = cv2.GaussianBlur(grey, (0, 0), look.line_sigma)
+        edges = steady.update(blurred, cv2.Canny(blurred, look.ink_low, look.ink_high, L2gradient=True))
+        if look.min_stroke > 1:
+            edges = _long_strokes(edges, look.min_stroke)
+        if look.line_width > 1:
+            edges = cv2.dilate(edges, _pen(look.line_width))
+        return _antialiased(edges)
 
     def _solid(self, colour: tuple[int, int, int], shape: tuple[int, ...]) -> np.ndarray:
         key = (colour, shape)
@@ -381,9 +425,10 @@ class SceneRenderer:
             self._ink_colour = {key: np.full(shape, colour, np.uint8)}  # one frame size at a time
         return self._ink_colour[key]
 
-    def _page(self, tone: np.ndarray, ink: np.ndarray, look: SceneLook) -> ScenePicture:
-        """Black and white at full size: paper, solid ink, and screentone dots for the mid tones."""
-        size = (tone.shape[1] * 2, tone.shape[0] * 2)
+    def _page(
+        self, tone: np.ndarray, ink: np.ndarray, look: SceneLook, size: tuple[int, int]
+    ) -> ScenePicture:
+        """Black and white at the frame's `size`: paper, solid ink, and screentone dots for the mid tones."""
         tone = cv2.resize(tone, size, interpolation=cv2.INTER_LINEAR)
         # 8 * (tone - dots) + 128, saturated: a dot's edge is two pixels of grey; 0 and 255 stay solid.
         page = cv2.addWeighted(tone, 8.0, self._screen(size, look.screentone_period), -8.0, 128.0)

@@ -64,6 +64,13 @@ def test_the_scene_look_follows_the_style_name(style: str, look: str) -> None:
     assert scene_look_for(style) == SCENE_LOOKS[look]
 
 
+@pytest.mark.parametrize("look", sorted(SCENE_LOOKS))
+def test_a_frame_of_odd_size_is_drawn_at_its_size(look: str) -> None:
+    """The manga page was drawn at twice its half size: a 1137-high photo came out 1136 high."""
+    image = cv2.resize(_squares(), (321, 241))
+    assert SceneRenderer(SceneConfig(look=SCENE_LOOKS[look])).draw(image).shape == image.shape
+
+
 def test_edges_are_inked_and_areas_flat() -> None:
     image = _squares(noise=6.0)
     out = SceneRenderer().draw(image)
@@ -77,20 +84,21 @@ def test_edges_are_inked_and_areas_flat() -> None:
 
 
 def test_texture_specks_are_not_inked_but_long_lines_are() -> None:
-    """A long line is inked; short dashes of the same tone (fur, grain) are texture and are not."""
+    """A long thin line is inked, even a faint one; short dashes (fur, grain) are texture and are
+    not, even dark ones whose edges pass the ink's thresholds."""
     image = np.full((240, 320, 3), 190, np.uint8)
     cv2.line(image, (40, 60), (280, 60), (110, 110, 110), 3)
     rng = np.random.default_rng(1)
     for x, y in rng.integers((40, 120), (280, 220), (30, 2)):  # 30 dashes 6 px long
-        cv2.line(image, (int(x), int(y)), (int(x) + 6, int(y) + 2), (110, 110, 110), 3)
+        cv2.line(image, (int(x), int(y)), (int(x) + 6, int(y) + 2), (60, 60, 60), 3)
     dashes = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[120:220] < 150
     inked = {}
-    for min_stroke in (1, 10):
+    for min_stroke in (1, SceneLook().min_stroke):
         look = SceneLook(min_stroke=min_stroke)
         grey = cv2.cvtColor(SceneRenderer(SceneConfig(look=look)).draw(image), cv2.COLOR_BGR2GRAY)
         assert grey[55:66, 60:260].min(axis=0).max() < 70  # the line: ink along all its length
         inked[min_stroke] = float((grey[120:220][dashes] < 70).mean())  # the dashes' share in ink
-    assert inked[1] > 0.3 and inked[10] < 0.02
+    assert inked[1] > 0.3 and inked[SceneLook().min_stroke] < 0.02
 
 
 def test_each_look_has_its_palette_anime_vivid_shoujo_soft_manga_black_and_white() -> None:
