@@ -41,6 +41,12 @@ class SkinParams:
 class HairParams:
     saturation: float = 1.2
     lightness: float = 4.0  # L units added to the hair's base tone
+    # Dark hair is drawn darker than the photo's median: below `dark_from` L its distance from it
+    # is multiplied by `dark_depth` (at most down to 0.7x its L). A photo's black hair has lit
+    # strands and sheen in its median (L 32-39 on the table of six, Obama's 34): drawn at that,
+    # it was a mid-brown or grey cap, where anime draws black hair near black.
+    dark_from: float = 50.0
+    dark_depth: float = 1.6
     clump_depth: float = 0.62  # shade tone = base L times this (0..1, lower = darker locks)
     locks: float = 7.0  # locks per half turn around the crown
     crown: tuple[float, float] = (0.12, -1.25)  # where the hair falls from (face units; off-centre parting)

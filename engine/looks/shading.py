@@ -78,9 +78,11 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     p = params.hair
     base = regions.hair_lab.astype(np.float32).copy()
     # Light, coloured hair (blonde, red) is seen by its lit strands: its median read brown on a
-    # golden head. Dark hair keeps its lightness (black hair stays black).
+    # golden head. Dark hair is drawn darker than its median (HairParams.dark_depth).
     chroma = float(np.hypot(base[1], base[2]))
     golden = min(max(chroma - 15.0, 0.0) * 0.4, 10.0) * float(clamp((base[0] - 30.0) / 20.0, 0.0, 1.0))
+    if base[0] < p.dark_from:
+        base[0] = max(p.dark_from - p.dark_depth * (p.dark_from - base[0]), 0.7 * base[0])
     base[0] = min(base[0] + p.lightness + golden, 85.0)
     base[1:] *= p.saturation
     shade = base.copy()
