@@ -701,3 +701,27 @@ def test_locks_are_edged_by_strand_lines(face: tuple[np.ndarray, np.ndarray]) ->
     )  # fmt: skip
     darker = flat - lines > 20  # well below the hair's tone there
     assert 0.005 < darker.mean() < 0.1  # lines: a few thin ones, not a darker head
+
+
+def test_a_dark_sliver_along_the_cheek_is_no_hair_but_a_lock_beside_the_face_is(photo: np.ndarray) -> None:
+    """A short-haired man's shadowed cheek edge, or a dark window frame just behind it, joined his
+    hair at the temple and was drawn as a dark "headphone" disc by the ear; a lock of long hair
+    there is as wide as a lock. At the app's crop size (256), where the sliver is a few pixels."""
+    size = 256
+    crop, marks = _crop(photo, size)
+    fx, fy = _face_grid(marks, size)
+    style = procedural_style("anime", size)
+    plain = style.regions(crop, marks)
+    shape, hair = (cv2.resize(m, (size, size)) for m in (plain.face_shape, plain.hair))
+    at_cheeks = (np.abs(fy - 0.2) < 0.05) & (shape > 0.5)
+    side = {s: float(np.abs(fx[at_cheeks & (fx * s > 0)]).max()) for s in (-1, 1)}  # the face's sides
+    height = (fy > -0.9) & (fy < 0.75)
+    sliver = height & (fx > side[1] - 0.02) & (fx < side[1] + 0.3)
+    lock = height & (fx < -side[-1] + 0.02) & (fx > -side[-1] - 0.45)
+    drawn = crop.copy()
+    drawn[(fx > side[1]) & (fy > -0.9) & (shape < 0.5)] = crop[8, -8]  # the wall beside a short-haired head
+    drawn[(hair > 0.5) & (fy < -0.6) | sliver | lock] = _lab_colour(25.0, 3.0, 6.0)  # short on top
+    found = cv2.resize(style.regions(drawn, marks).hair, (size, size))
+    low = (fy > 0.0) & (fy < 0.6)
+    assert found[sliver & low].mean() < 0.2
+    assert found[lock & low].mean() > 0.7

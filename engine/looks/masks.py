@@ -33,6 +33,14 @@ def keep_largest(mask: np.ndarray) -> np.ndarray:
     return mask * np.isin(labels, keep)
 
 
+def without_slivers(mask: np.ndarray, where: np.ndarray, width: int) -> np.ndarray:
+    """`mask` with its parts in `where` that are narrower across than `width` px removed (and any
+    island that leaves cut off from the largest piece)."""
+    across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(width, 1), 1))
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, across)
+    return keep_largest(np.where(where, opened, mask).astype(np.float32))
+
+
 def touching_edge(mask: np.ndarray, shape: np.ndarray) -> np.ndarray:
     """The pieces of `mask` that reach the inner rim of `shape` (0..1): a shadow cast by the jaw
     lies along the face's edge, a crease inside it does not."""

@@ -26,7 +26,7 @@ from .colours import (
     unlike_hair,
 )
 from .face_frame import FaceFrame
-from .masks import clean_mask, fill_holes, joined_to, keep_largest, touching_edge
+from .masks import clean_mask, fill_holes, joined_to, keep_largest, touching_edge, without_slivers
 from .palette import Palette, steadied
 
 _COLOUR_CROP = 6.0  # chroma (90th percentile of the crop) above which a crop is a colour camera's
@@ -201,6 +201,10 @@ def find_regions(
         )
         hair = hair | ((closed > 0) & (head < 1.0))
         hair = fill_holes(keep_largest(clean_mask(hair, unit))) * (1.0 - ears)
+        # Below the temples, hair beside the face is a lock of some width (long hair falls there);
+        # a sliver along the cheek is its shadow, or the dark frame of a window behind short hair
+        # (Obama's portrait: drawn as a dark "headphone" disc by his ear).
+        hair = without_slivers(hair, (fy > -0.5) & (np.abs(fx) > 0.75), int(0.3 * unit) | 1)
     else:
         hair = np.zeros((size, size), np.float32)
     cover = np.zeros((size, size), np.float32)
