@@ -202,10 +202,14 @@ class _BandBorders:
         settled, sides = light.copy(), []
         for k in range(1, levels):
             border = math.ceil(255.0 * k / levels)  # band k starts here (the tables' floor(v * levels))
-            near = cv2.threshold(decide, border - hysteresis - 1, 255, cv2.THRESH_BINARY)[1]
+            # Near black the same step of grey levels is a far larger one of light: spread across
+            # the lowest border by the full reach, a navy suit's lit shoulders lifted the suit down
+            # to twice as dark into their band (grey blobs on Obama's suit).
+            reach = hysteresis * min(1.0, border / 128.0)
+            near = cv2.threshold(decide, border - reach - 1, 255, cv2.THRESH_BINARY)[1]
             near = cv2.bitwise_and(near, free)
             count, labels = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_16U)
-            seeds = cv2.threshold(decide, border + hysteresis - 1, 255, cv2.THRESH_BINARY)[1]
+            seeds = cv2.threshold(decide, border + reach - 1, 255, cv2.THRESH_BINARY)[1]
             if unchanged is not None:
                 seeds = cv2.bitwise_or(seeds, cv2.bitwise_and(last[1][k - 1], unchanged))  # type: ignore[index]
             above = _seeded(labels, count, seeds)

@@ -181,6 +181,22 @@ def test_band_borders_keep_what_clearly_differs() -> None:
     assert tones[100:140, 120:200].mean() - tones[30:60, 30:90].mean() > 40
 
 
+def test_a_dark_suit_lit_at_the_shoulders_stays_dark_where_it_is_dark() -> None:
+    """The lowest border's hysteresis spread a lit shoulder's band over a navy suit down to twice
+    as dark (grey blobs on Obama's suit): near black, a band's reach is a share of the lightness."""
+    image = np.full((240, 320, 3), 210, np.uint8)
+    ramp = np.linspace(100, 30, 160, dtype=np.float32)[:, None, None]  # lit at the top, dark below
+    image[40:200, 60:260] = np.clip(ramp * np.float32([1.3, 0.9, 0.8]), 0, 255).astype(np.uint8)
+    renderer = SceneRenderer()
+    for _ in range(3):
+        tones = renderer.draw_layers(image).tones
+    grey = cv2.cvtColor(cv2.resize(tones, (320, 240)), cv2.COLOR_BGR2GRAY)
+    photo = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    dark = (photo < 45) & (np.arange(240)[:, None] < 190) & (np.arange(320) > 70) & (np.arange(320) < 250)
+    assert grey[dark].mean() < 64  # drawn in the dark band, not lifted to the lit shoulder's
+    assert grey[50:60, 100:220].mean() > 90  # the lit shoulder keeps its lighter band
+
+
 def test_a_tone_drifting_near_a_border_keeps_its_band_and_a_shirt_does_not_lift_the_wall() -> None:
     unlifted = SceneConfig(max_gain=1.0)  # a grey wall alone would be lifted as a dim frame
     renderer = SceneRenderer(unlifted)
