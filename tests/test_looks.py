@@ -589,6 +589,13 @@ def test_a_look_draws_its_figure_with_alpha_around_the_head(photo: np.ndarray) -
     nose_x, nose_y = (round(v) for v in points[2])
     assert alpha[nose_y - 10 : nose_y + 10, nose_x - 10 : nose_x + 10].min() == 255  # the face
     assert alpha[:8, :8].max() == 0 and alpha[:8, -8:].max() == 0  # the crop's top corners: background
+    # The figure is the face, the hair and the neck: what the regions found neither those nor the
+    # wall (a window's frame beside a head, a collar, a turned woman's shoulder) was drawn as the
+    # crop's blurred canvas over the scene, in its own outline (a cream blob, a muddy halo).
+    regions = style.regions(crop, points)
+    figure = np.maximum(np.maximum(regions.face_shape, regions.hair), regions.neck)
+    near = cv2.dilate((cv2.resize(figure, (SIZE, SIZE)) > 0.1).astype(np.uint8), None, iterations=8)
+    assert alpha[near == 0].max() == 0
 
 
 def test_the_hair_over_the_forehead_ends_in_pointed_locks(photo: np.ndarray) -> None:

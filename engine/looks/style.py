@@ -178,7 +178,10 @@ class LookStyle:
         lines = xdog(flat_light, p.ink, threshold, size)
         rims = glasses_frames(lines, frame, photo_light)
         unit_px = size / 256.0
-        silhouette = clamp(1.0 - regions.background, 0.0, 1.0)
+        # The figure is the face, the hair and the neck. As "all but the wall" it took in whatever
+        # the regions called neither (a window's frame beside a head, a collar, a turned woman's
+        # shoulder), drawn over the scene as the crop's blurred canvas in an outline of its own.
+        silhouette = np.maximum(np.maximum(regions.face_shape, regions.hair), regions.neck)
         # The visible face (not the outline under a fringe), the hair and the whole figure.
         masks = [regions.face, regions.hair, regions.cover, silhouette]
         edges = outlines(masks, p.ink.outline_width * unit_px, size)
