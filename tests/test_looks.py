@@ -732,3 +732,21 @@ def test_a_dark_sliver_along_the_cheek_is_no_hair_but_a_lock_beside_the_face_is(
     low = (fy > 0.0) & (fy < 0.6)
     assert found[sliver & low].mean() < 0.2
     assert found[lock & low].mean() > 0.7
+
+
+
+def test_a_piece_of_hair_apart_from_the_hair_and_the_face_is_found_as_stray() -> None:
+    """Biden's portrait: a pale curtain's fold above his white hair, apart from it, was a second
+    piece of hair, drawn as a halo. `apart_from` names such pieces (not the largest, not touching
+    the face); find_regions gives those above the head to the wall."""
+    from animecam.engine.looks.masks import apart_from
+
+    face = np.zeros((64, 64), np.float32)
+    cv2.ellipse(face, (32, 40), (14, 18), 0, 0, 360, 1.0, -1)
+    hair = np.zeros_like(face)
+    cv2.ellipse(hair, (32, 22), (18, 10), 0, 0, 360, 1.0, -1)  # the hair, over the face's top
+    hair[36:50, 14:17] = 1.0  # a lock by the cheek, touching the face
+    hair[2:6, 20:44] = 1.0  # the curtain's fold, apart
+    stray = apart_from(hair, face * (hair < 0.5))
+    assert stray[2:6, 20:44].min() == 1.0
+    assert stray[7:, :].max() == 0.0  # the hair and the lock stay hair

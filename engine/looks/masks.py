@@ -33,6 +33,16 @@ def keep_largest(mask: np.ndarray) -> np.ndarray:
     return mask * np.isin(labels, keep)
 
 
+def apart_from(mask: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """The pieces of `mask` that neither are its largest nor touch `shape` (0..1)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return np.zeros(mask.shape, np.float32)
+    touching = _pieces_on(mask, cv2.dilate((shape > 0.5).astype(np.uint8), None, iterations=2))
+    largest = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return ((labels > 0) & ~largest & (touching < 0.5)).astype(np.float32)
+
+
 def without_slivers(mask: np.ndarray, where: np.ndarray, width: int) -> np.ndarray:
     """`mask` with its parts in `where` that are narrower across than `width` px removed (and any
     island that leaves cut off from the largest piece)."""

@@ -26,7 +26,15 @@ from .colours import (
     unlike_hair,
 )
 from .face_frame import FaceFrame
-from .masks import clean_mask, fill_holes, joined_to, keep_largest, touching_edge, without_slivers
+from .masks import (
+    apart_from,
+    clean_mask,
+    fill_holes,
+    joined_to,
+    keep_largest,
+    touching_edge,
+    without_slivers,
+)
 from .palette import Palette, steadied
 
 _COLOUR_CROP = 6.0  # chroma (90th percentile of the crop) above which a crop is a colour camera's
@@ -205,8 +213,12 @@ def find_regions(
         # a sliver along the cheek is its shadow, or the dark frame of a window behind short hair
         # (Obama's portrait: drawn as a dark "headphone" disc by his ear).
         hair = without_slivers(hair, (fy > -0.5) & (np.abs(fx) > 0.75), int(0.3 * unit) | 1)
+        # A piece above the head that touches neither the face nor the rest of the hair is the wall
+        # (a pale curtain's fold over a white-haired man was drawn as a halo).
+        stray = apart_from(hair, shape_small) * (fy < -1.0)
+        hair = hair * (1.0 - stray)
     else:
-        hair = np.zeros((size, size), np.float32)
+        hair = stray = np.zeros((size, size), np.float32)
     cover = np.zeros((size, size), np.float32)
     if cover_lab is not None:
         cap_distance = colour_distance(lab, cover_lab, chroma_weight)
@@ -243,7 +255,7 @@ def find_regions(
     below_chin = (fy > 1.5) & (np.abs(fx) < 0.9) & (shape_small < 0.5)
     neck = clean_mask((label == 0) & below_chin, unit)
     # Hair-coloured but beyond the head (and above the shoulders) is the wall, not the figure.
-    wall = (label == 2) | (label == 1) & (hair < 0.5) & (head >= 1.7) & (fy < 0.9)
+    wall = (label == 2) | (label == 1) & (hair < 0.5) & (head >= 1.7) & (fy < 0.9) | (stray > 0.5)
     background = cv2.GaussianBlur(wall.astype(np.float32), (0, 0), 0.7)
 
     up = (out_size, out_size)
