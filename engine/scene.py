@@ -381,7 +381,7 @@ class SceneRenderer:
         gain = self._exposure.update(cv2.cvtColor(quarter, cv2.COLOR_BGR2GRAY))
         # Lifted after steadying, so the steadier tells noise from change in the camera's own levels.
         grey = self._lift(self._grey.update(cv2.cvtColor(half, cv2.COLOR_BGR2GRAY)), gain)
-        ink = self._ink(grey, look, self._edges)
+        ink = self._ink(grey, look)
         # A bilateral filter first (the looks' crop background) changed nothing visible after the
         # median at this size, for twice the cost.
         flat = cv2.medianBlur(self._lift(self._colour.update(quarter), gain), 5)
@@ -412,11 +412,10 @@ class SceneRenderer:
     def _lift(picture: np.ndarray, gain: float) -> np.ndarray:
         return picture if gain == 1.0 else cv2.convertScaleAbs(picture, alpha=gain)
 
-    @staticmethod
-    def _ink(grey: np.ndarray, look: SceneLook, steady: _SteadyEdges) -> np.ndarray:
+    def _ink(self, grey: np.ndarray, look: SceneLook) -> np.ndarray:
         """Half-size ink coverage (uint8, 255 = solid): the edges as lines of constant width."""
         blurred = cv2.GaussianBlur(grey, (0, 0), look.line_sigma)
-        edges = steady.update(blurred, cv2.Canny(blurred, look.ink_low, look.ink_high, L2gradient=True))
+        edges = self._edges.update(blurred, cv2.Canny(blurred, look.ink_low, look.ink_high, L2gradient=True))
         if look.min_stroke > 1:
             edges = _long_strokes(edges, look.min_stroke)
         if look.line_width > 1:
