@@ -252,7 +252,8 @@ class _SteadyEdges:
     An edge's line is one pixel wide, and on a still edge lying between two pixels the camera's
     noise picked the pixel anew on each frame: the line jumped by two pixels of the frame back and
     forth (a still dim room's outlines shimmered). A pixel keeps its decided edge while the grey
-    around it stays within `still` grey levels of what it was when decided.
+    around it stays within `still` grey levels of what it was when decided. Edges found another way
+    (`how`: another look's thresholds, after a style switch) are not kept.
     """
 
     still = 4
@@ -260,11 +261,12 @@ class _SteadyEdges:
 
     def __init__(self) -> None:
         self._decided: tuple[np.ndarray, np.ndarray] | None = None  # (grey, edges) as decided
+        self._how: object = None
 
-    def update(self, grey: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    def update(self, grey: np.ndarray, edges: np.ndarray, how: object) -> np.ndarray:
         decided = self._decided
-        if decided is None or decided[0].shape != grey.shape:
-            self._decided = (grey, edges)
+        if decided is None or decided[0].shape != grey.shape or how != self._how:
+            self._decided, self._how = (grey, edges), how
             return edges
         changed = cv2.threshold(cv2.absdiff(grey, decided[0]), self.still, 255, cv2.THRESH_BINARY)[1]
         changed = cv2.dilate(changed, self._around)
@@ -415,7 +417,8 @@ class SceneRenderer:
     def _ink(self, grey: np.ndarray, look: SceneLook) -> np.ndarray:
         """Half-size ink coverage (uint8, 255 = solid): the edges as lines of constant width."""
         blurred = cv2.GaussianBlur(grey, (0, 0), look.line_sigma)
-        edges = self._edges.update(blurred, cv2.Canny(blurred, look.ink_low, look.ink_high, L2gradient=True))
+        found = cv2.Canny(blurred, look.ink_low, look.ink_high, L2gradient=True)
+        edges = self._edges.update(blurred, found, (look.line_sigma, look.ink_low, look.ink_high))
         if look.min_stroke > 1:
             edges = _long_strokes(edges, look.min_stroke)
         if look.line_width > 1:

@@ -382,3 +382,18 @@ def test_a_slanted_line_is_inked_smoothly_not_as_a_staircase() -> None:
     assert rows.min() < 60  # solid ink
     # Per row, as far from an even advance: 1.36 px with the staircase, 0.6 now.
     assert np.abs(steps - steps.mean()).mean() < 1.0
+
+
+def test_after_a_style_switch_a_still_scene_is_inked_by_the_new_look() -> None:
+    """Edges are kept where the picture is still; kept across a switch, a still room kept the old
+    look's lines until something moved."""
+    image = _squares()
+    renderer = SceneRenderer()
+    for _ in range(3):
+        renderer.draw(image)
+    spare = dataclasses.replace(SCENE_LOOKS["anime"], ink_low=400.0, ink_high=800.0)  # inks nothing
+    renderer.look = spare
+    switched = cv2.cvtColor(renderer.draw(image), cv2.COLOR_BGR2GRAY)
+    fresh = cv2.cvtColor(SceneRenderer(SceneConfig(look=spare)).draw(image), cv2.COLOR_BGR2GRAY)
+    assert switched[100:140, 74:80].min() > 70  # the square's edge: no ink left from the old look
+    assert np.abs(switched.astype(int) - fresh.astype(int)).max() <= 2
