@@ -97,7 +97,6 @@ def test_light_rims_too_faint_to_ink_are_found_when_they_ring_both_eyes_and_cros
     assert glasses_frames(no_ink, frame, one_rim) is None
 
 
-
 def _dim_room(light: np.ndarray, seed: int) -> np.ndarray:
     """`light` (L) as a dim room's camera gives it (30% light, sensor noise, JPEG), lifted 2.5x as
     the scene lifts a dim frame and its faces."""

@@ -734,7 +734,6 @@ def test_a_dark_sliver_along_the_cheek_is_no_hair_but_a_lock_beside_the_face_is(
     assert found[lock & low].mean() > 0.7
 
 
-
 def test_a_piece_of_hair_apart_from_the_hair_and_the_face_is_found_as_stray() -> None:
     """Biden's portrait: a pale curtain's fold above his white hair, apart from it, was a second
     piece of hair, drawn as a halo. `apart_from` names such pieces (not the largest, not touching

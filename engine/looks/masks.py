@@ -38,9 +38,12 @@ def apart_from(mask: np.ndarray, shape: np.ndarray) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
     if count <= 2:
         return np.zeros(mask.shape, np.float32)
-    touching = _pieces_on(mask, cv2.dilate((shape > 0.5).astype(np.uint8), None, iterations=2))
-    largest = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    return ((labels > 0) & ~largest & (touching < 0.5)).astype(np.float32)
+    apart = np.ones(count, bool)
+    apart[0] = False  # not a piece
+    apart[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))] = False
+    near = cv2.dilate((shape > 0.5).astype(np.uint8), None, iterations=2)
+    apart[np.unique(labels[near > 0])] = False
+    return apart[labels].astype(np.float32)
 
 
 def without_slivers(mask: np.ndarray, where: np.ndarray, width: int) -> np.ndarray:
