@@ -149,3 +149,19 @@ def test_a_figures_rim_shows_the_scenes_tones_or_nothing_over_the_photo() -> Non
     assert (over_scene[rows, 148:149] == (0, 255, 0)).all()  # the rim: 2 crop px (2.5 px) of tones
     assert np.array_equal(over_photo[rows, 148:160], frame[rows, 148:160])  # no rim over the photo
     assert np.array_equal(over_scene[rows, 152:160], frame[rows, 152:160])  # beyond the alpha: as it was
+
+
+def test_a_figure_reaches_the_crops_corners() -> None:
+    """A drawn figure's alpha is its shape, so its crop is faded only near the square's edges: in
+    the inscribed circle a tall head's hair was cut at the crop's upper corners (the scene's paler
+    drawing of it showed there, a cap over the hair). A plain drawing keeps the circle."""
+    frame, matrix = frame_and_matrix((150, 110))  # a crop pixel is 1.25 frame pixels, its side 160
+    figure = np.zeros((SIZE, SIZE, 4), np.uint8)
+    figure[..., 2] = figure[..., 3] = 255  # the whole crop is figure
+    canvas = frame.copy()
+    Compositor().paste(canvas, figure, matrix, 1.0)
+    # 0.12 of the side in from the crop's top-left corner (0.54 of the side from its centre).
+    assert (canvas[49:51, 89:91] == (0, 0, 255)).all()
+    plain = frame.copy()
+    Compositor(CompositorConfig(colour_match=False)).paste(plain, figure[..., :3].copy(), matrix, 1.0)
+    assert np.array_equal(plain[49:51, 89:91], frame[49:51, 89:91])

@@ -31,6 +31,11 @@ class CompositorConfig:
     # photo: in the figure's colours (its drawn background) it was a light halo around the hair.
     # At 720p 3 hid the halo with the outline whole; 2 left a light line, 4 thinned the outline.
     figure_rim: int = 3
+    # A drawn figure's alpha is its own shape: its crop is faded out only near the square's edges.
+    # In the inscribed circle the hair's upper corners (a tall or bowed head) were cut off and
+    # came from the scene, drawn lighter and greyer: a cap over the drawn hair.
+    figure_mask_shape: str = "rounded"
+    figure_feather: float = 0.08
 
 
 @lru_cache(maxsize=8)
@@ -74,7 +79,7 @@ class Compositor:
         under: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         """Blends `crop` (S x S x 3 uint8, made with frame->crop `matrix`) into `canvas` in place. A
-        BGRA crop (a drawn figure) is pasted where its alpha is, inside the same feathered mask, and
+        BGRA crop (a drawn figure) is pasted where its alpha is, inside the figure's feathered mask, and
         its colours are not matched: it meets the scene's drawing of the same body, not a photo.
         Its rim (`figure_rim`) shows `under` there, the scene's tones without ink (any size in the
         canvas's proportions), or is left out when there is none (the canvas is the photo)."""
@@ -91,10 +96,15 @@ class Compositor:
         if x1 <= x0 or y1 <= y0:
             return
         cfg = self.config
-        mask = feather_mask(size, cfg.feather, cfg.mask_shape)
+        figure = crop.shape[2] == 4
+        mask = (
+            feather_mask(size, cfg.figure_feather, cfg.figure_mask_shape)
+            if figure
+            else feather_mask(size, cfg.feather, cfg.mask_shape)
+        )
         # One 4-channel warp moves the crop and its mask together; contiguous copies keep the
         # OpenCV calls below on their fast paths (the ROI blend is the stage's main cost).
-        if crop.shape[2] == 4:
+        if figure:
             rgba = self._figure(crop, mask, matrix, under, canvas.shape)
         else:
             if cfg.colour_match:
