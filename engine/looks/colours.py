@@ -22,6 +22,8 @@ _RING = np.array(
 NOISE = 9.0**2  # squared colour distance (`colour_distance`) within which two samples are alike
 _COVER_CONTRAST = 30.0  # colour distance (in noise units) of a cap from the hair below it
 _COVER_CHROMA = 15.0  # and its chroma difference (a, b units)
+_SHADOW_LIGHTNESS = 0.7  # weight of a greyish border sample's lightness below the crown's
+_DARK_WALL_CHROMA = 12.0  # chroma from which a dark sample far outside the head can be the wall
 
 
 def patch_medians(lab: np.ndarray, centres: np.ndarray, radius: int) -> np.ndarray:
@@ -114,6 +116,14 @@ def sample_colours(
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
     ring = patch_medians(lab, _RING * size, border)
+    below_wall = _hair_below_wall(
+        lab, frame, scale, radius, hair_candidates[0], ring, skin_lab, chroma_weight
+    )
+    if crowned and below_wall is not None:
+        # The temples' samples beside such a small head are the wall too.
+        hair_candidates = [below_wall] + [
+            c for c in hair_candidates[1:] if colour_distance(ring, c, chroma_weight).min() > 3.0 * noise
+        ]
     samples = [*patch_medians(lab, np.array(corners), border), *ring]
     hair_like = _off_the_wall(lab, hair_candidates, ring, frame, scale, radius, skin_lab, chroma_weight)
     # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
@@ -138,11 +148,17 @@ def sample_colours(
     # Hair varies, lit and shadowed strands by 10-15 units of chroma: a border sample within 9
     # noise of its crown is hair. A dark one's chroma is mostly noise (black hair at the crop's top
     # edge differed from its lit crown by 13 units of it), so chroma counts as much as it is lit.
+    # Hair's shadows are darker than its lit crown by more than its highlights are lighter (black
+    # hair pulled back under a lamp: a crown of L 39, its sides at 5), so in a colour crop being
+    # darker and greyish counts less. (In a grey one a side-lit wall's shadow is as grey: taken
+    # for hair, two side-lit small faces lost their person in bench/look's room.)
     def hair_distance(b: np.ndarray, c: np.ndarray) -> float:
         if not crowned:
             return colour_distance(b, c, chroma_weight)
         lit = float(clamp(min(b[0], c[0]) / 60.0, 0.1, 1.0))
-        return colour_distance(b, c, chroma_weight * lit * lit)
+        shadow = b[0] < c[0] and chroma_weight >= 1.0 and float(np.hypot(b[1], b[2])) < _DARK_WALL_CHROMA
+        shade = np.array([_SHADOW_LIGHTNESS if shadow else 1.0, 1.0, 1.0])
+        return colour_distance(b * shade, c * shade, chroma_weight * lit * lit)
 
     hair_likeness = [min(hair_distance(b, c) for c in trusted or hair_like or [above_lab]) for b in samples]
     reach = (9.0 if crowned else 1.0) * noise
@@ -153,10 +169,14 @@ def sample_colours(
     # reaching a corner stays hair.)
     places = frame.to_face(np.vstack([np.array(corners), _RING * size]) / scale)
     far = (places[:, 0] / HEAD_AXES[0]) ** 2 + ((places[:, 1] - HEAD_CENTRE[1]) / HEAD_AXES[1]) ** 2 > 2.5
+    # Only a coloured one, though: black hair is near grey under any light (chroma under 12) while
+    # its lit crown takes the light's hue, and a bowed woman's black hair at the crop's top was
+    # taken for the wall beside her lit brown crown (her hair drawn as a brown cap).
     wall = [
-        bool(f and b[0] < 30.0 and chroma_weight * float(np.sum((b[1:] - top[1:]) ** 2)) > 2.0 * noise)
+        bool(f and b[0] < 30.0 and float(np.hypot(b[1], b[2])) >= _DARK_WALL_CHROMA
+             and chroma_weight * float(np.sum((b[1:] - top[1:]) ** 2)) > 2.0 * noise)
         for b, f in zip(samples, far, strict=True)
-    ]
+    ]  # fmt: skip
     backgrounds = [b for b, d, w in zip(samples, hair_likeness, wall, strict=True) if d > reach or w] or [
         samples[int(np.argmax(hair_likeness))]
     ]
@@ -194,7 +214,55 @@ def sample_colours(
     )
     if capped:
         cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
+    elif hair_refs:
+        found = _hair_shadow(lab, fx, fy, top, skin_lab, backgrounds, chroma_weight)
+        if found is not None:
+            # Drawn darker by the share of the head in shadow, faded in from a tenth to a fifth so
+            # a still face's noise near the bar does not flip the hair's colour.
+            shadow, share = found
+            hair_refs.append(shadow)
+            weight = share * float(clamp((share - 0.1) / 0.1, 0.0, 1.0))
+            hair_lab = hair_lab + weight * (shadow - hair_lab)
     return Colours(hair_refs, hair_lab, cover_lab, backgrounds, scalp_like)
+
+
+def _hair_below_wall(
+    lab: np.ndarray, frame: FaceFrame, scale: float, radius: int, crown: np.ndarray, ring: np.ndarray,
+    skin_lab: np.ndarray, chroma_weight: float,
+) -> np.ndarray | None:  # fmt: skip
+    """The hair's colour when the crown's zone is the wall above short hair (a head tilted back,
+    its hair lower in the crop than the zone), else None: the crown's colour is then lighter than
+    the skin and like one of the crop's border samples (`ring`), and between it and the forehead
+    lies a band of a much darker colour, the hair. (Obama's short black hair before a white wall
+    was drawn as a cream cap.)"""
+    if crown[0] <= skin_lab[0] or float(colour_distance(ring, crown, chroma_weight).min()) >= NOISE:
+        return None
+    line = np.column_stack([np.zeros(7), np.linspace(-1.4, -0.8, 7)])  # up from the forehead
+    band = [
+        c for c in patch_medians(lab, frame.to_pixels(line) * scale, radius)
+        if colour_distance(c, skin_lab, chroma_weight) > 2.0 * NOISE and c[0] < crown[0] - 25.0
+    ]  # fmt: skip
+    return np.median(np.stack(band), axis=0) if len(band) >= 2 else None
+
+
+def _hair_shadow(
+    lab: np.ndarray, fx: np.ndarray, fy: np.ndarray, top: np.ndarray, skin_lab: np.ndarray,
+    backgrounds: list[np.ndarray], chroma_weight: float,
+) -> tuple[np.ndarray, float] | None:  # fmt: skip
+    """(the colour of the hair's shadowed part, its share of the upper head), or None: the median
+    of the pixels well darker than the crown's colour in the upper head (not the skin's or the
+    wall's colour), when they are a twentieth of it or more. By the lit crown's colour alone, dark
+    hair at the top of a head was the wall (a man's spiky top, a bowed woman's black hair: drawn as
+    a brown cap under the scene's grey drawing of the rest)."""
+    head = (fx / HEAD_AXES[0]) ** 2 + ((fy - HEAD_CENTRE[1]) / HEAD_AXES[1]) ** 2
+    upper = (head < 1.0) & (fy < -1.0) & (colour_distance(lab, skin_lab, chroma_weight) > 2.0 * NOISE)
+    for wall in backgrounds:
+        upper &= colour_distance(lab, wall, chroma_weight) > NOISE
+    shadowed = upper & (lab[..., 0] < top[0] - 15.0)
+    share = float(shadowed.sum()) / max(float(upper.sum()), 1.0)
+    if share < 0.05:
+        return None
+    return np.median(lab[shadowed], axis=0), share
 
 
 def unlike_hair(lab: np.ndarray) -> bool:
