@@ -305,7 +305,9 @@ class LookStyle:
         blurred = cv2.GaussianBlur(photo_light[py0 : y1 + m, px0 : x1 + m], (0, 0), sigma)
         blurred = blurred[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
         fine = cv2.GaussianBlur(photo_light[y0:y1, x0:x1], (0, 0), 1.2 * self.input_size / 256.0)
-        detail = clamp(fine - blurred, -30.0, 30.0)
+        # Clipped at 12 L (was 30): deep wrinkles and creases drew an older face as a textured
+        # photo; bench/look's rank-1 was the same (at 6 it lost a face).
+        detail = clamp(fine - blurred, -12.0, 12.0)
         gain = 1.0 + np.float32(self.params.photo_detail / 40.0) * detail * zone[y0:y1, x0:x1]
         scale(canvas[y0:y1, x0:x1], gain)
 
