@@ -395,49 +395,6 @@ def test_a_dark_wall_like_the_hair_is_not_hair(photo: np.ndarray) -> None:
     assert hair[(head < 0.8) & (fy < -1.2)].mean() > 0.9  # her own hair stays
 
 
-def test_black_hair_with_a_lit_crown_is_all_hair_and_drawn_dark(photo: np.ndarray) -> None:
-    """Black hair pulled back under a lamp (seen: a bowed woman at a table): the crown is lit
-    brown, the rest of the hair near black and grey. Its colour was the crown's alone, and the
-    black hair around it matched the crop's dark border samples (taken for the wall): drawn as a
-    brown cap, the scene's grey drawing of the hair above it."""
-    style = procedural_style("anime", SIZE)
-    matrix = crop_transform(ASTRONAUT_LANDMARKS, SIZE, style.align)
-    crop, marks = warp_to_crop(photo, matrix, SIZE), apply(matrix, ASTRONAUT_LANDMARKS)
-    fx, fy = _face_grid(marks, SIZE)
-    own_hair = cv2.resize(style.regions(crop, marks).hair, (SIZE, SIZE)) > 0.5
-    head = (fx / 1.45) ** 2 + ((fy + 0.35) / 1.5) ** 2
-    lit = own_hair & (np.abs(fx) < 0.7) & (fy > -1.6) & (fy < -1.15)  # the crown's colour zone
-    # Tall: up to the crop's top, where the border's samples are taken.
-    tall = own_hair | (np.abs(fx) < 2.0) & (fy < -1.2)
-    dark = crop.copy()
-    dark[tall] = _bgr(np.float32([22, 128, 130]))  # near black, grey
-    dark[lit] = _bgr(np.float32([100, 138, 150]))  # the lit crown: brown
-    regions = style.regions(dark, marks)
-    hair = cv2.resize(regions.hair, (SIZE, SIZE))
-    upper = tall & ~lit & (head < 1.3) & (fy < -1.0)
-    assert hair[upper].mean() > 0.9  # 0.04: the wall
-    assert regions.hair_lab[0] < 30.0  # CIELAB L: 43 by the crown alone
-
-
-def test_short_dark_hair_under_a_light_wall_is_the_hair(photo: np.ndarray) -> None:
-    """A head tilted back puts short hair below the crown's sampling zone (seen: Obama before a
-    white wall): the zone is all wall, and the wall's colour was the hair's, drawn as a cream cap
-    over the head. The dark band between that "crown" and the forehead is the hair."""
-    style = procedural_style("anime", SIZE)
-    matrix = crop_transform(ASTRONAUT_LANDMARKS, SIZE, style.align)
-    crop, marks = warp_to_crop(photo, matrix, SIZE), apply(matrix, ASTRONAUT_LANDMARKS)
-    fx, fy = _face_grid(marks, SIZE)
-    head = (fx / 1.45) ** 2 + ((fy + 0.35) / 1.5) ** 2
-    short = crop.copy()
-    wall = (fy < -1.1) | (head > 1.0) & (fy < 0.4)
-    short[wall] = _bgr(np.float32([235, 128, 134]))  # a white wall, a little warm
-    short[(fy >= -1.1) & (fy < -0.9) & (np.abs(fx) < 1.0)] = _bgr(np.float32([40, 130, 134]))  # black
-    regions = style.regions(short, marks)
-    assert regions.hair_lab[0] < 40.0  # CIELAB L: 54 with the wall taken for hair
-    hair = cv2.resize(regions.hair, (SIZE, SIZE))
-    assert hair[wall & (fy < -1.3)].mean() < 0.05
-
-
 def test_a_warm_shadow_under_the_chin_is_no_beard(face: tuple[np.ndarray, np.ndarray]) -> None:
     """In warm light a shadow is darker and richer than the lit skin (seen: a woman's bowed chin
     drawn with a grey-brown beard); a beard is greyer than the skin."""

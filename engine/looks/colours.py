@@ -265,11 +265,19 @@ def _hair_shadow(
     return np.median(lab[shadowed], axis=0), share
 
 
-def unlike_hair(lab: np.ndarray) -> bool:
+def _hair_hue(lab: np.ndarray) -> bool:
+    """Coloured in a hue hair takes: red-brown to yellow-blonde."""
+    return 25.0 <= float(np.degrees(np.arctan2(lab[2], lab[1]))) <= 100.0
+
+
+def unlike_hair(lab: np.ndarray, skin_lab: np.ndarray) -> bool:
     """A colour no hair has: vivid (a red cap), or coloured in a hue hair never takes (blue, green,
     pink) or light and coloured (a pastel hat). Hair's hues run from red-brown to yellow-blonde:
-    warm light makes brown hair as chroma-rich (28-36) as a dull cap, so only its hue tells them."""
+    warm light makes brown hair as chroma-rich (28-36) as a dull cap, so only its hue tells them.
+    A dull blue is black hair under a cold light, unless the skin beside it is warm: a light's cast
+    tints both (a navy cap over warm skin was drawn as navy hair with a fringe of points)."""
     chroma = float(np.hypot(lab[1], lab[2]))
-    hue = float(np.degrees(np.arctan2(lab[2], lab[1])))
-    hair_hue = 25.0 <= hue <= 100.0
-    return chroma > 50.0 or (chroma > 12.0 and not hair_hue and (chroma > 28.0 or lab[0] > 70.0))
+    warm_skin = float(np.hypot(skin_lab[1], skin_lab[2])) > 10.0 and _hair_hue(skin_lab)
+    return chroma > 50.0 or (
+        chroma > 12.0 and not _hair_hue(lab) and (chroma > 28.0 or lab[0] > 70.0 or warm_skin)
+    )

@@ -267,7 +267,7 @@ def find_regions(
     neck *= 1.0 - face_shape
     background = clamp(background - face_shape - hair - neck, 0.0, 1.0)
     face = clamp(face_shape - hair, 0.0, 1.0) * (1.0 - beard)
-    hat_like = has_hair and unlike_hair(hair_lab)
+    hat_like = has_hair and unlike_hair(hair_lab, skin_lab)
     masks = (face, face_shape, hair, cover, beard, jaw_shadow, neck, background)
     # A grey camera's crop has no chroma anywhere; a colour camera's in a cold dim room has some
     # in its clothes and walls (90th percentile 17-23) even where the skin measures grey.

@@ -207,7 +207,8 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
     """The hair's edge cut into pointed lock tips (a fringe of points, not a bowl's rim): the soft
     mask grows in the middle of each lock and shrinks between locks, then is cut crisp again."""
     p = params.hair
-    if p.tips <= 0 or not regions.hair.any():
+    # A hat is not cut into locks (a red cap's rim was a jester's row of points).
+    if p.tips <= 0 or not regions.hair.any() or regions.hat_like:
         return regions
     size = regions.hair.shape[0]
     fx, fy = frame.grid(size // 2, scale / 2)

@@ -1,0 +1,87 @@
+"""Hair and what covers it, found in real photos' failures and drawn on the astronaut: dark hair
+around a lit crown, short hair below the crown's sampling zone, a cap of no hair's colour."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_photo
+from test_looks import _bgr, _face_grid
+
+from animecam.core.align import apply, crop_transform, warp_to_crop
+from animecam.engine.looks import procedural_style
+from animecam.engine.looks.face_frame import FaceFrame
+from animecam.engine.looks.params import LOOKS
+from animecam.engine.looks.shading import lock_tips
+
+SIZE = 128
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return astronaut_photo()
+
+
+def _aligned(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The astronaut's crop in the looks' framing, its landmarks and face coordinates (fx, fy)."""
+    style = procedural_style("anime", SIZE)
+    matrix = crop_transform(ASTRONAUT_LANDMARKS, SIZE, style.align)
+    crop, marks = warp_to_crop(photo, matrix, SIZE), apply(matrix, ASTRONAUT_LANDMARKS)
+    return crop, marks, *_face_grid(marks, SIZE)
+
+
+def test_black_hair_with_a_lit_crown_is_all_hair_and_drawn_dark(photo: np.ndarray) -> None:
+    """Black hair pulled back under a lamp (seen: a bowed woman at a table): the crown is lit
+    brown, the rest of the hair near black and grey. Its colour was the crown's alone, and the
+    black hair around it matched the crop's dark border samples (taken for the wall): drawn as a
+    brown cap, the scene's grey drawing of the hair above it."""
+    style = procedural_style("anime", SIZE)
+    crop, marks, fx, fy = _aligned(photo)
+    own_hair = cv2.resize(style.regions(crop, marks).hair, (SIZE, SIZE)) > 0.5
+    head = (fx / 1.45) ** 2 + ((fy + 0.35) / 1.5) ** 2
+    lit = own_hair & (np.abs(fx) < 0.7) & (fy > -1.6) & (fy < -1.15)  # the crown's colour zone
+    # Tall: up to the crop's top, where the border's samples are taken.
+    tall = own_hair | (np.abs(fx) < 2.0) & (fy < -1.2)
+    dark = crop.copy()
+    dark[tall] = _bgr(np.float32([22, 128, 130]))  # near black, grey
+    dark[lit] = _bgr(np.float32([100, 138, 150]))  # the lit crown: brown
+    regions = style.regions(dark, marks)
+    hair = cv2.resize(regions.hair, (SIZE, SIZE))
+    upper = tall & ~lit & (head < 1.3) & (fy < -1.0)
+    assert hair[upper].mean() > 0.9  # 0.04: the wall
+    assert regions.hair_lab[0] < 30.0  # CIELAB L: 43 by the crown alone
+
+
+def test_short_dark_hair_under_a_light_wall_is_the_hair(photo: np.ndarray) -> None:
+    """A head tilted back puts short hair below the crown's sampling zone (seen: Obama before a
+    white wall): the zone is all wall, and the wall's colour was the hair's, drawn as a cream cap
+    over the head. The dark band between that "crown" and the forehead is the hair."""
+    style = procedural_style("anime", SIZE)
+    crop, marks, fx, fy = _aligned(photo)
+    head = (fx / 1.45) ** 2 + ((fy + 0.35) / 1.5) ** 2
+    short = crop.copy()
+    wall = (fy < -1.1) | (head > 1.0) & (fy < 0.4)
+    short[wall] = _bgr(np.float32([235, 128, 134]))  # a white wall, a little warm
+    short[(fy >= -1.1) & (fy < -0.9) & (np.abs(fx) < 1.0)] = _bgr(np.float32([40, 130, 134]))  # black
+    regions = style.regions(short, marks)
+    assert regions.hair_lab[0] < 40.0  # CIELAB L: 54 with the wall taken for hair
+    hair = cv2.resize(regions.hair, (SIZE, SIZE))
+    assert hair[wall & (fy < -1.3)].mean() < 0.05
+
+
+def test_a_cap_of_no_hairs_colour_over_warm_skin_is_a_hat_without_points(photo: np.ndarray) -> None:
+    """A navy cap measured like black hair under a cold light (a dull blue), and was drawn as navy
+    hair, its rim cut into a fringe of points; a light's cast would tint the skin too, and this
+    skin is warm. A hat's rim is not cut into locks."""
+    style = procedural_style("anime", SIZE)
+    gap = float(np.linalg.norm(ASTRONAUT_LANDMARKS[1] - ASTRONAUT_LANDMARKS[0]))
+    x, y = ASTRONAUT_LANDMARKS[:2].mean(axis=0)
+    capped = photo.copy()
+    cv2.ellipse(capped, (int(x), int(y - 0.9 * gap)), (int(1.5 * gap), int(1.2 * gap)), 0, 180, 360,
+                (70, 35, 25), -1, cv2.LINE_AA)  # fmt: skip
+    crop, marks, _, _ = _aligned(capped)
+    regions = style.regions(crop, marks)
+    assert regions.hat_like
+    cut = lock_tips(LOOKS["anime"], regions, FaceFrame.from_landmarks(marks), 0.5)
+    assert np.array_equal(cut.hair, regions.hair)
