@@ -70,18 +70,45 @@ def test_short_dark_hair_under_a_light_wall_is_the_hair(photo: np.ndarray) -> No
     assert hair[wall & (fy < -1.3)].mean() < 0.05
 
 
-def test_a_cap_of_no_hairs_colour_over_warm_skin_is_a_hat_without_points(photo: np.ndarray) -> None:
-    """A navy cap measured like black hair under a cold light (a dull blue), and was drawn as navy
-    hair, its rim cut into a fringe of points; a light's cast would tint the skin too, and this
-    skin is warm. A hat's rim is not cut into locks."""
-    style = procedural_style("anime", SIZE)
+def _capped(photo: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    """The astronaut in a cap of `colour` (BGR) pulled down to her temples, her hair below it."""
     gap = float(np.linalg.norm(ASTRONAUT_LANDMARKS[1] - ASTRONAUT_LANDMARKS[0]))
     x, y = ASTRONAUT_LANDMARKS[:2].mean(axis=0)
     capped = photo.copy()
     cv2.ellipse(capped, (int(x), int(y - 0.9 * gap)), (int(1.5 * gap), int(1.2 * gap)), 0, 180, 360,
-                (70, 35, 25), -1, cv2.LINE_AA)  # fmt: skip
-    crop, marks, _, _ = _aligned(capped)
+                colour, -1, cv2.LINE_AA)  # fmt: skip
+    return capped
+
+
+_CAPS = {"black": (28, 26, 26), "navy": (70, 35, 25), "grey": (120, 120, 118)}
+
+
+@pytest.mark.parametrize("colour", _CAPS.values(), ids=_CAPS.keys())
+def test_a_cap_down_to_the_temples_is_a_cap_over_her_own_hair(
+    photo: np.ndarray, colour: tuple[int, int, int]
+) -> None:
+    """A cap is told by the hair's colour beside it, at the temples; a cap pulled down to them
+    left no hair there to compare: a black or grey cap was black or grey hair over her whole head
+    (a fringe of points on its rim, her own brown hair drawn in the cap's colour), a navy one navy
+    hair. The hair below it, beside the eyes, tells it."""
+    style = procedural_style("anime", SIZE)
+    crop, marks, fx, fy = _aligned(_capped(photo, colour))
     regions = style.regions(crop, marks)
+    assert regions.cover.any() and regions.palette.has_cover
+    assert regions.hair_lab[2] > 15.0  # her hair's own warm brown (the cap's: b* 0 or below)
+    hair = cv2.resize(regions.hair, (SIZE, SIZE))
+    assert hair[(np.abs(fx) > 1.1) & (np.abs(fx) < 1.3) & (np.abs(fy + 0.45) < 0.1)].mean() > 0.8
+
+
+def test_a_covering_of_no_hairs_colour_over_warm_skin_is_a_hat_without_points(photo: np.ndarray) -> None:
+    """A navy hood over all the hair measured like black hair under a cold light (a dull blue),
+    and was drawn as navy hair, its rim cut into a fringe of points; a light's cast would tint the
+    skin too, and this skin is warm. A hat's rim is not cut into locks."""
+    style = procedural_style("anime", SIZE)
+    crop, marks, _, _ = _aligned(photo)
+    hooded = crop.copy()
+    hooded[cv2.resize(style.regions(crop, marks).hair, (SIZE, SIZE)) > 0.5] = (70, 35, 25)
+    regions = style.regions(hooded, marks)
     assert regions.hat_like
     cut = lock_tips(LOOKS["anime"], regions, FaceFrame.from_landmarks(marks), 0.5)
     assert np.array_equal(cut.hair, regions.hair)

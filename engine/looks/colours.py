@@ -203,6 +203,12 @@ def sample_colours(
         if colour_distance(top, c, chroma_weight) > _COVER_CONTRAST * noise
         and float(np.hypot(*(top[1:] - c[1:]))) > _COVER_CHROMA
     ]  # fmt: skip
+    # A cap reaching down to a temple or both leaves the test to the hair below it.
+    if not (len(unlike_top) == len(sides) == 2) and any(c is top for c in hair_refs):
+        below_cap = _hair_below_cap(lab, frame, scale, radius, top, ring, skin_lab, chroma_weight)
+        if below_cap is not None:
+            unlike_top = sides = below_cap
+            hair_refs += below_cap
     capped = len(unlike_top) == len(sides) == 2 and any(c is top for c in hair_refs)
     if not capped:
         hair_refs = [c for c in hair_refs if not any(c is u for u in unlike_top)]
@@ -243,6 +249,30 @@ def _hair_below_wall(
         if colour_distance(c, skin_lab, chroma_weight) > 2.0 * NOISE and c[0] < crown[0] - 25.0
     ]  # fmt: skip
     return np.median(np.stack(band), axis=0) if len(band) >= 2 else None
+
+
+def _hair_below_cap(
+    lab: np.ndarray, frame: FaceFrame, scale: float, radius: int, top: np.ndarray, ring: np.ndarray,
+    skin_lab: np.ndarray, chroma_weight: float,
+) -> list[np.ndarray] | None:
+    """The two samples of hair below a cap that reaches the temples (the temples' samples are the
+    cap's), or None: beside the eyes on both sides, of one colour, unlike the skin and the wall
+    (`ring`), and of another colour than the cap. A black cap over brown hair was drawn as black
+    hair with a fringe, her own hair under it lost."""
+    places = np.array([[-1.2, -0.45], [1.2, -0.45]])
+    found = list(patch_medians(lab, frame.to_pixels(places) * scale, radius))
+    left, right = found
+    # Alike in colour; hair's lightness differs from side to side (one lit, one in shadow).
+    if float(np.hypot(*(left[1:] - right[1:]))) > 10.0:
+        return None
+    for c in found:
+        if (
+            colour_distance(c, skin_lab, chroma_weight) < 2.0 * NOISE
+            or float(colour_distance(ring, c, chroma_weight).min()) < NOISE
+            or float(np.hypot(*(top[1:] - c[1:]))) < _COVER_CHROMA
+        ):
+            return None
+    return found
 
 
 def _hair_shadow(
