@@ -54,6 +54,24 @@ def without_slivers(mask: np.ndarray, where: np.ndarray, width: int) -> np.ndarr
     return keep_largest(np.where(where, opened, mask).astype(np.float32))
 
 
+def hanging_from(mask: np.ndarray, candidates: np.ndarray, row: int) -> np.ndarray:
+    """The pixels of `candidates` below `row` that hang from `mask`'s pixels in it: reached row by
+    row downwards, at most a pixel sideways per row (0/1)."""
+    out = np.zeros(mask.shape, np.float32)
+    if not 0 <= row < mask.shape[0] - 1:
+        return out
+    current = mask[row] > 0.5
+    for r in range(row + 1, mask.shape[0]):
+        reach = current.copy()
+        reach[1:] |= current[:-1]
+        reach[:-1] |= current[1:]
+        current = reach & (candidates[r] > 0.5)
+        if not current.any():
+            break
+        out[r] = current
+    return out
+
+
 def touching_edge(mask: np.ndarray, shape: np.ndarray) -> np.ndarray:
     """The pieces of `mask` that reach the inner rim of `shape` (0..1): a shadow cast by the jaw
     lies along the face's edge, a crease inside it does not."""

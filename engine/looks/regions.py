@@ -30,6 +30,7 @@ from .masks import (
     apart_from,
     clean_mask,
     fill_holes,
+    hanging_from,
     joined_to,
     keep_largest,
     touching_edge,
@@ -209,6 +210,18 @@ def find_regions(
         )
         hair = hair | ((closed > 0) & (head < 1.0))
         hair = fill_holes(keep_largest(clean_mask(hair, unit))) * (1.0 - ears)
+        # Long hair falls past the jaw beside the neck: below the hair zone, hair-coloured pixels
+        # that hang from the hair above, row by row, are hair (a shirt or a suit by the neck is
+        # reached only through skin or wall, and extending the zone down drew them as hair).
+        # Only in the colour of the hair hanging there already, beside the cheeks (a dark red
+        # shirt matched a brown-haired man's hair, and hung from his sideburn).
+        side = (hair > 0.5) & (np.abs(fx) > 0.9) & (fy > 0.4) & (fy < 0.9)
+        if side.sum() >= 0.05 * unit * unit:
+            locks = np.median(lab[side], axis=0)
+            row = round(float(frame.to_pixels(np.array([[0.0, 0.9]]))[0, 1]) * scale)
+            below = (np.abs(fx) > 1.0) & (fy >= 0.9) & (shape_small < 0.5)
+            below &= colour_distance(lab, locks, chroma_weight) < 3.0 * noise
+            hair = np.maximum(hair, clean_mask(hanging_from(hair, below, row), unit))
         # Below the temples, hair beside the face is a lock of some width (long hair falls there);
         # a sliver along the cheek is its shadow, or the dark frame of a window behind short hair
         # (Obama's portrait: drawn as a dark "headphone" disc by his ear).
