@@ -1,13 +1,16 @@
 """What a look remembers of a person between drawings (engine/looks/palette.py): their colours
-follow a running mean, their cap decision flips only when drawings keep disagreeing with it."""
+follow a running mean, their cap decision flips only when drawings keep disagreeing with it, and
+their hair's mask follows a running share of recent drawings."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from astronaut_face import astronaut_crop, astronaut_photo
 
 from animecam.engine.looks import procedural_style
-from animecam.engine.looks.palette import Palette, steadied
+from animecam.engine.looks.palette import Palette, steadied, steadied_mask
 
 SKIN, DARK, BEIGE = np.float32([70, 15, 20]), np.float32([10, 0, -2]), np.float32([64, 2, 14])
 
@@ -63,3 +66,42 @@ def test_the_look_keeps_a_persons_palette_in_the_memory_it_is_given() -> None:
     alone = style.regions(lighter, marks).skin_lab
     steady = memory[next(iter(memory))].skin_lab
     assert palette.skin_lab[0] < steady[0] < alone[0]  # part of the way to the new light
+
+
+def test_a_mask_pixel_flipping_with_noise_keeps_its_majority() -> None:
+    """One drawing in three calls a border pixel of the hair no hair (a ragged top on a noisy
+    camera): drawn as hair throughout. A new head of hair (a hat put on) is taken at once."""
+    hair = np.zeros((8, 8), np.float32)
+    hair[:4] = 1.0
+    mask, share = steadied_mask(hair, None)
+    assert mask is hair
+    for drawing in range(10):
+        now = hair.copy()
+        now[3, 3] = float(drawing % 3 != 0)  # flips
+        mask, share = steadied_mask(now, share)
+        assert mask[3, 3] == 1.0
+    hatted = np.ones((8, 8), np.float32)  # half the pixels differ
+    assert np.array_equal(steadied_mask(hatted, share)[0], hatted)  # a new shape: taken as it is
+    smaller = hair[::2, ::2]  # another crop size: nothing to follow
+    assert steadied_mask(smaller, share)[0] is smaller
+
+
+def test_a_persons_hair_mask_flickers_less_on_a_noisy_still_camera() -> None:
+    """The same still face on a noisy camera: with the memory, fewer hair pixels change between
+    drawings than when each drawing is found on its own."""
+    crop, marks = astronaut_crop(astronaut_photo(), 128)
+    style = procedural_style("anime", 128)
+    rng = np.random.default_rng(0)
+    shots = [np.clip(crop + rng.normal(0, 6, crop.shape), 0, 255).astype(np.uint8) for _ in range(12)]
+    # Both at the regions' working size: without a memory a drawing's share is its own mask.
+    alone = [style.regions(shot, marks).palette.shares["hair"] > 0.5 for shot in shots]
+    memory: dict = {}
+    steady = []
+    for shot in shots:
+        style.stylize(shot[None], marks[None], memories=[memory])
+        steady.append(memory["look.palette"].shares["hair"] > 0.5)
+
+    def flips(masks: list[np.ndarray]) -> int:
+        return sum(int((a != b).sum()) for a, b in itertools.pairwise(masks))
+
+    assert flips(steady) < 0.6 * flips(alone)

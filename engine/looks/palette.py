@@ -1,4 +1,4 @@
-"""What a look remembers of one person between drawings: their colours and their cap.
+"""What a look remembers of one person between drawings: their colours, their cap and their hair's shape.
 
 A crop's colours are measured afresh on every drawing, and on a noisy camera a measurement near
 one of its decisions flips between frames: a crown zone of two colours gave the hair one, then the
@@ -7,11 +7,17 @@ missed on some (Grace Hopper's whole head went from a cap over dark hair to one 
 A person's colours do not change from frame to frame, so the drawing follows a running mean of
 them and keeps its cap decision until most recent drawings disagree. The pipeline keeps one memory
 per tracked face (the Style protocol's `memories`) and drops it with the face.
+
+The hair's mask (and the ears') is steadied too: the crop is aligned to the face, so the hair keeps
+its place in it while the head moves, and a mask pixel on the noisy border of hair and wall flipped
+between frames (a still dark-haired man's ragged top flickered). The drawing follows a running
+share of recent drawings that found hair at each pixel.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +29,12 @@ FOLLOW = 0.3
 CAP_FOLLOW = 0.4
 # A colour this far from the remembered one (CIELAB units) is a new person or light, taken at once.
 JUMP = 30.0
+# Weight of a new drawing's hair mask in the running share (as the colours': about five drawings);
+# a share over 0.5 is drawn. bench/photos --noise 4, the table of six: a bowed woman's flicker
+# 1.66 -> 1.39 grey levels a frame (0.4: 1.64, 0.25: 1.28); a turning head's hair follows later.
+MASK_FOLLOW = 0.3
+# A mask differing from the remembered one in more than this share of its pixels is taken at once.
+MASK_JUMP = 0.25
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,9 @@ class Palette:
     hair_lab: np.ndarray
     cover_lab: np.ndarray | None  # a cap's or hat's, None without one
     capped: float  # 0..1: the running share of drawings that found a cap
+    # Per mask ("hair", "ears"): per pixel of the regions' working size, the running share (0..1)
+    # of recent drawings that found it there, as `capped` for the cap.
+    shares: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def has_cover(self) -> bool:
@@ -62,3 +77,14 @@ def steadied(now: Palette, prior: Palette | None) -> Palette:
     if now.cover_lab is not None and prior.cover_lab is not None:
         cover = _follow(prior.cover_lab, now.cover_lab, FOLLOW)
     return Palette(skin, _follow(prior.hair_lab, now.hair_lab, FOLLOW), cover, capped)
+
+
+def steadied_mask(now: np.ndarray, share: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the hard mask to draw, the running share to remember) from this drawing's hard mask `now`
+    (0/1) and the remembered share (None on a first drawing, or a crop of another size)."""
+    if share is None or share.shape != now.shape:
+        return now, now
+    if float(np.mean(np.abs(now - (share > 0.5)))) > MASK_JUMP:
+        return now, now  # a new head of hair (a hat put on, another person): no blending of the two
+    share = (share + MASK_FOLLOW * (now - share)).astype(np.float32)
+    return (share > 0.5).astype(np.float32), share

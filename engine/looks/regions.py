@@ -10,7 +10,7 @@ are sampled at places the alignment makes reliable (cheeks, top of the head, cro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -36,7 +36,7 @@ from .masks import (
     touching_edge,
     without_slivers,
 )
-from .palette import Palette, steadied
+from .palette import Palette, steadied, steadied_mask
 
 _COLOUR_CROP = 6.0  # chroma (90th percentile of the crop) above which a crop is a colour camera's
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
@@ -187,6 +187,11 @@ def find_regions(
     ears = joined_to(beside, shape_small, sizes=(0.03 * unit * unit, 0.4 * unit * unit))
     if ears.any():
         ears = (cv2.GaussianBlur(ears, (0, 0), 0.08 * unit) > 0.5).astype(np.float32)  # rounded
+    # A piece's size near its bounds, or the skin's colour near the hair's, flipped an ear between
+    # noisy frames: steadied like the hair (palette.py).
+    remembered = {} if prior is None else prior.shares
+    ears, ear_share = steadied_mask(ears, remembered.get("ears"))
+    if ears.any():
         shape_small = np.maximum(shape_small, ears)
         ears_up = cv2.resize(ears, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
         face_shape = np.maximum(face_shape, cv2.GaussianBlur(ears_up, (0, 0), 1.0))
@@ -235,6 +240,8 @@ def find_regions(
         hair = hair * (1.0 - stray)
     else:
         hair = stray = np.zeros((size, size), np.float32)
+    hair, hair_share = steadied_mask(hair, remembered.get("hair"))
+    palette = replace(palette, shares={"hair": hair_share, "ears": ear_share})
     cover = np.zeros((size, size), np.float32)
     if cover_lab is not None:
         cap_distance = colour_distance(lab, cover_lab, chroma_weight)
