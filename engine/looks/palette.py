@@ -8,10 +8,11 @@ A person's colours do not change from frame to frame, so the drawing follows a r
 them and keeps its cap decision until most recent drawings disagree. The pipeline keeps one memory
 per tracked face (the Style protocol's `memories`) and drops it with the face.
 
-The hair's mask (and the ears') is steadied too: the crop is aligned to the face, so the hair keeps
+The hair's and the ears' masks are steadied too: the crop is aligned to the face, so the hair keeps
 its place in it while the head moves, and a mask pixel on the noisy border of hair and wall flipped
 between frames (a still dark-haired man's ragged top flickered). The drawing follows a running
-share of recent drawings that found hair at each pixel.
+share of recent drawings that found hair at each pixel. The face outline's widths follow a running
+mean, as the colours do.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Palette:
     # Per mask ("hair", "ears"): per pixel of the regions' working size, the running share (0..1)
     # of recent drawings that found it there, as `capped` for the cap.
     shares: Mapping[str, np.ndarray] = field(default_factory=dict)
+    widths: tuple[float, float] | None = None  # the face outline's cheek widths, followed as the colours
 
     @property
     def has_cover(self) -> bool:
@@ -77,6 +79,15 @@ def steadied(now: Palette, prior: Palette | None) -> Palette:
     if now.cover_lab is not None and prior.cover_lab is not None:
         cover = _follow(prior.cover_lab, now.cover_lab, FOLLOW)
     return Palette(skin, _follow(prior.hair_lab, now.hair_lab, FOLLOW), cover, capped)
+
+
+def steadied_widths(now: tuple[float, float], before: tuple[float, float] | None) -> tuple[float, float]:
+    """The face outline's cheek widths to draw: a running mean (the skin's reach at the cheek is
+    measured in steps, and on a noisy camera it stepped back and forth: the outline beside a
+    still man's cheek flickered)."""
+    if before is None:
+        return now
+    return (before[0] + FOLLOW * (now[0] - before[0]), before[1] + FOLLOW * (now[1] - before[1]))
 
 
 def steadied_mask(now: np.ndarray, share: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

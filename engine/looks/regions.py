@@ -36,7 +36,7 @@ from .masks import (
     touching_edge,
     without_slivers,
 )
-from .palette import Palette, steadied, steadied_mask
+from .palette import Palette, steadied, steadied_mask, steadied_widths
 
 _COLOUR_CROP = 6.0  # chroma (90th percentile of the crop) above which a crop is a colour camera's
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
@@ -167,6 +167,7 @@ def find_regions(
     bald = bool(scalp_like and forehead.any() and float(np.mean(label[forehead] == 1)) < 0.3)
     skin_like = (label == 0).astype(np.float32)
     widths = (_cheek_width(skin_like, frame, scale, -1.0), _cheek_width(skin_like, frame, scale, 1.0))
+    widths = steadied_widths(widths, None if prior is None else prior.widths)
     out_scale = scale * out_size / size
     face_shape = _polygon_mask(frame.face_outline(widths), out_size, out_scale)
     if bald:
@@ -241,7 +242,7 @@ def find_regions(
     else:
         hair = stray = np.zeros((size, size), np.float32)
     hair, hair_share = steadied_mask(hair, remembered.get("hair"))
-    palette = replace(palette, shares={"hair": hair_share, "ears": ear_share})
+    palette = replace(palette, shares={"hair": hair_share, "ears": ear_share}, widths=widths)
     cover = np.zeros((size, size), np.float32)
     if cover_lab is not None:
         cap_distance = colour_distance(lab, cover_lab, chroma_weight)
