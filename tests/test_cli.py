@@ -177,6 +177,11 @@ def test_a_photo_converts_to_a_drawn_photo(tmp_path: Path, capsys: pytest.Captur
     drawn, original = cv2.imread(str(out)), cv2.imread(str(photo))
     assert drawn is not None and drawn.shape == original.shape
     assert np.abs(drawn.astype(np.int16) - original).mean() > 10  # drawn, not copied
+    small = tmp_path / "small.png"  # drawn enlarged (sources: a small photo), written at its size
+    cv2.imwrite(str(small), cv2.resize(astronaut_photo(), (200, 200), interpolation=cv2.INTER_AREA))
+    assert main(["convert", str(small), str(tmp_path / "small-anime.png")]) == 0
+    assert cv2.imread(str(tmp_path / "small-anime.png")).shape == (200, 200, 3)
+    capsys.readouterr()
     code = main(["convert", str(photo), str(tmp_path / "me.mp4")])
     assert "a photo converts to an image" in _one_error_line(capsys, code)
     code = main(["convert", str(photo), str(tmp_path / "no" / "dir" / "x.png")])

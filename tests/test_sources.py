@@ -139,6 +139,21 @@ def test_image_source_repeats_the_still(tmp_path: Path) -> None:
         ImageSource(tmp_path / "bad.png")
 
 
+def test_a_small_photo_is_enlarged_to_be_drawn(tmp_path: Path) -> None:
+    """The scene is drawn at a quarter of the frame's size: a 128 px portrait's was a 32 px smear
+    (Grace Hopper's uniform, flag and cap top lost), so a small photo is drawn enlarged; its own
+    size is kept for the picture written."""
+    path = tmp_path / "small.png"
+    small = cv2.resize(pattern_frame(3), (160, 120))
+    cv2.imwrite(str(path), small)
+    with ImageSource(path, frames=1, min_side=720) as source:
+        (frame,) = list(source)
+    assert source.photo_size == (160, 120) and frame.image.shape == (720, 960, 3)
+    assert source.info.width == 960 and source.info.height == 720
+    with ImageSource(path, frames=1, min_side=100) as source:  # big enough as it is
+        assert np.array_equal(next(iter(source)).image, small)
+
+
 def test_open_source_picks_the_kind(tmp_path: Path, clip: Path) -> None:
     cv2.imwrite(str(tmp_path / "still.jpg"), pattern_frame(0))
     assert isinstance(open_source(str(tmp_path / "still.jpg")), ImageSource)

@@ -93,6 +93,8 @@ def _same_file(a: Path, b: Path) -> bool:
 # A photo is converted as a still stream of this many frames, its last one kept: the tracker
 # confirms the face and the look's per-person palette settles over the first few (bench/photos.py).
 PHOTO_FRAMES = 8
+# A photo smaller than this (its short side, pixels) is drawn enlarged and written at its own size.
+PHOTO_DRAW_SIDE = 720
 
 
 def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, strip: Path | None = None):
@@ -115,7 +117,11 @@ def _convert(input_path: Path, output_path: Path, args: argparse.Namespace, stri
     photo = kind == "image"
     still = StillSink(output_path) if photo else None  # checks the output's name before any work
     style = _load_style(args.style, args.backend)
-    source = ImageSource(input_path, frames=PHOTO_FRAMES) if photo else open_source(str(input_path))
+    if photo:
+        source = ImageSource(input_path, frames=PHOTO_FRAMES, min_side=PHOTO_DRAW_SIDE)
+        still.size = source.photo_size
+    else:
+        source = open_source(str(input_path))
     with source:
         info = source.info
         bar = tqdm(

@@ -13,10 +13,12 @@ from animecam.videofilter.sources.image import IMAGE_SUFFIXES  # what OpenCV rea
 
 
 class StillSink(FrameSink):
-    """Keeps the latest output frame and writes it to `path` on close (JPEG at quality 95)."""
+    """Keeps the latest output frame and writes it to `path` on close (JPEG at quality 95), at
+    `size` (width, height; None: as drawn)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, size: tuple[int, int] | None = None) -> None:
         self.path = Path(path)
+        self.size = size
         if self.path.suffix.lower() not in IMAGE_SUFFIXES:
             raise UserError(
                 f"{self.path} is not an image file name: a photo converts to an image, name the "
@@ -33,7 +35,10 @@ class StillSink(FrameSink):
         if self._last is None:
             return
         quality = [cv2.IMWRITE_JPEG_QUALITY, 95] if self.path.suffix.lower() in (".jpg", ".jpeg") else []
-        ok, encoded = cv2.imencode(self.path.suffix, self._last, quality)
+        picture = self._last
+        if self.size is not None and picture.shape[1::-1] != tuple(self.size):
+            picture = cv2.resize(picture, self.size, interpolation=cv2.INTER_AREA)
+        ok, encoded = cv2.imencode(self.path.suffix, picture, quality)
         if not ok:
             raise UserError(f"OpenCV cannot write {self.path.suffix} images: name the output .png or .jpg")
         try:
