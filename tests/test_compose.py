@@ -162,6 +162,9 @@ def test_a_figure_reaches_the_crops_corners() -> None:
     Compositor().paste(canvas, figure, matrix, 1.0)
     # 0.12 of the side in from the crop's top-left corner (0.54 of the side from its centre).
     assert (canvas[49:51, 89:91] == (0, 0, 255)).all()
+    # And 0.06 of the side above its bottom edge, where a low chin's outline is (a feather of 0.08
+    # faded it into a blur): the crop's bottom edge is at y = 190.
+    assert (canvas[179:181, 149:151] == (0, 0, 255)).all()
     plain = frame.copy()
     Compositor(CompositorConfig(colour_match=False)).paste(plain, figure[..., :3].copy(), matrix, 1.0)
     assert np.array_equal(plain[49:51, 89:91], frame[49:51, 89:91])
