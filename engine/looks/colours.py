@@ -116,10 +116,12 @@ def sample_colours(
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
     ring = patch_medians(lab, _RING * size, border)
-    below_wall = _hair_below_wall(
-        lab, frame, scale, radius, hair_candidates[0], ring, skin_lab, chroma_weight
+    below_wall = (
+        _hair_below_wall(lab, frame, scale, radius, hair_candidates[0], ring, skin_lab, chroma_weight)
+        if crowned
+        else None
     )
-    if crowned and below_wall is not None:
+    if below_wall is not None:
         # The temples' samples beside such a small head are the wall too.
         hair_candidates = [below_wall] + [
             c for c in hair_candidates[1:] if colour_distance(ring, c, chroma_weight).min() > 3.0 * noise
