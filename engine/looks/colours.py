@@ -26,6 +26,11 @@ _SHADOW_LIGHTNESS = 0.7  # weight of a greyish border sample's lightness below t
 _DARK_WALL_CHROMA = 12.0  # chroma from which a dark sample far outside the head can be the wall
 
 
+def _head(fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
+    """Where face-unit points lie against the upright head prior: under 1 inside its ellipse."""
+    return (fx / HEAD_AXES[0]) ** 2 + ((fy - HEAD_CENTRE[1]) / HEAD_AXES[1]) ** 2
+
+
 def patch_medians(lab: np.ndarray, centres: np.ndarray, radius: int) -> np.ndarray:
     """(K, C) medians of the square patches around (K, 2) centres, moved inside the image so all
     have one size: a single median over the stack (each np.median call costs ~50 us)."""
@@ -170,7 +175,7 @@ def sample_colours(
     # blonde hair spread to the crop's corners, is told by its colour; dark hair of the crown's hue
     # reaching a corner stays hair.)
     places = frame.to_face(np.vstack([np.array(corners), _RING * size]) / scale)
-    far = (places[:, 0] / HEAD_AXES[0]) ** 2 + ((places[:, 1] - HEAD_CENTRE[1]) / HEAD_AXES[1]) ** 2 > 2.5
+    far = _head(places[:, 0], places[:, 1]) > 2.5
     # Only a coloured one, though: black hair is near grey under any light (chroma under 12) while
     # its lit crown takes the light's hue, and a bowed woman's black hair at the crop's top was
     # taken for the wall beside her lit brown crown (her hair drawn as a brown cap).
@@ -286,8 +291,8 @@ def _hair_shadow(
     wall's colour), when they are a twentieth of it or more. By the lit crown's colour alone, dark
     hair at the top of a head was the wall (a man's spiky top, a bowed woman's black hair: drawn as
     a brown cap under the scene's grey drawing of the rest)."""
-    head = (fx / HEAD_AXES[0]) ** 2 + ((fy - HEAD_CENTRE[1]) / HEAD_AXES[1]) ** 2
-    upper = (head < 1.0) & (fy < -1.0) & (colour_distance(lab, skin_lab, chroma_weight) > 2.0 * NOISE)
+    upper = (_head(fx, fy) < 1.0) & (fy < -1.0)
+    upper &= colour_distance(lab, skin_lab, chroma_weight) > 2.0 * NOISE
     for wall in backgrounds:
         upper &= colour_distance(lab, wall, chroma_weight) > NOISE
     shadowed = upper & (lab[..., 0] < top[0] - 15.0)
