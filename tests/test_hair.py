@@ -130,3 +130,21 @@ def test_long_hair_hangs_past_the_jaw_and_a_shirt_beside_the_neck_does_not(photo
     hair = cv2.resize(style.regions(long, marks).hair, (size, size))
     assert hair[locks & (fy > 1.4)].mean() > 0.8  # 0 when cut at the jaw
     assert hair[shirt & (fx > 1.65)].mean() < 0.05
+
+
+def test_the_shadowed_side_of_a_wide_head_of_hair_is_hair_to_the_crop_edge(photo: np.ndarray) -> None:
+    """A close-up of a wide head of hair (seen: the astronaut filling a 720p frame): its side,
+    turned from the light, reaches the crop's edge, darker than the lit crown but of its olive.
+    The border's samples there were taken for the wall, and that side of the head was drawn cut
+    away in the wall's colour. A wall of another hue there stays the wall."""
+    style = procedural_style("anime", SIZE)
+    crop, marks, fx, fy = _aligned(photo)
+    side = (fx > 1.15) & (fy > -1.3) & (fy < 0.0)
+    shadowed = crop.copy()
+    shadowed[side] = _bgr(np.float32([72, 130, 149]))  # CIELAB L 28, a 2, b 21: the crown's hue
+    hair = cv2.resize(style.regions(shadowed, marks).hair, (SIZE, SIZE))
+    assert hair[side & (fx < 1.6)].mean() > 0.8  # 0.05: the wall
+    walled = crop.copy()
+    walled[side] = _bgr(np.float32([72, 150, 118]))  # as dark, but red-violet: a curtain
+    hair = cv2.resize(style.regions(walled, marks).hair, (SIZE, SIZE))
+    assert hair[side & (fx < 1.6)].mean() < 0.2

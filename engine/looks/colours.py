@@ -6,6 +6,7 @@ others (a sample like the skin or the wall is no hair; a top unlike the hair at 
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -24,6 +25,17 @@ _COVER_CONTRAST = 30.0  # colour distance (in noise units) of a cap from the hai
 _COVER_CHROMA = 15.0  # and its chroma difference (a, b units)
 _SHADOW_LIGHTNESS = 0.7  # weight of a greyish border sample's lightness below the crown's
 _DARK_WALL_CHROMA = 12.0  # chroma from which a dark sample far outside the head can be the wall
+_BESIDE_HEAD = 2.2  # `_head` value within which a border sample is beside the head (not far off)
+
+
+def _same_hue(darker: np.ndarray, lit: np.ndarray) -> bool:
+    """Whether a darker CIELAB colour has the hue of a lit one (within 15 degrees), both clearly
+    coloured, and no more chroma than it (a shadow keeps a colour's hue and loses chroma)."""
+    chroma, lit_chroma = float(np.hypot(darker[1], darker[2])), float(np.hypot(lit[1], lit[2]))
+    if min(chroma, lit_chroma) < _DARK_WALL_CHROMA or chroma > 1.1 * lit_chroma:
+        return False
+    cosine = float(darker[1] * lit[1] + darker[2] * lit[2]) / (chroma * lit_chroma)
+    return cosine > math.cos(math.radians(15.0))
 
 
 def _head(fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
@@ -159,23 +171,32 @@ def sample_colours(
     # hair pulled back under a lamp: a crown of L 39, its sides at 5), so in a colour crop being
     # darker and greyish counts less. (In a grey one a side-lit wall's shadow is as grey: taken
     # for hair, two side-lit small faces lost their person in bench/look's room.)
-    def hair_distance(b: np.ndarray, c: np.ndarray) -> float:
+    # So is, beside the head, a darker sample of the crown's own hue: the side of a wide head of
+    # hair turned from the light, which reached the crop's edge in a close-up (a crown of L 60, its
+    # shadowed side L 28 of the same olive) and was taken for the wall, its hair drawn cut away.
+    places = frame.to_face(np.vstack([np.array(corners), _RING * size]) / scale)
+    head_places = _head(places[:, 0], places[:, 1])
+
+    def hair_distance(b: np.ndarray, c: np.ndarray, beside: bool) -> float:
         if not crowned:
             return colour_distance(b, c, chroma_weight)
         lit = float(clamp(min(b[0], c[0]) / 60.0, 0.1, 1.0))
-        shadow = b[0] < c[0] and chroma_weight >= 1.0 and float(np.hypot(b[1], b[2])) < _DARK_WALL_CHROMA
+        greyish = float(np.hypot(b[1], b[2])) < _DARK_WALL_CHROMA
+        shadow = b[0] < c[0] and chroma_weight >= 1.0 and (greyish or (beside and _same_hue(b, c)))
         shade = np.array([_SHADOW_LIGHTNESS if shadow else 1.0, 1.0, 1.0])
         return colour_distance(b * shade, c * shade, chroma_weight * lit * lit)
 
-    hair_likeness = [min(hair_distance(b, c) for c in trusted or hair_like or [above_lab]) for b in samples]
+    hair_likeness = [
+        min(hair_distance(b, c, bool(h < _BESIDE_HEAD)) for c in trusted or hair_like or [above_lab])
+        for b, h in zip(samples, head_places, strict=True)
+    ]
     reach = (9.0 if crowned else 1.0) * noise
     # A dark sample far outside the head (the crop's corners and upper sides) of another hue than
     # the crown is the wall: dark, its chroma hardly counts above, and a navy flag behind black
     # hair was taken for hair and drawn as a black mass around the head. (Light hair there, long
     # blonde hair spread to the crop's corners, is told by its colour; dark hair of the crown's hue
     # reaching a corner stays hair.)
-    places = frame.to_face(np.vstack([np.array(corners), _RING * size]) / scale)
-    far = _head(places[:, 0], places[:, 1]) > 2.5
+    far = head_places > 2.5
     # Only a coloured one, though: black hair is near grey under any light (chroma under 12) while
     # its lit crown takes the light's hue, and a bowed woman's black hair at the crop's top was
     # taken for the wall beside her lit brown crown (her hair drawn as a brown cap).

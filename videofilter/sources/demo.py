@@ -92,7 +92,7 @@ class DemoSource(FrameSource):
         cv2.warpAffine(self._upscaled, matrix, self.size, dst=image, flags=cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_TRANSPARENT)
         gain, bias = self.lighting(index)
-        return cv2.convertScaleAbs(image, alpha=gain, beta=bias)
+        return cv2.convertScaleAbs(image, dst=image, alpha=gain, beta=bias)
 
     def read(self) -> Frame | None:
         if self._index >= self.info.frame_count:
