@@ -53,6 +53,9 @@ class Scores:
     distance: list[float] = field(default_factory=list)  # mean |out - per-frame stylised|
     psnr: list[float] = field(default_factory=list)
     brightness: list[float] = field(default_factory=list)  # mean(out) - mean(per-frame): lag shows here
+    # The output's Laplacian energy over the per-frame drawing's: a carried drawing resampled frame
+    # after frame loses its crisp lines (< 1), a fresh one keeps them.
+    sharpness: list[float] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
@@ -61,6 +64,7 @@ class Scores:
             "distance": statistics.fmean(self.distance),
             "psnr_db": statistics.fmean(self.psnr),
             "brightness": statistics.fmean(self.brightness),
+            "sharpness": statistics.fmean(self.sharpness),
             "ms": statistics.median(self.ms) if self.ms else 0.0,
         }
 
@@ -120,6 +124,11 @@ def _warp_previous(clip: Clip, index: int, previous: np.ndarray) -> tuple[np.nda
     return warped, mask
 
 
+def _edge_energy(picture: np.ndarray) -> float:
+    grey = cv2.cvtColor(picture[..., :3], cv2.COLOR_BGR2GRAY)
+    return float(np.square(cv2.Laplacian(grey, cv2.CV_32F)).mean())
+
+
 def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.ndarray]) -> Scores:
     scores = Scores()
     previous = None
@@ -132,6 +141,7 @@ def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.nda
         scores.brightness.append(float(diff.mean()))
         mse = float((diff * diff).mean())
         scores.psnr.append(10 * np.log10(255.0**2 / mse) if mse > 0 else 99.0)  # 99 dB: identical
+        scores.sharpness.append(_edge_energy(out) / max(_edge_energy(target), 1e-6))
         if previous is not None:
             warped, mask = _warp_previous(clip, index, previous)
             error = warped.astype(np.float32)[mask] - out.astype(np.float32)[mask]
@@ -166,18 +176,26 @@ def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[
 
         return step
 
-    live = PipelineConfig().redraw_every
+    live = PipelineConfig()
 
-    def drawn_every(every: int, amount: float) -> Callable[[int], np.ndarray]:
-        """The live pipeline's way (`PipelineConfig.redraw_every`): frames between carry the last drawing."""
+    def drawn_every(every: int, amount: float, still_every: int = 0) -> Callable[[int], np.ndarray]:
+        """The live pipeline's way (`PipelineConfig.redraw_every`): frames between carry the last
+        drawing; a face that still looks as drawn waits up to `still_every` frames
+        (`PipelineConfig.redraw_still_every`)."""
         filt = TemporalSmoother(SmootherConfig())
+        age: list[int | None] = [None]  # frames since the last drawing
 
         def step(index: int) -> np.ndarray:
-            matrix = clip.matrices[index][:2]
-            carried = filt.carry(0, clip.crops[index], matrix) if index % every else None
-            if carried is not None:
+            crop, matrix, since = clip.crops[index], clip.matrices[index][:2], age[0]
+            due = since is None or since >= every - 1
+            if due and since is not None and since < still_every - 1 and filt.as_drawn(0, crop, matrix):
+                due = False
+            carried = None if due else filt.carry(0, crop, matrix)
+            if carried is not None and since is not None:
+                age[0] = since + 1
                 return carried
-            return filt.smooth(0, stylised[index], clip.crops[index], matrix, amount)
+            age[0] = 0
+            return filt.smooth(0, stylised[index], crop, matrix, amount)
 
         return step
 
@@ -188,7 +206,9 @@ def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[
         f"smoother {amount} no flow": smoother(SmootherConfig(flow=False), amount),
         "smoother 1.0": smoother(SmootherConfig(), 1.0),
         f"smoother {amount}, drawn 1 frame in 2": drawn_every(2, amount),
-        f"smoother {amount}, drawn 1 frame in {live} (live default)": drawn_every(live, amount),
+        f"smoother {amount}, drawn 1 frame in {live.redraw_every}": drawn_every(live.redraw_every, amount),
+        f"smoother {amount}, 1 in {live.redraw_every}, as drawn 1 in {live.redraw_still_every} (live)":
+            drawn_every(live.redraw_every, amount, live.redraw_still_every),
     }
     results = {}
     for name, method in tqdm(methods.items(), desc="methods", unit="method"):
@@ -213,11 +233,11 @@ def main() -> None:
         return
     crops = "tracker" if args.tracker else "exact motion"
     print(f"\n{args.frames} frames, style {args.style}, crops from {crops}")
-    print(f"{'method':<50}{'warp MSE':>10}{'vs none':>9}{'|d| to per-frame':>18}{'PSNR dB':>9}"
-          f"{'brightness':>12}{'ms':>7}")
+    print(f"{'method':<54}{'warp MSE':>10}{'vs none':>9}{'|d| to per-frame':>18}{'PSNR dB':>9}"
+          f"{'brightness':>12}{'sharpness':>11}{'ms':>7}")
     for name, r in results.items():
-        print(f"{name:<50}{r['warp_mse']:>10.2f}{-r['warp_reduction']:>+9.0%}{r['distance']:>18.2f}"
-              f"{r['psnr_db']:>9.1f}{r['brightness']:>+12.2f}{r['ms']:>7.2f}")
+        print(f"{name:<54}{r['warp_mse']:>10.2f}{-r['warp_reduction']:>+9.0%}{r['distance']:>18.2f}"
+              f"{r['psnr_db']:>9.1f}{r['brightness']:>+12.2f}{r['sharpness']:>11.2f}{r['ms']:>7.2f}")
 
 
 if __name__ == "__main__":

@@ -208,16 +208,41 @@ def _run(face_filter: FaceFilter, frames: list[np.ndarray]) -> list[np.ndarray]:
     return [face_filter.process(Frame(image, i, i / 30.0)).output.image for i, image in enumerate(frames)]
 
 
-def test_a_still_face_is_drawn_every_other_frame_and_carried_between() -> None:
+def test_a_face_is_drawn_every_other_frame_and_carried_between() -> None:
     image = _portrait()
     style = CountingInvert()
-    outputs = _run(FaceFilter(style, PipelineConfig(scene=False, redraw_every=2)), [image] * 10)
+    config = PipelineConfig(scene=False, redraw_every=2, redraw_still_every=0)
+    outputs = _run(FaceFilter(style, config), [image] * 10)
     assert style.drawn == 5
     # A carried frame shows the same drawing as the frames around it (a still face).
     assert np.abs(outputs[-1].astype(int) - outputs[-2].astype(int)).mean() < 1.0
     every = CountingInvert()
     _run(FaceFilter(every, PipelineConfig(scene=False, redraw_every=1)), [image] * 10)
     assert every.drawn == 10
+
+
+def _noisy(image: np.ndarray, frames: int, gain_per_frame: float = 0.0) -> list[np.ndarray]:
+    """`frames` copies of `image` with fresh camera noise (sigma 3) and a light that changes by
+    `gain_per_frame` a frame."""
+    rng = np.random.default_rng(7)
+    return [
+        np.clip(image * (1.0 + gain_per_frame * i) + rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8)
+        for i in range(frames)
+    ]
+
+
+def test_a_still_face_that_looks_as_drawn_waits_longer_for_its_next_drawing() -> None:
+    """The same drawing again costs a drawing and buys nothing: a still face in a steady light (its
+    camera's noise aside) is redrawn every `redraw_still_every` frames, not every `redraw_every`."""
+    style = CountingInvert()
+    frames = _noisy(_portrait(), 21)
+    _run(FaceFilter(style, PipelineConfig(scene=False, redraw_every=3, redraw_still_every=10)), frames)
+    assert style.drawn == 3  # frames 0, 10 and 20 (7 when drawn every third frame)
+    # A change of light is a change: the face is drawn on the usual schedule again.
+    lit = CountingInvert()
+    frames = _noisy(_portrait(), 21, gain_per_frame=0.02)
+    _run(FaceFilter(lit, PipelineConfig(scene=False, redraw_every=3, redraw_still_every=10)), frames)
+    assert lit.drawn >= 7
 
 
 def test_a_face_that_changes_is_drawn_at_once_even_between_redraws() -> None:
@@ -249,7 +274,7 @@ def test_two_faces_take_turns_so_every_frame_draws_one() -> None:
     image = np.full((360, 640, 3), 90, np.uint8)
     image[20:340, 20:290], image[20:340, 350:620] = face, face[:, ::-1]
     style = CountingInvert()
-    face_filter = FaceFilter(style, PipelineConfig(scene=False, redraw_every=2))
+    face_filter = FaceFilter(style, PipelineConfig(scene=False, redraw_every=2, redraw_still_every=0))
     per_frame = []
     for i in range(10):
         before = style.drawn

@@ -167,3 +167,25 @@ def test_flow_is_measured_only_where_the_crop_motion_leaves_a_residual() -> None
     changed[60:76, 62:78] = patch  # a small part moved 2 px on its own
     smoother.carry(1, changed, moved, force=True)
     assert calls == [1]
+
+
+def test_a_face_is_as_drawn_while_its_crop_only_moves_and_not_once_it_changes() -> None:
+    """`as_drawn` compares the face now with the crop its drawing was made of (not with the last
+    frame): rigid motion and carried frames keep it; a change, even one spread over frames, does not."""
+    smoother = TemporalSmoother()
+    scene = _texture(3)
+    assert not smoother.as_drawn(1, _crop(scene, _translation(60, 60)), _translation(60, 60))  # no drawing
+    source = _crop(scene, _translation(60, 60))
+    smoother.smooth(1, 255 - source, source, _translation(60, 60), 1.0)
+    moved = _translation(63, 61)  # the crop followed the face 3 px: the same content, shifted
+    assert smoother.as_drawn(1, _crop(scene, moved), moved)
+    smoother.carry(1, _crop(scene, moved), moved)
+    # A patch changing by 5 grey levels a frame: each frame within the carry's tolerance of the last,
+    # but 20 levels from the drawn crop after four frames.
+    matrix = moved
+    for step in range(1, 5):
+        changed = scene.copy()
+        changed[110:150, 110:150] = np.clip(changed[110:150, 110:150].astype(int) + 5 * step, 0, 255)
+        crop = _crop(changed, matrix)
+        assert smoother.carry(1, crop, matrix) is not None
+    assert not smoother.as_drawn(1, crop, matrix)

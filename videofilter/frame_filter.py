@@ -56,6 +56,9 @@ class PipelineConfig:
     # 3 (was 2): a third less drawing per frame; bench/temporal.py: flicker -95% -> -96%, PSNR to
     # drawing every frame 37.9 -> 36.7 dB, carried frames as sharp (Laplacian 0.97 of a drawing).
     redraw_every: int = 3
+    # A face that still looks as it did when drawn (TemporalSmoother.as_drawn: a still face in the
+    # same light) waits up to this many frames for its next drawing instead (<= redraw_every: off).
+    redraw_still_every: int = 10
     # At most this many faces are drawn on a frame that carries the others (a table of six on a
     # call would otherwise draw three a frame); a changed face over it is carried and drawn next.
     max_drawings: int = 2
@@ -263,6 +266,12 @@ class FaceFilter:
             due = sorted((i for i in range(len(faces)) if age[i] >= every - 1), key=lambda i: -age[i])
             budget = max(cfg.max_drawings, 1)
             scheduled = set(due[: min(math.ceil(len(faces) / every), budget)])
+            # A face due but unchanged since its drawing is carried on (the drawing would be the same).
+            scheduled -= {
+                i for i in scheduled
+                if age[i] < cfg.redraw_still_every - 1
+                and self.smoother.as_drawn(faces[i].id, crops[i], matrices[i])
+            }  # fmt: skip
             # A changed face is drawn while the budget lasts (the longest-carried first); beyond it,
             # it keeps its moved drawing this frame. A new face, with nothing to carry, is drawn.
             spare = budget - len(scheduled)

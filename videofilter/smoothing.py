@@ -60,6 +60,10 @@ class _FaceState:
     # (S, S) uint8: a drawn figure's coverage (the fourth channel of a look's drawing), moved and
     # blended like the colours; in uint8, since an edge that stalls a level short is invisible.
     alpha: np.ndarray | None = None
+    # The source crop (work size) and matrix when the face was last drawn: carried frames keep
+    # them, so `as_drawn` compares the face now with what its drawing was made of.
+    drawn_small: np.ndarray | None = None
+    drawn_matrix: np.ndarray | None = None
 
 
 class _Prediction(NamedTuple):
@@ -98,10 +102,12 @@ class TemporalSmoother:
         colour, alpha = _split(stylized)
         if amount <= 0.0 or previous is None or previous.output.shape != colour.shape \
                 or previous.source_small.shape != source_small.shape:
-            self._faces[face_id] = _FaceState(colour.astype(np.float32), source_small, current, alpha)
+            self._faces[face_id] = _FaceState(
+                colour.astype(np.float32), source_small, current, alpha, source_small, current
+            )
             return stylized.copy()
         exact, alpha = self._blend(previous, colour.astype(np.float32), alpha, source_small, current, amount)
-        self._faces[face_id] = _FaceState(exact, source_small, current, alpha)
+        self._faces[face_id] = _FaceState(exact, source_small, current, alpha, source_small, current)
         return _join(cv2.convertScaleAbs(exact), alpha)
 
     def carry(
@@ -123,8 +129,27 @@ class TemporalSmoother:
         if changed > self.config.redraw_changed * residual.size and not force:
             return None
         moved, alpha = self._warp_history(previous, back, flow)
-        self._faces[face_id] = _FaceState(moved, source_small, current, alpha)
+        self._faces[face_id] = _FaceState(
+            moved, source_small, current, alpha, previous.drawn_small, previous.drawn_matrix
+        )
         return _join(cv2.convertScaleAbs(moved), alpha)
+
+    def as_drawn(self, face_id: int, source_crop: np.ndarray, matrix: np.ndarray) -> bool:
+        """Whether face `face_id` still looks as it did when last drawn: the source crop its drawing
+        was made of, moved by the best rigid motion since, predicts the current one within
+        `error_low` on all but `redraw_changed` of the crop (a still face in the same light; a word,
+        a blink, a turn or a change of light is a difference). Such a face needs no new drawing yet."""
+        state = self._faces.get(face_id)
+        source_small = self._small(source_crop)
+        if state is None or state.drawn_small is None or state.drawn_matrix is None \
+                or state.drawn_small.shape != source_small.shape:
+            return False
+        drawn = _FaceState(state.output, state.drawn_small, state.drawn_matrix)
+        best = self._best_prediction(drawn, source_small, _homogeneous(matrix))
+        work = source_small.shape[0]
+        residual = cv2.blur(cv2.absdiff(best.image, source_small), (3, 3))
+        differs = (residual > self.config.error_low) & _within(best.src_x, best.src_y, 0.5, work - 1.5)
+        return int(np.count_nonzero(differs)) <= self.config.redraw_changed * residual.size
 
     def forget(self, keep_ids: set[int]) -> None:
         """Drops the state of every face not in `keep_ids` (faces that left the picture)."""
@@ -146,12 +171,8 @@ class TemporalSmoother:
         """How the face moved since `previous`: (back, flow or None, src_x, src_y, predicted), the
         affine map from current-crop pixels to the previous crop, its work-size flow refinement,
         the work-size sampling positions and the previous source crop resampled there."""
-        size, work = previous.output.shape[0], source_small.shape[0]
-        grid_x, grid_y = self._grid(work)
-        # Candidate maps from current-crop pixels to where they were in the previous crop.
-        best = min((self._predict(previous, back, grid_x, grid_y, size, source_small)
-                    for back in (np.eye(3), previous.matrix @ np.linalg.inv(current))),
-                   key=lambda prediction: prediction.error)
+        grid_x, grid_y = self._grid(source_small.shape[0])
+        best = self._best_prediction(previous, source_small, current)
         if not self.config.flow or self._explained(best, source_small):
             return best.back, None, best.src_x, best.src_y, best.image
         flow = self._flow(source_small, best.image)
@@ -164,6 +185,18 @@ class TemporalSmoother:
         if cv2.norm(refined, source_small, cv2.NORM_L1) < 0.95 * best.error:
             return best.back, flow, flow_x, flow_y, refined
         return best.back, None, best.src_x, best.src_y, best.image
+
+    def _best_prediction(
+        self, previous: _FaceState, source_small: np.ndarray, current: np.ndarray
+    ) -> _Prediction:
+        """The better of the two candidate motions (module docstring) from `previous` to the
+        current crop (`current`: its 3x3 frame -> crop matrix), mapping current-crop pixels to the
+        previous crop."""
+        size, work = previous.output.shape[0], source_small.shape[0]
+        grid_x, grid_y = self._grid(work)
+        return min((self._predict(previous, back, grid_x, grid_y, size, source_small)
+                    for back in (np.eye(3), previous.matrix @ np.linalg.inv(current))),
+                   key=lambda prediction: prediction.error)  # fmt: skip
 
     def _blend(
         self, previous: _FaceState, stylized: np.ndarray, alpha: np.ndarray | None, source_small: np.ndarray,
