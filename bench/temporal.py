@@ -153,8 +153,9 @@ def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.nda
 def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[str, dict[str, float]]:
     style = procedural_style(style_name)
     clip = load_clip(frames, style.input_size, use_tracker, crop_framing(style))
+    memory: dict = {}  # what the look keeps of the person between drawings, as the pipeline does
     stylised = [
-        style.stylize(crop[None], landmarks=points[None])[0]
+        style.stylize(crop[None], landmarks=points[None], memories=[memory])[0]
         for crop, points in tqdm(zip(clip.crops, clip.landmarks, strict=True), desc="stylise", unit="crop")
     ]
 

@@ -189,3 +189,26 @@ def test_a_face_is_as_drawn_while_its_crop_only_moves_and_not_once_it_changes() 
         crop = _crop(changed, matrix)
         assert smoother.carry(1, crop, matrix) is not None
     assert not smoother.as_drawn(1, crop, matrix)
+
+
+def test_a_drawing_carried_over_sub_pixel_steps_keeps_its_lines() -> None:
+    """Each carry resamples the last drawing: bilinear at half-pixel steps halved a 2 px line's
+    contrast every time (a still-moving face's ink went soft and its catch lights dim). Six carries
+    of half a pixel keep over 40% of the lines' Laplacian energy (bilinear: 10%)."""
+
+    def energy(picture: np.ndarray) -> float:
+        grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+        return float(np.square(cv2.Laplacian(grey, cv2.CV_32F)).mean())
+
+    scene = _texture(5)
+    drawing = np.full((S, S, 3), 235, np.uint8)
+    for x in range(10, S, 12):
+        cv2.line(drawing, (x, 0), (x + 20, S - 1), (30, 30, 30), 2, cv2.LINE_AA)
+    smoother = TemporalSmoother(SmootherConfig(flow=False))
+    matrix = _translation(60, 60)
+    smoother.smooth(0, drawing, _crop(scene, matrix), matrix, 1.0)
+    for step in range(1, 7):
+        matrix = _translation(60 + 0.5 * step, 60)
+        carried = smoother.carry(0, _crop(scene, matrix), matrix)
+        assert carried is not None
+    assert energy(carried) > 0.4 * energy(drawing)

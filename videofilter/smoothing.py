@@ -235,7 +235,7 @@ class TemporalSmoother:
         pictures = [previous.output] if previous.alpha is None else [previous.output, previous.alpha]
         size = previous.output.shape[0]
         if flow is None:
-            flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+            flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
             moved = [cv2.warpAffine(picture, back[:2], (size, size), flags=flags,
                                     borderMode=cv2.BORDER_REPLICATE) for picture in pictures]
         else:
@@ -244,7 +244,7 @@ class TemporalSmoother:
             flow_x = cv2.resize(flow[..., 0], (size, size), interpolation=cv2.INTER_LINEAR) * scale
             flow_y = cv2.resize(flow[..., 1], (size, size), interpolation=cv2.INTER_LINEAR) * scale
             map_x, map_y = _apply_affine(back.astype(np.float32), grid_x + flow_x, grid_y + flow_y)
-            moved = [cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            moved = [cv2.remap(picture, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
                      for picture in pictures]
         return moved[0], moved[1] if len(moved) > 1 else None
 
