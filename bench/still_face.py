@@ -9,6 +9,8 @@ look with the crop's landmarks, the scene, the temporal smoother at 0 and at the
                 mouth from), mean of the 5 points and the largest
   eye px        shift of each drawn eye between a frame and the first settled one (phase
                 correlation of the output around the eye): median and largest over the frames
+  drawn         the share of the settled frames the face was drawn on (the rest carry a drawing)
+  CPU ms        the filter's CPU time per settled frame (scene on this thread, OpenCV on one)
 
     python bench/still_face.py [--frames 90] [--noise 3] [--style anime] [--json]
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import time
 
 import cv2
 import numpy as np
@@ -40,10 +43,16 @@ def _patch(image: np.ndarray, centre: np.ndarray, side: int) -> np.ndarray:
 
 def run(frames: int, noise: float, style_name: str, smoothing: float) -> dict[str, float]:
     style = load_style(style_name)
-    face_filter = FaceFilter(style, PipelineConfig(smoothing=smoothing))
+    cv2.setNumThreads(1)  # as the pipeline runs it
+    face_filter = FaceFilter(style, PipelineConfig(smoothing=smoothing, scene_thread=False))
     frame_points, crop_points, outputs, eyes = [], [], [], None
+    drawings, cpu = 0, 0.0
     for index, image in enumerate(still_frames(frames, noise)):
+        started = time.process_time()
         result = face_filter.process(Frame(image, index, index / 30.0))
+        if index >= WARM_UP:
+            cpu += time.process_time() - started
+            drawings += "style" in result.stage_ms
         if len(result.faces) != 1:
             raise SystemExit(f"expected one face in frame {index}, found {len(result.faces)}")
         landmarks = result.faces[0].landmarks
@@ -68,6 +77,8 @@ def run(frames: int, noise: float, style_name: str, smoothing: float) -> dict[st
         "landmark_px_max": float(jitter.max()),
         "eye_px_median": statistics.median(shifts),
         "eye_px_max": max(shifts),
+        "drawn_share": drawings / max(frames - WARM_UP, 1),
+        "cpu_ms_per_frame": 1e3 * cpu / max(frames - WARM_UP, 1),
     }
 
 
@@ -83,10 +94,12 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(f"still face, {args.frames} frames, noise sigma {args.noise}, style {args.style}")
-    print(f"{'':<15}{'frame px':>9}{'landmark px mean':>17}{'max':>7}{'eye px median':>15}{'max':>7}")
+    print(f"{'':<15}{'frame px':>9}{'landmark px mean':>17}{'max':>7}{'eye px median':>15}{'max':>7}"
+          f"{'drawn':>7}{'CPU ms':>8}")
     for name, r in results.items():
         print(f"{name:<15}{r['frame_px_mean']:>9.3f}{r['landmark_px_mean']:>17.3f}{r['landmark_px_max']:>7.3f}"
-              f"{r['eye_px_median']:>15.3f}{r['eye_px_max']:>7.3f}")
+              f"{r['eye_px_median']:>15.3f}{r['eye_px_max']:>7.3f}{r['drawn_share']:>7.0%}"
+              f"{r['cpu_ms_per_frame']:>8.1f}")
 
 
 if __name__ == "__main__":
