@@ -148,3 +148,22 @@ def test_the_shadowed_side_of_a_wide_head_of_hair_is_hair_to_the_crop_edge(photo
     walled[side] = _bgr(np.float32([72, 150, 118]))  # as dark, but red-violet: a curtain
     hair = cv2.resize(style.regions(walled, marks).hair, (SIZE, SIZE))
     assert hair[side & (fx < 1.6)].mean() < 0.2
+
+
+def test_long_hair_under_a_hat_to_the_crop_edges_is_hair(photo: np.ndarray) -> None:
+    """Under a hat the hair is the temples' colour, and long hair below a wide brim reaches the
+    crop's sides (seen: Lena): the border's samples there were unlike the hat on top, so they were
+    taken for the wall, her hair was left out of her figure and drawn as the scene's streaks beside
+    a floating hat."""
+    style = procedural_style("anime", SIZE)
+    crop, marks, fx, fy = _aligned(photo)
+    own = cv2.resize(style.regions(crop, marks).hair, (SIZE, SIZE)) > 0.5
+    hat = tuple(int(v) for v in _bgr(np.float32([217, 126, 116])))  # pale blue-grey: CIELAB L 85, b -12
+    crop, marks, fx, fy = _aligned(_capped(photo, hat))  # type: ignore[arg-type]
+    long = crop.copy()
+    locks = (np.abs(fx) > 1.1) & (fy > -0.7) & (fy < 1.2)
+    long[locks] = np.median(crop[own], axis=0)
+    regions = style.regions(long, marks)
+    assert regions.cover.any()
+    hair = cv2.resize(regions.hair, (SIZE, SIZE))
+    assert hair[locks & (np.abs(fx) < 1.7) & (fy < 0.9)].mean() > 0.8  # 0.24: the wall

@@ -248,6 +248,13 @@ def sample_colours(
     )
     if capped:
         cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
+        # Under a hat the hair is the temples' colour, and long hair below a wide brim reaches the
+        # crop's sides: border samples of that colour are the hair, not the wall (Lena's dark hair
+        # was a border sample, so it was left out of the hair and drawn as the scene's streaks).
+        hair_refs += [c for c in unlike_top if not any(c is r for r in hair_refs)]
+        walls = [b for b in backgrounds
+                 if min(colour_distance(b, c, chroma_weight) for c in unlike_top) > 3.0 * noise]  # fmt: skip
+        backgrounds = walls or backgrounds
     elif hair_refs:
         found = _hair_shadow(lab, fx, fy, top, skin_lab, backgrounds, chroma_weight)
         if found is not None:
