@@ -33,7 +33,7 @@ from animecam.core.style import crop_framing
 from animecam.engine.looks import procedural_style
 from animecam.videofilter.demo import PHOTO_CROP, DemoSource
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
-from animecam.videofilter.frame_filter import PipelineConfig
+from animecam.videofilter.frame_filter import PipelineConfig, stylize_for_paste
 from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
 
 EMA_ALPHA = 0.5  # weight of the new frame in the plain EMA (Deep-Live-Cam's interpolation_weight)
@@ -56,6 +56,11 @@ class Scores:
     # The output's Laplacian energy over the per-frame drawing's: a carried drawing resampled frame
     # after frame loses its crisp lines (< 1), a fresh one keeps them.
     sharpness: list[float] = field(default_factory=list)
+    # Mean |change| of the output from frame to frame in its own crop: a drawn figure is pasted by
+    # that crop's matrix (the landmarks), so this is how much it changes beyond how it is moved.
+    # With exact crops the same motion as the warp error's; with the tracker's, the photo's content
+    # drifts inside the crop, and a figure placed by the landmarks should not follow it.
+    wobble: list[float] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
@@ -65,6 +70,7 @@ class Scores:
             "psnr_db": statistics.fmean(self.psnr),
             "brightness": statistics.fmean(self.brightness),
             "sharpness": statistics.fmean(self.sharpness),
+            "wobble": statistics.fmean(self.wobble),
             "ms": statistics.median(self.ms) if self.ms else 0.0,
         }
 
@@ -132,9 +138,10 @@ def _edge_energy(picture: np.ndarray) -> float:
 def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.ndarray]) -> Scores:
     scores = Scores()
     previous = None
-    for index, target in enumerate(stylised):
+    for index, drawing in enumerate(stylised):
         start = time.perf_counter()
-        out = method(index)
+        out = method(index)[..., :3]  # a drawn figure's colours (its alpha is not shown alone)
+        target = drawing[..., :3]
         scores.ms.append((time.perf_counter() - start) * 1e3)
         diff = out.astype(np.float32) - target.astype(np.float32)
         scores.distance.append(float(np.abs(diff).mean()))
@@ -146,6 +153,7 @@ def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.nda
             warped, mask = _warp_previous(clip, index, previous)
             error = warped.astype(np.float32)[mask] - out.astype(np.float32)[mask]
             scores.warp_mse.append(float((error * error).mean()))
+            scores.wobble.append(float(np.abs(out.astype(np.float32) - previous.astype(np.float32)).mean()))
         previous = out
     return scores
 
@@ -153,9 +161,11 @@ def score(clip: Clip, stylised: list[np.ndarray], method: Callable[[int], np.nda
 def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[str, dict[str, float]]:
     style = procedural_style(style_name)
     clip = load_clip(frames, style.input_size, use_tracker, crop_framing(style))
-    memory: dict = {}  # what the look keeps of the person between drawings, as the pipeline does
+    # Drawn as the pipeline draws: with what the look keeps of the person between drawings, and
+    # as the figure it pastes (BGRA: the smoother moves a figure by the crop's own motion).
+    memory: dict = {}
     stylised = [
-        style.stylize(crop[None], landmarks=points[None], memories=[memory])[0]
+        stylize_for_paste(style, crop[None], points[None], 1.0, [memory])[0]
         for crop, points in tqdm(zip(clip.crops, clip.landmarks, strict=True), desc="stylise", unit="crop")
     ]
 
@@ -235,10 +245,11 @@ def main() -> None:
     crops = "tracker" if args.tracker else "exact motion"
     print(f"\n{args.frames} frames, style {args.style}, crops from {crops}")
     print(f"{'method':<54}{'warp MSE':>10}{'vs none':>9}{'|d| to per-frame':>18}{'PSNR dB':>9}"
-          f"{'brightness':>12}{'sharpness':>11}{'ms':>7}")
+          f"{'brightness':>12}{'sharpness':>11}{'wobble':>8}{'ms':>7}")
     for name, r in results.items():
         print(f"{name:<54}{r['warp_mse']:>10.2f}{-r['warp_reduction']:>+9.0%}{r['distance']:>18.2f}"
-              f"{r['psnr_db']:>9.1f}{r['brightness']:>+12.2f}{r['sharpness']:>11.2f}{r['ms']:>7.2f}")
+              f"{r['psnr_db']:>9.1f}{r['brightness']:>+12.2f}{r['sharpness']:>11.2f}{r['wobble']:>8.2f}"
+              f"{r['ms']:>7.2f}")
 
 
 if __name__ == "__main__":

@@ -212,3 +212,25 @@ def test_a_drawing_carried_over_sub_pixel_steps_keeps_its_lines() -> None:
         carried = smoother.carry(0, _crop(scene, matrix), matrix)
         assert carried is not None
     assert energy(carried) > 0.4 * energy(drawing)
+
+
+def test_a_drawn_figure_stays_put_in_its_crop_while_the_photo_drifts_inside_it() -> None:
+    """A figure (a drawing with its own alpha) is placed by the landmarks, which define the crop:
+    when the photo's content drifts inside the crop (the tracker's error), its carried drawing
+    stays where it was drawn; a plain drawing of the photo follows the content."""
+    scene = _texture(9)
+    drawing = np.full((S, S, 3), 235, np.uint8)
+    cv2.circle(drawing, (64, 64), 30, (30, 30, 30), 2, cv2.LINE_AA)
+    figure = np.dstack([drawing, np.full((S, S), 255, np.uint8)])
+    matrix = _translation(60, 60)
+    source = _crop(scene, matrix)
+    drifted = _crop(scene, _translation(61.5, 60))  # the content moved 1.5 px; the crop did not
+    moved = {}
+    for face, picture in ((0, figure), (1, drawing)):
+        smoother = TemporalSmoother()
+        smoother.smooth(face, picture, source, matrix, 1.0)
+        carried = smoother.carry(face, drifted, matrix)
+        assert carried is not None
+        moved[face] = float(np.abs(carried[..., :3].astype(int) - drawing).mean())
+    assert moved[0] < 0.2  # the figure as drawn
+    assert moved[1] > 4 * moved[0] + 0.5  # the photo's drawing followed the drift
