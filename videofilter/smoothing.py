@@ -123,10 +123,14 @@ class TemporalSmoother:
                 or previous.source_small.shape != source_small.shape:
             return None
         current = _homogeneous(matrix)
-        back, flow, _, _, predicted = self._motion(previous, source_small, current)
-        residual = cv2.blur(cv2.absdiff(source_small, predicted), (3, 3))
-        changed = cv2.countNonZero(cv2.compare(residual, self.config.error_high, cv2.CMP_GT))
-        if changed > self.config.redraw_changed * residual.size and not force:
+        best = self._best_prediction(previous, source_small, current)
+        if previous.alpha is not None and self._unchanged(source_small, best.image):
+            # A figure is moved without flow anyway (`_drawing_flow`): flow is only needed to tell
+            # the tracker's drift from a change, and there is none to tell here (1.4 ms a frame).
+            back, flow, predicted = best.back, None, best.image
+        else:
+            back, flow, _, _, predicted = self._motion(previous, source_small, current, best)
+        if not self._unchanged(source_small, predicted) and not force:
             return None
         moved, alpha = self._warp_history(previous, back, _drawing_flow(previous.alpha, flow))
         self._faces[face_id] = _FaceState(
@@ -165,14 +169,23 @@ class TemporalSmoother:
         grey = cv2.cvtColor(source_crop, cv2.COLOR_BGR2GRAY)
         return cv2.resize(grey, (work, work), interpolation=cv2.INTER_AREA)
 
+    def _unchanged(self, source_small: np.ndarray, predicted: np.ndarray) -> bool:
+        """Whether a prediction of the current source crop misses it by more than `error_high` on at
+        most `redraw_changed` of the crop (else the face changed: a blink, a word, a hand)."""
+        residual = cv2.blur(cv2.absdiff(source_small, predicted), (3, 3))
+        changed = cv2.countNonZero(cv2.compare(residual, self.config.error_high, cv2.CMP_GT))
+        return changed <= self.config.redraw_changed * residual.size
+
     def _motion(
-        self, previous: _FaceState, source_small: np.ndarray, current: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+        self, previous: _FaceState, source_small: np.ndarray, current: np.ndarray,
+        best: _Prediction | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
         """How the face moved since `previous`: (back, flow or None, src_x, src_y, predicted), the
         affine map from current-crop pixels to the previous crop, its work-size flow refinement,
-        the work-size sampling positions and the previous source crop resampled there."""
+        the work-size sampling positions and the previous source crop resampled there. `best`:
+        the affine candidates' better one, when the caller has it already."""
         grid_x, grid_y = self._grid(source_small.shape[0])
-        best = self._best_prediction(previous, source_small, current)
+        best = best or self._best_prediction(previous, source_small, current)
         if not self.config.flow or self._explained(best, source_small):
             return best.back, None, best.src_x, best.src_y, best.image
         flow = self._flow(source_small, best.image)
