@@ -9,7 +9,7 @@ from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo,
 
 from animecam.engine.looks import procedural_style
 from animecam.engine.looks import style as look_style
-from animecam.engine.looks.eye_measure import EyeShape, measure_eye
+from animecam.engine.looks.eye_measure import EyeShape, lowered_lids, measure_eye
 from animecam.engine.looks.eyes import _shade_warmly, tone_eye_area, upper_lid_row
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
@@ -45,6 +45,27 @@ def test_a_landmark_on_the_eye_leaves_the_measure_where_it_is() -> None:
 def _eye(lid: tuple[float, float, float]) -> EyeShape:
     iris = np.float32([60, 50, 40])
     return EyeShape(np.array([100.0, 100.0]), 30.0, 1.0, np.zeros(2), iris, 1.0, np.array(lid))
+
+
+def test_a_face_looking_down_lowers_both_lids_and_one_looking_ahead_none() -> None:
+    """Downcast eyes (seen: two women at a table looking down at their cards) measured as open: the
+    lashes of the lowered lid are as tall as an open eye's dark band. Their dark mass lay low in the
+    window of one eye of each face; both of that face's eyes are drawn with lowered lids, and the
+    lids come down smoothly with it (no pop for a face near the bar)."""
+
+    def looking(down: float, openness: float = 1.0) -> EyeShape:
+        eye = _eye((0.0, 0.0, 94.0))
+        return EyeShape(eye.centre, eye.width, openness, np.array([0.0, down]), eye.iris_bgr, 1.0, eye.lid)
+
+    ahead = [looking(-0.8), looking(0.15)]
+    assert lowered_lids(ahead) == ahead
+    down = lowered_lids([looking(0.8), looking(-0.8)])
+    assert [eye.openness for eye in down] == [pytest.approx(0.3), pytest.approx(0.3)]
+    shut = lowered_lids([looking(0.8, openness=0.05), looking(-0.8)])
+    assert shut[0].openness == pytest.approx(0.05)  # a shut eye stays shut
+    caps = [lowered_lids([looking(g)])[0].openness for g in np.linspace(0.2, 0.7, 26)]
+    steps = np.diff(caps)
+    assert np.all(steps <= 0.0) and steps.min() > -0.1  # falling, no step
 
 
 def test_the_upper_lid_meets_the_corners() -> None:
