@@ -126,15 +126,16 @@ class TemporalSmoother:
             return None
         current = _homogeneous(matrix)
         best = self._best_prediction(previous, source_small, current)
-        if previous.alpha is not None and self._unchanged(source_small, best.image):
+        high = self.config.error_high
+        if previous.alpha is not None and self._unchanged(source_small, best.image, high):
             # A figure is moved without flow anyway (`_drawing_flow`): flow is only needed to tell
             # the tracker's drift from a change, and there is none to tell here (the tracker's demo
             # clip: flow on 26 of 150 frames instead of 65).
-            back, flow, predicted = best.back, None, best.image
+            back, flow = best.back, None
         else:
             back, flow, _, _, predicted = self._motion(previous, source_small, current, best)
-        if not self._unchanged(source_small, predicted) and not force:
-            return None
+            if not force and not self._unchanged(source_small, predicted, high):
+                return None
         moved, alpha = self._warp_history(previous, back, _drawing_flow(previous.alpha, flow))
         self._faces[face_id] = _FaceState(
             moved, source_small, current, alpha, previous.drawn_small, previous.drawn_matrix
@@ -154,9 +155,8 @@ class TemporalSmoother:
         drawn = _FaceState(state.output, state.drawn_small, state.drawn_matrix)  # the face as drawn
         best = self._best_prediction(drawn, source_small, _homogeneous(matrix))
         work = source_small.shape[0]
-        residual = cv2.blur(cv2.absdiff(best.image, source_small), (3, 3))
-        differs = (residual > self.config.error_low) & _within(best.src_x, best.src_y, 0.5, work - 1.5)
-        return int(np.count_nonzero(differs)) <= self.config.redraw_changed * residual.size
+        seen = _within(best.src_x, best.src_y, 0.5, work - 1.5)
+        return self._unchanged(source_small, best.image, self.config.error_low, seen)
 
     def forget(self, keep_ids: set[int]) -> None:
         """Drops the state of every face not in `keep_ids` (faces that left the picture)."""
@@ -172,12 +172,15 @@ class TemporalSmoother:
         grey = cv2.cvtColor(source_crop, cv2.COLOR_BGR2GRAY)
         return cv2.resize(grey, (work, work), interpolation=cv2.INTER_AREA)
 
-    def _unchanged(self, source_small: np.ndarray, predicted: np.ndarray) -> bool:
-        """Whether a prediction of the current source crop misses it by more than `error_high` on at
-        most `redraw_changed` of the crop (else the face changed: a blink, a word, a hand)."""
+    def _unchanged(
+        self, source_small: np.ndarray, predicted: np.ndarray, error: float, seen: np.ndarray | None = None
+    ) -> bool:
+        """Whether a prediction of the current source crop misses it by more than `error` (3x3 mean
+        residual, grey levels) on at most `redraw_changed` of the crop, counting only where `seen`
+        (else the face changed: a blink, a word, a hand)."""
         residual = cv2.blur(cv2.absdiff(source_small, predicted), (3, 3))
-        changed = cv2.countNonZero(cv2.compare(residual, self.config.error_high, cv2.CMP_GT))
-        return changed <= self.config.redraw_changed * residual.size
+        differs = residual > error if seen is None else (residual > error) & seen
+        return int(np.count_nonzero(differs)) <= self.config.redraw_changed * residual.size
 
     def _motion(
         self, previous: _FaceState, source_small: np.ndarray, current: np.ndarray,
