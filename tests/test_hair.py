@@ -167,3 +167,31 @@ def test_long_hair_under_a_hat_to_the_crop_edges_is_hair(photo: np.ndarray) -> N
     assert regions.cover.any()
     hair = cv2.resize(regions.hair, (SIZE, SIZE))
     assert hair[locks & (np.abs(fx) < 1.7) & (fy < 0.9)].mean() > 0.8  # 0.24: the wall
+
+
+def test_a_short_heads_fringe_is_a_row_of_pointed_locks_clear_of_the_brows(photo: np.ndarray) -> None:
+    """Short hair with a high, smooth hairline (the forehead bare, close under the crown): drawn
+    with the fringe on, its rim over the forehead is several pointed locks side by side, not a
+    beanie's rim with a spike or two in its middle (the crown's locks are thin there); the locks
+    stop well above the brows, where they would hide what identity is read by."""
+    from dataclasses import replace
+
+    crop, marks, _, _ = _aligned(photo, 256)
+    regions, frame = procedural_style("anime", 256).regions(crop, marks), FaceFrame.from_landmarks(marks)
+    half = regions.hair.shape[0]  # the masks are at half the crop's size
+    sx, sy = frame.grid(half, 0.5)
+    short = ((sy < -1.0) & (regions.face_shape + regions.hair > 0.5)).astype(np.float32)
+    regions = replace(regions, hair=short, hat_like=False)
+    profiles = {}
+    for fringe in (0.0, LOOKS["anime"].hair.fringe):
+        params = replace(LOOKS["anime"], hair=replace(LOOKS["anime"].hair, fringe=fringe))
+        hair = lock_tips(params, regions, frame, 0.5).hair
+        # Per column across the forehead: the lowest face-y the hair reaches.
+        over = (hair > 0.5) & (sy < -0.2)
+        columns = [c for c in range(half) if abs(sx[half // 2, c]) < 0.7 and over[:, c].any()]
+        profiles[fringe] = np.array([float(sy[:, c][over[:, c]].max()) for c in columns])
+    smooth, pointed = profiles[0.0], profiles[LOOKS["anime"].hair.fringe]
+    hanging = pointed > smooth + 0.12  # columns where a lock hangs below the rim
+    locks = int(np.count_nonzero(hanging[1:] & ~hanging[:-1]) + hanging[0])
+    assert locks >= 3, f"{locks} locks over the forehead"
+    assert pointed.max() < -0.55  # clear of the brows (eyes at 0, brows about -0.35)

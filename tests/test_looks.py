@@ -598,33 +598,6 @@ def test_a_look_draws_its_figure_with_alpha_around_the_head(photo: np.ndarray) -
     assert alpha[near == 0].max() == 0
 
 
-def test_the_hair_over_the_forehead_ends_in_pointed_locks(photo: np.ndarray) -> None:
-    """With the fringe on, the hairline over the forehead is a zigzag (points and notches), not a
-    bowl's smooth rim; the brows stay clear of it."""
-    from dataclasses import replace
-
-    from animecam.engine.looks.params import LOOKS
-    from animecam.engine.looks.shading import lock_tips
-
-    style = procedural_style("anime", 256)
-    matrix = crop_transform(ASTRONAUT_LANDMARKS, 256, style.align)
-    crop, points = warp_to_crop(photo, matrix, 256), apply(matrix, ASTRONAUT_LANDMARKS)
-    regions, frame = style.regions(crop, points), FaceFrame.from_landmarks(points)
-    fx, fy = frame.grid(128, 0.5)
-    hairlines = {}
-    for fringe in (0.0, 0.3):
-        params = replace(LOOKS["anime"], hair=replace(LOOKS["anime"].hair, fringe=fringe))
-        hair = lock_tips(params, regions, frame, 0.5).hair
-        # Per column across the forehead: the lowest face-y the hair reaches above the brows.
-        over = (hair > 0.5) & (fy < -0.2)
-        middle = [c for c in range(128) if abs(fx[64, c]) < 0.45 and over[:, c].any()]
-        hairlines[fringe] = np.array([float(fy[:, c][over[:, c]].max()) for c in middle])
-    smooth, pointed = hairlines[0.0], hairlines[0.3]
-    assert np.ptp(pointed) > np.ptp(smooth) + 0.1  # points and notches: a taller zigzag
-    # The points stop above the brows (eyes at 0, brows about -0.35), where the hair did not reach.
-    assert pointed.max() <= max(smooth.max(), -0.36)
-
-
 def test_light_coloured_hair_is_drawn_by_its_lit_strands_and_black_hair_is_drawn_black(
     face: tuple[np.ndarray, np.ndarray],
 ) -> None:

@@ -51,7 +51,9 @@ class HairParams:
     locks: float = 7.0  # locks per half turn around the crown
     crown: tuple[float, float] = (0.12, -1.25)  # where the hair falls from (face units; off-centre parting)
     tips: float = 0.6  # how far lock tips cut into the hair's edge (0 = smooth; above 0.66 they tear off)
-    fringe: float = 0.3  # how far the locks over the forehead hang down in points (face units; 0 = none)
+    fringe: float = 0.4  # how far the locks over the forehead hang down in points (face units; 0 = none)
+    fringe_width: float = 0.36  # face units from one lock of the fringe to the next
+    fringe_lean: float = 0.35  # how far (face units across per unit down) the fringe sweeps from the parting
     highlight: float = 0.4  # 0..1 strength of the highlight band
     highlight_teeth: int = 9  # zigzags along the band
     strand_lines: float = 1.3  # width (half-size px at 256) of the line along each lock's shade; 0 = none
