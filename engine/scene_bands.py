@@ -8,16 +8,19 @@ import cv2
 import numpy as np
 
 
-def _seeded(labels: np.ndarray, count: int, seeds: np.ndarray) -> np.ndarray:
-    """uint8 mask (255) of the labelled parts (label 0 is none) that hold a seed pixel (255)."""
-    if count <= 256:  # 8-bit labels: a histogram and a lookup table, 5x quicker than numpy's indexing
-        small = labels.astype(np.uint8)
-        held = cv2.calcHist([cv2.bitwise_and(small, seeds)], [0], None, [256], [0, 256]).ravel() > 0
-        held[0] = False
-        return cv2.LUT(small, held.astype(np.uint8) * np.uint8(255))
-    held = np.bincount(labels[seeds > 0], minlength=count) > 0
-    held[0] = False
-    return np.take(held.astype(np.uint8) * np.uint8(255), labels)
+def _counts(labels: np.ndarray, count: int, mask: np.ndarray) -> np.ndarray:
+    """Per label (0 .. count - 1): how many of its pixels `mask` (uint8, 255 = yes) holds."""
+    if count <= 256:  # 8-bit labels: a histogram, 5x quicker than numpy's indexing
+        return cv2.calcHist([labels.astype(np.uint8)], [0], mask, [256], [0, 256]).ravel()[:count]
+    return np.bincount(labels[mask > 0], minlength=count)[:count].astype(np.float32)
+
+
+def _chosen(labels: np.ndarray, count: int, chosen: np.ndarray) -> np.ndarray:
+    """uint8 mask (255) of the labelled parts whose entry in `chosen` (bool, per label) is set."""
+    table = chosen.astype(np.uint8) * np.uint8(255)
+    if count <= 256:
+        return cv2.LUT(labels.astype(np.uint8), np.pad(table, (0, 256 - count)))
+    return np.take(table, labels)
 
 
 def _flattened(light: np.ndarray, level: float, radius: int) -> np.ndarray:
@@ -46,20 +49,23 @@ class BandBorders:
     """Draws a look's band borders with hysteresis in space and time, on quarter-size lightness.
 
     Sides are decided on the lightness with its mottle flattened (variation under about h, within
-    `flatten` px). A pixel is above a border when its connected part of the pixels above
-    (border - h) holds a seed: a pixel above (border + h), or one that was above last frame and has
-    not changed. So an island that only just passes a border joins its surroundings (a mottled
-    wall is one tone, where plain posterising broke it into blotches of both, which read as a photo
-    filter), and a tone drifting within h of a border (the camera's exposure) keeps its band
-    instead of crawling. Edges (a 3x3 step of h or more) cut the parts apart: a bright shirt coming
-    in must not lift the whole grey wall beside it into its band; an edge takes the side of the
-    parts beside it where they agree, and keeps its own where they differ. Every pixel is moved to
-    its side of the border, so the tables' bands follow and a linear upsampling still gives crisp
-    borders. One thread owns it (one per renderer).
+    `flatten` px). A seed is a pixel above (border + h), or one that was above last frame and has
+    not changed; a pixel within h of the border is above it when its connected part of such pixels
+    touches a seed and is either small (an island, under `island` px) or mostly above the border.
+    So an island that only just passes a border joins its surroundings (a mottled wall is one tone,
+    where plain posterising broke it into blotches of both, which read as a photo filter), a tone
+    drifting within h of a border (the camera's exposure) keeps its band instead of crawling, and a
+    large dark part joined to a light one by a soft gradient keeps its own band. Edges (a 3x3 step
+    of h or more) cut the parts apart: a bright shirt coming in must not lift the whole grey wall
+    beside it into its band; an edge takes the side of the parts beside it where they agree, and
+    keeps its own where they differ. Every pixel is moved to its side of the border, so the tables'
+    bands follow and a linear upsampling still gives crisp borders. One thread owns it (one per
+    renderer).
     """
 
     still = 8  # a pixel that changed by less (grey levels) keeps last frame's side
     flatten = 8  # px (quarter size: 32 at 720p): the reach of the mottle flattened before deciding
+    island = 100  # px (quarter size: 40 x 40 at 720p): a part this small takes its surroundings' side
 
     def __init__(self) -> None:
         # The last frame's lightness, its side of each border (255 = above) and its levels.
@@ -90,11 +96,10 @@ class BandBorders:
             reach = hysteresis * min(1.0, border / 128.0)
             near = cv2.threshold(decide, border - reach - 1, 255, cv2.THRESH_BINARY)[1]
             near = cv2.bitwise_and(near, free)
-            count, labels = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_16U)
             seeds = cv2.threshold(decide, border + reach - 1, 255, cv2.THRESH_BINARY)[1]
             if unchanged is not None:
                 seeds = cv2.bitwise_or(seeds, cv2.bitwise_and(last[1][k - 1], unchanged))  # type: ignore[index]
-            above = _seeded(labels, count, seeds)
+            above = self._above(near, seeds, decide, border)
             under = cv2.bitwise_and(cv2.bitwise_not(above), free)  # off the edges, below the border
             # An edge takes the side of the parts beside it when they agree (else its own): left as
             # it was, a bright edge of a wall flattened down stayed a thin white line.
@@ -111,5 +116,27 @@ class BandBorders:
             sides.append(above)
         self._last = (light, sides, levels)
         return settled
+
+    def _above(
+        self, near: np.ndarray, seeds: np.ndarray, decide: np.ndarray, border: int
+    ) -> np.ndarray:
+        """The pixels above a border: the seeds among those `near` it, and each part of the rest
+        of them that touches those and is an island (under `island` px) or mostly on the border's
+        upper side. Every such part was lifted before: on the table of six the whole dark table,
+        its arms and chips, joined by soft gradients to the lit wall, were drawn in the wall's band
+        (one orange picture, the figures lost in it)."""
+        held = cv2.bitwise_and(seeds, near)
+        open_ = cv2.bitwise_and(near, cv2.bitwise_not(seeds))
+        count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+            open_, 8, cv2.CV_16U, cv2.CCL_SPAGHETTI
+        )
+        if count <= 1:
+            return held
+        area = stats[:, cv2.CC_STAT_AREA].astype(np.float32)
+        upper = _counts(labels, count, cv2.threshold(decide, border - 1, 255, cv2.THRESH_BINARY)[1])
+        touching = _counts(labels, count, cv2.dilate(held, None)) > 0
+        lift = touching & ((area < self.island) | (2.0 * upper >= area))
+        lift[0] = False
+        return cv2.bitwise_or(held, _chosen(labels, count, lift))
 
 

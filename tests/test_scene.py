@@ -181,6 +181,25 @@ def test_band_borders_keep_what_clearly_differs() -> None:
     assert tones[100:140, 120:200].mean() - tones[30:60, 30:90].mean() > 40
 
 
+def test_a_dark_table_joined_to_a_lit_wall_by_a_soft_gradient_keeps_its_own_band() -> None:
+    """The table of six: a dark table (and the arms on it) met the lit wall through soft gradients,
+    and the whole table was lifted into the wall's band (one orange picture, the figures lost in
+    it). A large part mostly under a border stays under it; a small dark patch on the wall (an
+    island) still takes the wall's band."""
+    rows = np.arange(720, dtype=np.float32)[:, None]
+    grey = 170.0 - 65.0 * np.clip((rows - 320.0) / 80.0, 0.0, 1.0) + np.zeros((1, 1280), np.float32)
+    patch = cv2.GaussianBlur(np.pad(np.ones((24, 24), np.float32), 20), (0, 0), 8.0)
+    grey[80:144, 588:652] -= 58.0 * patch / patch.max()  # a soft dark patch on the wall, 112 at its middle
+    image = cv2.cvtColor(np.clip(grey + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    renderer = SceneRenderer(SceneConfig(max_gain=1.0))
+    for _ in range(3):
+        tones = cv2.cvtColor(renderer.draw_layers(image).tones, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    tones = cv2.resize(tones, (1280, 720))
+    wall, table = tones[40:280, 100:500].mean(), tones[480:700, 100:1180].mean()
+    assert wall - table > 40, (wall, table)  # two bands, as the photo's two lightnesses
+    assert abs(tones[107:117, 615:625].mean() - wall) < 12  # the patch is drawn as the wall
+
+
 def test_a_dark_suit_lit_at_the_shoulders_stays_dark_where_it_is_dark() -> None:
     """The lowest border's hysteresis spread a lit shoulder's band over a navy suit down to twice
     as dark (grey blobs on Obama's suit): near black, a band's reach is a share of the lightness."""
