@@ -722,3 +722,26 @@ def test_a_piece_of_hair_apart_from_the_hair_and_the_face_is_found_as_stray() ->
     stray = apart_from(hair, face * (hair < 0.5))
     assert stray[2:6, 20:44].min() == 1.0
     assert stray[7:, :].max() == 0.0  # the hair and the lock stay hair
+
+
+def test_a_turned_face_has_no_ear_on_its_noses_side(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """Turned three quarters, a face's outline narrows on the side its nose points to, and the skin
+    beyond it (the cheek, the nose in profile) was taken for an ear joined to the face's side:
+    drawn, it stuck out of the face like a spike. That ear is behind the cheek."""
+    crop, marks = face
+    turned = marks.copy()
+    span = float(np.linalg.norm(marks[1] - marks[0]))
+    turned[2:, 0] += (0.35 * span, 0.25 * span, 0.25 * span)  # nose and mouth aside, as a turned head's
+    frame = FaceFrame.from_landmarks(turned)
+    assert frame.yaw > 0.15  # three quarters
+    fx, fy = _face_grid(turned, SIZE)
+    style = procedural_style("anime", SIZE)
+    shape = cv2.resize(style.regions(crop, turned).face_shape, (SIZE, SIZE))
+    edge = float(fx[(np.abs(fy - 0.2) < 0.05) & (shape > 0.5) & (fx > 0)].max())  # the narrowed side
+    side = (fx > edge) & (fx < edge + 0.6) & (fy > -0.8) & (fy < 0.9)
+    cheek = ((fx - edge - 0.05) / 0.2) ** 2 + ((fy - 0.1) / 0.35) ** 2 < 1.0  # skin beyond the outline
+    painted = crop.copy()
+    painted[side] = _lab_colour(30.0, 10.0, 18.0)  # dark hair behind
+    painted[cheek] = crop[cheek.nonzero()[0].mean().astype(int), int(SIZE * 0.45)]  # the cheek's own colour
+    shape = cv2.resize(style.regions(painted, turned).face_shape, (SIZE, SIZE))
+    assert shape[cheek & (fx > edge + 0.08)].mean() < 0.05

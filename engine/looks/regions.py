@@ -39,6 +39,10 @@ from .masks import (
 from .palette import Palette, steadied, steadied_mask, steadied_widths
 
 _COLOUR_CROP = 6.0  # chroma (90th percentile of the crop) above which a crop is a colour camera's
+# From this yaw on (frame.yaw: +-0.4 at three quarters) the ear on the side the nose points to is
+# hidden: skin there beyond the narrowed outline is the cheek or the nose in profile, and drawn as
+# an ear it stuck out of the face like a spike.
+_EAR_HIDDEN_YAW = 0.15
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
 
 
@@ -184,6 +188,8 @@ def find_regions(
     light = lab[..., 0]
     ear_like = (label == 0) | (label == 1) & (light > hair_lab[0] + 20.0) & (light > skin_lab[0] - 30.0)
     beside = ear_like & (shape_small < 0.5) & (fy > -0.7) & (fy < 0.7) & (np.abs(fx) < 1.45)
+    if abs(frame.yaw) >= _EAR_HIDDEN_YAW:  # turned: the ear on the nose's side is behind the cheek
+        beside &= fx * frame.yaw <= 0.0
     # Not cleaned first: at a small crop's working size an ear is 2-3 pixels wide.
     ears = joined_to(beside, shape_small, sizes=(0.03 * unit * unit, 0.4 * unit * unit))
     if ears.any():
