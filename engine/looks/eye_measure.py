@@ -25,6 +25,11 @@ CLOSED_HEIGHT = 0.085  # what a closed eye's lash line and lid crease measure
 # faces -0.8 to +0.21 but for three squinting or downcast LFW faces (+0.72, +0.8, +0.8).
 DOWNCAST_GAZE = (0.3, 0.6)
 DOWNCAST_OPENNESS = 0.3
+# Two eyes look the same way: their measured gaze across (`EyeShape.gaze[0]`) is drawn at most this
+# far apart, both moved evenly towards their middle. Measured, an eye's dark mass is pulled by the
+# shadow of its inner corner or its lashes' ends: of 16 real faces, eight were apart by 0.25-0.71
+# (drawn cross-eyed or wall-eyed, each iris against its lid's other end).
+GAZE_SPREAD = 0.25
 
 
 @dataclass(frozen=True)
@@ -150,3 +155,17 @@ def lowered_lids(eyes: list[EyeShape]) -> list[EyeShape]:
         return eyes
     cap = 1.0 - (1.0 - DOWNCAST_OPENNESS) * t * t * (3.0 - 2.0 * t)
     return [replace(eye, openness=min(eye.openness, cap)) for eye in eyes]
+
+
+def together(eyes: list[EyeShape]) -> list[EyeShape]:
+    """A face's two eyes with their gaze across at most `GAZE_SPREAD` apart (see there); one eye
+    (a profile) as it is."""
+    if len(eyes) != 2:
+        return eyes
+    first, second = (float(eye.gaze[0]) for eye in eyes)
+    spread = first - second
+    if abs(spread) <= GAZE_SPREAD:
+        return eyes
+    middle, half = 0.5 * (first + second), 0.5 * GAZE_SPREAD * float(np.sign(spread))
+    moved = (middle + half, middle - half)
+    return [replace(eye, gaze=np.array([x, eye.gaze[1]])) for eye, x in zip(eyes, moved, strict=True)]

@@ -20,7 +20,7 @@ from animecam.core.align import AlignConfig, template
 from animecam.core.errors import UserError
 
 from .arrays import clamp, percentiles, scale
-from .eye_measure import lowered_lids, measure_eye
+from .eye_measure import lowered_lids, measure_eye, together
 from .eyes import draw_eyes, tone_eye_area
 from .face_frame import FaceFrame
 from .features import draw_blush, draw_mouth, draw_nose
@@ -216,7 +216,7 @@ class LookStyle:
             # the eye (it was measured shut): the landmark's own window where it finds it more open.
             at_points = [measure_eye(eye_light, crop, frame, index) for index in shown]
             eyes = [max(pair, key=lambda eye: eye.openness) for pair in zip(eyes, at_points, strict=True)]
-        eyes = lowered_lids(eyes)
+        eyes = together(lowered_lids(eyes))
         visible_face = cv2.resize(regions.face, (size, size), interpolation=cv2.INTER_LINEAR)
         # First, so that lashes and the rest are drawn over the toned area.
         tone_eye_area(canvas, eye_light, eyes, eye_frame, p.eyes, skin_light, brow_colour, visible_face)
