@@ -87,24 +87,12 @@ class DemoSource(FrameSource):
         photo_from_upscaled = np.array([[1 / self._upscale_factor, 0.0, x0],
                                         [0.0, 1 / self._upscale_factor, y0], [0.0, 0.0, 1.0]])
         matrix = (self.motion(index) @ photo_from_upscaled)[:2]
-        # Warped onto black, then the backdrop copied wherever the photo does not land: a third
-        # of the CPU of warping with BORDER_TRANSPARENT (which leaves the backdrop by itself, but
-        # takes OpenCV's slow path: 4 of a frame's 5 ms).
-        image = cv2.warpAffine(self._upscaled, matrix, self.size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT)
-        cv2.copyTo(self._background, self._outside(matrix), image)
+        image = self._background.copy()
+        # BORDER_TRANSPARENT leaves the background wherever the photo does not land.
+        cv2.warpAffine(self._upscaled, matrix, self.size, dst=image, flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_TRANSPARENT)
         gain, bias = self.lighting(index)
         return cv2.convertScaleAbs(image, dst=image, alpha=gain, beta=bias)
-
-    def _outside(self, matrix: np.ndarray) -> np.ndarray:
-        """uint8 mask (255) of the frame outside the photo warped by `matrix`: its rectangle inset
-        by a pixel, so the photo's edge blended with the black border is the backdrop's."""
-        side = self._upscaled.shape[0] - 1
-        corners = np.array([[1, 1], [side - 1, 1], [side - 1, side - 1], [1, side - 1]], np.float64)
-        placed = corners @ matrix[:, :2].T + matrix[:, 2]
-        mask = np.full((self.size[1], self.size[0]), 255, np.uint8)
-        cv2.fillConvexPoly(mask, np.round(placed * 16).astype(np.int32), 0, cv2.LINE_8, 4)
-        return mask
 
     def read(self) -> Frame | None:
         if self._index >= self.info.frame_count:
