@@ -34,6 +34,7 @@ from animecam.engine.looks import procedural_style
 from animecam.videofilter.demo import PHOTO_CROP, DemoSource
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
 from animecam.videofilter.frame_filter import PipelineConfig, stylize_for_paste
+from animecam.videofilter.schedule import scheduled_drawings
 from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
 
 EMA_ALPHA = 0.5  # weight of the new frame in the plain EMA (Deep-Live-Cam's interpolation_weight)
@@ -190,17 +191,17 @@ def run(frames: int, style_name: str, amount: float, use_tracker: bool) -> dict[
     live = PipelineConfig()
 
     def drawn_every(every: int, amount: float, still_every: int = 0) -> Callable[[int], np.ndarray]:
-        """The live pipeline's way (`PipelineConfig.redraw_every`): frames between carry the last
-        drawing; a face that still looks as drawn waits up to `still_every` frames
-        (`PipelineConfig.redraw_still_every`)."""
+        """The live pipeline's way (`PipelineConfig.redraw_every`, its schedule: videofilter/schedule.py):
+        frames between carry the last drawing; a face that still looks as drawn waits up to
+        `still_every` frames (`PipelineConfig.redraw_still_every`)."""
         filt = TemporalSmoother(SmootherConfig())
         age: list[int | None] = [None]  # frames since the last drawing
 
         def step(index: int) -> np.ndarray:
             crop, matrix, since = clip.crops[index], clip.matrices[index][:2], age[0]
-            due = since is None or since >= every - 1
-            if due and since is not None and since < still_every - 1 and filt.as_drawn(0, crop, matrix):
-                due = False
+            due = since is None or bool(
+                scheduled_drawings([since], every, 1, still_every, lambda _: filt.as_drawn(0, crop, matrix))
+            )
             carried = None if due else filt.carry(0, crop, matrix)
             if carried is not None and since is not None:
                 age[0] = since + 1

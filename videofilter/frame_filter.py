@@ -16,7 +16,6 @@ scene is mixed here and the faces are pasted as they come.
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +32,7 @@ from animecam.core.style import FigureStyle, Style, crop_framing
 from animecam.engine.scene import SceneConfig, ScenePicture, SceneRenderer, scene_look_for
 from animecam.videofilter.compose import Compositor, CompositorConfig, mix_with_photo
 from animecam.videofilter.faces import FaceTracker, TrackerConfig
+from animecam.videofilter.schedule import scheduled_drawings
 from animecam.videofilter.smoothing import SmootherConfig, TemporalSmoother
 
 
@@ -260,18 +260,12 @@ class FaceFilter:
         every = cfg.redraw_every
         last = self._drawn_with
         if last is not None and last[0] is style and last[1] == strength and every > 1:
-            # At most a 1/N share of the faces is due each frame, the longest-carried first, so
-            # faces that appeared together fall out of step and every frame costs about the same.
             age = [self._since_drawn.get(face.id, every) for face in faces]
-            due = sorted((i for i in range(len(faces)) if age[i] >= every - 1), key=lambda i: -age[i])
             budget = max(cfg.max_drawings, 1)
-            scheduled = set(due[: min(math.ceil(len(faces) / every), budget)])
-            # A face due but unchanged since its drawing is carried on (the drawing would be the same).
-            scheduled -= {
-                i for i in scheduled
-                if age[i] < cfg.redraw_still_every - 1
-                and self.smoother.as_drawn(faces[i].id, crops[i], matrices[i])
-            }  # fmt: skip
+            scheduled = scheduled_drawings(
+                age, every, budget, cfg.redraw_still_every,
+                lambda i: self.smoother.as_drawn(faces[i].id, crops[i], matrices[i]),
+            )  # fmt: skip
             # A changed face is drawn while the budget lasts (the longest-carried first); beyond it,
             # it keeps its moved drawing this frame. A new face, with nothing to carry, is drawn.
             spare = budget - len(scheduled)
