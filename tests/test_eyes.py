@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -9,7 +11,14 @@ from astronaut_face import ASTRONAUT_LANDMARKS, astronaut_crop, astronaut_photo,
 
 from animecam.engine.looks import procedural_style
 from animecam.engine.looks import style as look_style
-from animecam.engine.looks.eye_measure import GAZE_SPREAD, EyeShape, lowered_lids, measure_eye, together
+from animecam.engine.looks.eye_measure import (
+    GAZE_SPREAD,
+    OPENNESS_SPREAD,
+    EyeShape,
+    lowered_lids,
+    measure_eye,
+    together,
+)
 from animecam.engine.looks.eyes import _shade_warmly, tone_eye_area, upper_lid_row
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
@@ -68,7 +77,7 @@ def test_a_face_looking_down_lowers_both_lids_and_one_looking_ahead_none() -> No
     assert np.all(steps <= 0.0) and steps.min() > -0.1  # falling, no step
 
 
-def test_both_eyes_are_drawn_looking_the_same_way(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_eyes_are_drawn_looking_the_same_way_and_opening_together(monkeypatch: pytest.MonkeyPatch) -> None:
     """Measured, an eye's dark mass is pulled by its inner corner's shadow or its lashes' ends (of
     16 real faces, eight were 0.25-0.71 half widths apart): drawn as measured, the irises looked
     two ways, cross-eyed. The drawn gazes across are at most GAZE_SPREAD apart, kept where they
@@ -86,6 +95,11 @@ def test_both_eyes_are_drawn_looking_the_same_way(monkeypatch: pytest.MonkeyPatc
     assert np.mean(across) == pytest.approx(-0.15)
     assert [float(eye.gaze[1]) for eye in crossed] == [0.3, 0.1]
     assert together([looking(0.7)])[0].gaze[0] == 0.7  # a profile's one eye
+    # They open and close together: one measured open beside a shut one is drawn nearly shut.
+    shut = replace(looking(0.0), openness=0.27)
+    drawn_open = [eye.openness for eye in together([looking(0.0), shut])]
+    assert drawn_open == [pytest.approx(0.27 + OPENNESS_SPREAD), 0.27]
+    assert [eye.openness for eye in together([looking(0.0), looking(0.0)])] == [1.0, 1.0]
     # The look draws the eyes so: measured crossed, their drawn irises are within the spread.
     drawn: list[list[EyeShape]] = []
     monkeypatch.setattr(look_style, "measure_eye", lambda *a: looking(0.6 if a[3] == 0 else -0.6))
