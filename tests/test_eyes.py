@@ -77,7 +77,7 @@ def test_a_face_looking_down_lowers_both_lids_and_one_looking_ahead_none() -> No
     assert np.all(steps <= 0.0) and steps.min() > -0.1  # falling, no step
 
 
-def test_both_eyes_are_drawn_looking_the_same_way_and_opening_together(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_eyes_look_the_same_way_and_open_together(monkeypatch: pytest.MonkeyPatch) -> None:
     """Measured, an eye's dark mass is pulled by its inner corner's shadow or its lashes' ends (of
     16 real faces, eight were 0.25-0.71 half widths apart): drawn as measured, the irises looked
     two ways, cross-eyed. The drawn gazes across are at most GAZE_SPREAD apart, kept where they
