@@ -195,3 +195,23 @@ def test_a_short_heads_fringe_is_a_row_of_pointed_locks_clear_of_the_brows(photo
     locks = int(np.count_nonzero(hanging[1:] & ~hanging[:-1]) + hanging[0])
     assert locks >= 3, f"{locks} locks over the forehead"
     assert pointed.max() < -0.55  # clear of the brows (eyes at 0, brows about -0.35)
+
+
+def test_the_hairs_highlight_band_is_a_visible_sheen(photo: np.ndarray) -> None:
+    """The anime "angel ring" across the crown: it was a line 1-3 px wide at the looks' working
+    size, lifting the hair by 9 L units, and no one saw it. Drawn, it lifts the hair by more than
+    10 grey levels over a band 4-6 px wide (half of a 256 px crop)."""
+    from dataclasses import replace
+
+    from animecam.engine.looks.shading import hair_layer
+
+    crop, marks, _, _ = _aligned(photo, 256)
+    regions, frame = procedural_style("anime", 256).regions(crop, marks), FaceFrame.from_landmarks(marks)
+    params = LOOKS["anime"]
+    half = regions.hair.shape[0]
+    plain = hair_layer(replace(params, hair=replace(params.hair, highlight=0.0)), regions, frame, half, 0.5)
+    lifted = np.abs(hair_layer(params, regions, frame, half, 0.5) - plain).max(axis=-1)
+    lit = (lifted > 10) & (regions.hair > 0.5)
+    thickness = [int(lit[:, c].sum()) for c in range(half) if lit[:, c].any()]
+    assert len(thickness) > half // 3  # across the crown
+    assert np.median(thickness) >= 4  # the old line: 2

@@ -54,8 +54,12 @@ class HairParams:
     fringe: float = 0.4  # how far the locks over the forehead hang down in points (face units; 0 = none)
     fringe_width: float = 0.36  # face units from one lock of the fringe to the next
     fringe_lean: float = 0.35  # how far (face units across per unit down) the fringe sweeps from the parting
-    highlight: float = 0.4  # 0..1 strength of the highlight band
+    highlight: float = 0.6  # 0..1 strength of the highlight band
+    # The band's reach from the head's middle (face units): from 1.06 to 1.17 it was 1-3 px wide at
+    # the looks' working size and no one saw it (strength 0.4).
+    highlight_band: tuple[float, float] = (0.93, 1.15)
     highlight_teeth: int = 9  # zigzags along the band
+    highlight_gaps: float = 0.3  # share of each lock, at its borders, left without the band
     strand_lines: float = 1.3  # width (half-size px at 256) of the line along each lock's shade; 0 = none
 
 

@@ -99,7 +99,8 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     ring = np.sqrt(fx * fx + hy * hy)
     # A band across the crown whose lower edge is a row of sharp teeth (the anime "angel ring").
     teeth = 0.09 * np.abs(((np.arctan2(hy, fx) * p.highlight_teeth / np.pi) % 2.0) - 1.0)
-    fields = np.dstack([radius - reach, ring - 1.06 - teeth, np.minimum(1.17 - ring, -hy)])
+    inner, outer = p.highlight_band
+    fields = np.dstack([radius - reach, ring - inner - teeth, np.minimum(outer - ring, -hy), wave])
     fields = cv2.resize(fields, (size, size), interpolation=cv2.INTER_LINEAR)
     locks = clamp(fields[..., 0] * 12.0, 0.0, 1.0)
     clumps = locks * regions.hair
@@ -113,6 +114,8 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
         tone[box] = mix(tone[box], strands, lab_to_bgr(line))
     if p.highlight > 0 and not regions.hat_like:
         band = clamp(fields[..., 1] * 40.0, 0.0, 1.0) * clamp(fields[..., 2] * 40.0, 0.0, 1.0)
+        # Broken where two locks meet: one sheen on each lock (a whole ring read as a halo).
+        band *= clamp((1.0 - p.highlight_gaps - fields[..., 3]) * 12.0, 0.0, 1.0)
         glow = base.copy()
         glow[0] = min(base[0] + 22.0, 96.0)
         glow[1:] *= 0.8
