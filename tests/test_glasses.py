@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from animecam.engine.looks.face_frame import FaceFrame
 from animecam.engine.looks.glasses import glasses_frames
@@ -116,3 +117,42 @@ def test_a_dim_rooms_lifted_noise_is_no_light_rims_but_lifted_rims_still_are() -
         assert glasses_frames(no_ink, frame, _dim_room(np.full((SIZE, SIZE), 70.0, np.float32), seed)) is None
         rims = glasses_frames(no_ink, frame, _dim_room(_faint_rims(bridge=True), seed))
         assert np.abs(_centres(rims) - EYES).max() < 3.0
+
+
+def test_glasses_missed_in_one_drawing_stay_drawn_and_a_one_off_find_is_not_drawn() -> None:
+    """In a dim noisy room one drawing in about 30 missed a man's thin rims, and his glasses
+    vanished for as long as that drawing was carried. A person's memory keeps the glasses through
+    a miss (the last rims found, moved with the face) until most recent drawings miss them; a
+    single find on a face without glasses draws none."""
+    from animecam.engine.looks.palette import steadied_glasses
+
+    frame = FaceFrame.from_landmarks(LANDMARKS)
+    rims = glasses_frames(_ink(), frame)
+    assert rims is not None
+    drawn, memory = steadied_glasses(rims, frame, None)
+    assert drawn is rims
+    moved = FaceFrame.from_landmarks(LANDMARKS + np.array([5.0, -3.0]))  # the face 5 px right, 3 up
+    drawn, memory = steadied_glasses(None, moved, memory)  # a miss
+    assert drawn is not None
+    assert np.allclose(_centres(drawn), _centres(rims) + np.array([5.0, -3.0]), atol=1e-6)
+    drawn, memory = steadied_glasses(None, moved, memory)  # a second miss in a row: taken off
+    assert drawn is None
+    bare, memory = steadied_glasses(None, frame, None)
+    once, memory = steadied_glasses(rims, frame, memory)  # a one-off find on a bare face
+    assert bare is None and once is None
+
+
+def test_the_look_keeps_a_persons_glasses_through_a_missed_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the look's memory: the second drawing's rims are not found, its glasses are drawn."""
+    from animecam.engine.looks import procedural_style
+    from animecam.engine.looks import style as look_style
+
+    found = iter([glasses_frames(_ink(), FaceFrame.from_landmarks(LANDMARKS)), None])
+    monkeypatch.setattr(look_style, "glasses_frames", lambda *a: next(found))
+    drawn: list[object] = []
+    monkeypatch.setattr(look_style, "draw_glasses", lambda canvas, rims, *a: drawn.append(rims))
+    style, memory = procedural_style("anime", SIZE), {}
+    crop = np.full((SIZE, SIZE, 3), 160, np.uint8)
+    for _ in range(2):
+        style.stylize(crop[None], LANDMARKS[None], memories=[memory])
+    assert len(drawn) == 2

@@ -26,7 +26,7 @@ from .face_frame import FaceFrame
 from .features import draw_blush, draw_mouth, draw_nose
 from .glasses import draw_glasses, glasses_frames
 from .ink import outlines, xdog
-from .palette import Palette
+from .palette import Palette, steadied_glasses
 from .params import LookParams
 from .proportions import apply_warp
 from .regions import Regions, find_regions, lab_planes, light_plane, skin_lightness
@@ -38,6 +38,7 @@ _RIM_COVER = 0.14  # width (eye units) of the band painted over a found rim befo
 _EYE_CORE = (0.3, 0.13)  # half axes (eye units) around each eye the rims' paint leaves as it is
 _RIM_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))  # the figure's rim, half-size px
 _PALETTE = "look.palette"  # the key of a person's Palette in their memory
+_GLASSES = "look.glasses"  # and of their Glasses (palette.py)
 
 
 class _Clock:
@@ -177,6 +178,8 @@ class LookStyle:
         threshold = p.ink.xdog_threshold + (p.ink.face_threshold - p.ink.xdog_threshold) * inner
         lines = xdog(flat_light, p.ink, threshold, size)
         rims = glasses_frames(lines, frame, photo_light)
+        if memory is not None:
+            rims, memory[_GLASSES] = steadied_glasses(rims, frame, memory.get(_GLASSES))
         unit_px = size / 256.0
         # The figure is the face, the hair and the neck. As "all but the wall" it took in whatever
         # the regions called neither (a window's frame beside a head, a collar, a turned woman's
