@@ -626,6 +626,31 @@ def test_light_coloured_hair_is_drawn_by_its_lit_strands_and_black_hair_is_drawn
     assert drawn_light([34.0, 0.0, 1.0]) < 34.0 - 4.0
 
 
+def test_warm_lit_black_hair_is_drawn_near_neutral_and_brown_hair_stays_brown(
+    face: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Under warm light black hair measures brown (a man's at the table: b* 13 where its own
+    median is 8), and drawn with the look's saturation (x1.2) it was a brown cap. A dark head's
+    chroma is drawn at half of it; a mid-brown head keeps all of it."""
+    from dataclasses import replace
+
+    from animecam.engine.looks.params import LookParams
+    from animecam.engine.looks.shading import hair_layer
+
+    crop, marks = face
+    regions = procedural_style("anime", SIZE).regions(crop, marks)
+    frame = FaceFrame.from_landmarks(marks)
+
+    def drawn_chroma(hair_lab: list[float]) -> float:
+        coloured = replace(regions, palette=replace(regions.palette, hair_lab=np.float32(hair_lab)))
+        layer = hair_layer(LookParams(), coloured, frame, SIZE // 2, 0.5)
+        lab = lab_planes(np.clip(layer, 0, 255).astype(np.uint8))[regions.hair > 0.5]
+        return float(np.median(np.hypot(lab[:, 1], lab[:, 2])))
+
+    assert drawn_chroma([30.0, 4.0, 13.0]) < 10.0  # 13.6 measured: under its own
+    assert drawn_chroma([55.0, 10.0, 25.0]) > 1.1 * float(np.hypot(10.0, 25.0))
+
+
 def _lab_colour(lightness: float, a: float, b: float) -> np.ndarray:
     """One BGR colour from Lab (L 0..100, a and b signed)."""
     return _bgr(np.float32([lightness * 2.55, a + 128.0, b + 128.0]))

@@ -47,6 +47,7 @@ class HairParams:
     # it was a mid-brown or grey cap, where anime draws black hair near black.
     dark_from: float = 50.0
     dark_depth: float = 1.6
+    dark_saturation: float = 0.5  # share of `saturation` a head drawn at L 25 or darker gets (see shading)
     clump_depth: float = 0.62  # shade tone = base L times this (0..1, lower = darker locks)
     locks: float = 7.0  # locks per half turn around the crown
     crown: tuple[float, float] = (0.12, -1.25)  # where the hair falls from (face units; off-centre parting)

@@ -84,7 +84,10 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     if base[0] < p.dark_from:
         base[0] = max(p.dark_from - p.dark_depth * (p.dark_from - base[0]), 0.7 * base[0])
     base[0] = min(base[0] + p.lightness + golden, 85.0)
-    base[1:] *= p.saturation
+    # Under warm light black hair measures brown (Joey's at the table: b* 13, where its own median
+    # is 8): a dark head's chroma is drawn at `dark_saturation` of the rest's, all of it from L 50.
+    share = float(clamp((base[0] - 25.0) / 25.0, 0.0, 1.0))
+    base[1:] *= p.saturation * (p.dark_saturation + (1.0 - p.dark_saturation) * share)
     shade = base.copy()
     # The locks' shade is a darker tone of the same hair: a light head's was brown (a share of
     # its lightness), so the share is taken of at most a mid tone's.
