@@ -1,4 +1,5 @@
-"""What a look remembers of one person between drawings: their colours, their cap and their hair's shape.
+"""What a look remembers of one person between drawings: their colours, their cap, their glasses and
+their hair's shape.
 
 A crop's colours are measured afresh on every drawing, and on a noisy camera a measurement near
 one of its decisions flips between frames: a crown zone of two colours gave the hair one, then the
@@ -12,7 +13,7 @@ The hair's and the ears' masks are steadied too: the crop is aligned to the face
 its place in it while the head moves, and a mask pixel on the noisy border of hair and wall flipped
 between frames (a still dark-haired man's ragged top flickered). The drawing follows a running
 share of recent drawings that found hair at each pixel. The face outline's widths follow a running
-mean, as the colours do.
+mean, as the colours do. Glasses are kept through a drawing that misses their rims, as the cap is.
 """
 
 from __future__ import annotations
