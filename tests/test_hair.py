@@ -215,3 +215,11 @@ def test_the_hairs_highlight_band_is_a_visible_sheen(photo: np.ndarray) -> None:
     thickness = [int(lit[:, c].sum()) for c in range(half) if lit[:, c].any()]
     assert len(thickness) > half // 3  # across the crown
     assert np.median(thickness) >= 4  # the old line: 2
+    # On black hair a sheen (L 40 at least), not the dark grey of its own lightness + 22.
+    black = replace(regions, palette=replace(regions.palette, hair_lab=np.float32([6.0, 0.0, 2.0])))
+    dark = hair_layer(replace(params, hair=replace(params.hair, highlight=0.0)), black, frame, half, 0.5)
+    sheen = hair_layer(params, black, frame, half, 0.5)
+    lit = (np.abs(sheen - dark).max(axis=-1) > 10) & (regions.hair > 0.5)
+    grey = cv2.cvtColor(np.clip(sheen, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY)
+    assert lit.sum() > 50
+    assert np.median(grey[lit]) > 58  # the black hair's own lightness + 22: 51

@@ -61,6 +61,7 @@ class HairParams:
     highlight_band: tuple[float, float] = (0.93, 1.15)
     highlight_teeth: int = 9  # zigzags along the band
     highlight_gaps: float = 0.3  # share of each lock, at its borders, left without the band
+    highlight_light: float = 40.0  # the band's lightness at least (L): on black hair a sheen, not a shadow
     strand_lines: float = 1.3  # width (half-size px at 256) of the line along each lock's shade; 0 = none
 
 

@@ -120,7 +120,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
         # Broken where two locks meet: one sheen on each lock (a whole ring read as a halo).
         band *= clamp((1.0 - p.highlight_gaps - fields[..., 3]) * 12.0, 0.0, 1.0)
         glow = base.copy()
-        glow[0] = min(base[0] + 22.0, 96.0)
+        glow[0] = min(max(base[0] + 22.0, p.highlight_light), 96.0)  # black hair's +22 was unseen
         glow[1:] *= 0.8
         alpha = p.highlight * band * (1.0 - clumps * 0.6)
         tone = mix(tone, alpha, lab_to_bgr(glow))
