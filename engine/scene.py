@@ -12,9 +12,9 @@ the inputs (half-size grey, quarter-size colour) are smoothed over time where th
 change (a recursive filter whose weight rises to 1 wherever the frame moved: no ghosting). With no
 change it converges, and a still scene is a still drawing.
 
-Band borders have hysteresis (`scene_bands.BandBorders`): a mottled wall is one tone, not blotches of two, and
-a tone drifting near a border keeps its band. A dim frame is lifted first (`_Exposure`): anime is
-drawn bright, and the ink's threshold is in grey levels.
+Band borders have hysteresis (`scene_bands.BandBorders`): a mottled wall is one tone, not blotches
+of two, and a tone drifting near a border keeps its band. A dim frame is lifted first (`_Exposure`):
+anime is drawn bright, and the ink's threshold is in grey levels.
 """
 
 from __future__ import annotations

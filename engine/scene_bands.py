@@ -138,5 +138,3 @@ class BandBorders:
         lift = touching & ((area < self.island) | (2.0 * upper >= area))
         lift[0] = False
         return cv2.bitwise_or(held, _chosen(labels, count, lift))
-
-
