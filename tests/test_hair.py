@@ -197,6 +197,36 @@ def test_a_short_heads_fringe_is_a_row_of_pointed_locks_clear_of_the_brows(photo
     assert pointed.max() < -0.55  # clear of the brows (eyes at 0, brows about -0.35)
 
 
+def test_the_hairs_lower_edges_beside_the_face_end_in_pointed_locks(photo: np.ndarray) -> None:
+    """A bob's sides (hair down to the mouth beside the face, cut straight): drawn, their lower
+    edges end in pointed locks side by side, hanging into the wall, where a smooth rounded rim read
+    as a beret's or a helmet's; the face itself is not covered by them."""
+    from dataclasses import replace
+
+    crop, marks, _, _ = _aligned(photo, 256)
+    regions, frame = procedural_style("anime", 256).regions(crop, marks), FaceFrame.from_landmarks(marks)
+    half = regions.hair.shape[0]
+    sx, sy = frame.grid(half, 0.5)
+    outside = regions.face_shape < 0.5
+    bob = (sy < -1.0) | (np.abs(sx) > 0.9) & (np.abs(sx) < 1.7) & (sy < 0.8) & outside
+    regions = replace(regions, hair=bob.astype(np.float32), hat_like=False)
+    drawn = {}
+    for tips in (0.0, LOOKS["anime"].hair.side_tips):
+        params = replace(LOOKS["anime"], hair=replace(LOOKS["anime"].hair, side_tips=tips))
+        drawn[tips] = lock_tips(params, regions, frame, 0.5).hair > 0.5
+    smooth, pointed = drawn[0.0], drawn[LOOKS["anime"].hair.side_tips]
+    locks = 0
+    for side in (-1.0, 1.0):
+        # Per column of that side: the lowest face-y the hair reaches.
+        columns = [c for c in range(half) if 1.0 < side * sx[half // 2, c] < 1.6 and smooth[:, c].any()]
+        low = {k: np.array([float(sy[:, c][m[:, c]].max()) for c in columns]) for k, m in drawn.items()}
+        hanging = low[LOOKS["anime"].hair.side_tips] > low[0.0] + 0.15
+        locks += int(np.count_nonzero(hanging[1:] & ~hanging[:-1]) + hanging[0])
+    assert locks >= 4, f"{locks} pointed locks on the two sides"
+    face = regions.face_shape > 0.5
+    assert not (pointed & face & ~smooth).any()  # no lock hangs over the face
+
+
 def test_the_hairs_highlight_band_is_a_visible_sheen(photo: np.ndarray) -> None:
     """The anime "angel ring" across the crown: it was a line 1-3 px wide at the looks' working
     size, lifting the hair by 9 L units, and no one saw it. Drawn, it lifts the hair by more than

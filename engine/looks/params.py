@@ -55,6 +55,8 @@ class HairParams:
     fringe: float = 0.4  # how far the locks over the forehead hang down in points (face units; 0 = none)
     fringe_width: float = 0.36  # face units from one lock of the fringe to the next
     fringe_lean: float = 0.35  # how far (face units across per unit down) the fringe sweeps from the parting
+    side_tips: float = 0.4  # how far the locks of the hair's lower edges beside the face hang in points
+    side_tip_width: float = 0.3  # face units from one of those locks to the next
     highlight: float = 0.6  # 0..1 strength of the highlight band
     # The band's reach from the head's middle (face units): from 1.06 to 1.17 it was 1-3 px wide at
     # the looks' working size and no one saw it (strength 0.4).

@@ -170,14 +170,59 @@ def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, n
     return wave, np.sqrt(dx * dx + dy * dy), np.round(phase / 2.0)
 
 
-def _fringe_locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(wave, number) of the fringe's locks at face coordinates: side by side across the forehead,
-    `p.fringe_width` apart and leaning away from the parting; wave as `_locks`'. Laid out around
-    the crown as the other locks are, a short head's hairline (near the crown) got a few thin
-    spikes in its middle, and the rim still read as a beanie's."""
-    lean = p.fringe_lean * float(np.sign(p.crown[0]))
-    phase = (fx + lean * (fy + 1.0)) * (2.0 / p.fringe_width) + 0.5
+def _hanging_locks(
+    fx: np.ndarray, fy: np.ndarray, width: float, lean: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(wave, number) of locks hanging side by side at face coordinates, `width` face units apart
+    and leaning `lean` units across per unit down; wave as `_locks'`. (Laid out around the crown as
+    the other locks are, a short head's fringe got a few thin spikes in its middle, and its rim
+    still read as a beanie's.)"""
+    phase = (fx + lean * (fy + 1.0)) * (2.0 / width) + 0.5
     return np.abs((phase % 2.0) - 1.0), np.round(phase / 2.0)
+
+
+def _rows_to(mask: np.ndarray, upwards: bool) -> np.ndarray:
+    """Per pixel, how many rows up (or down) its column's nearest pixel of `mask` is, not counting
+    itself (a large number where there is none)."""
+    h = mask.shape[0]
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    if upwards:
+        last = np.maximum.accumulate(np.where(mask, rows, np.float32(-4 * h)), axis=0)
+        return rows - np.vstack([np.full((1, mask.shape[1]), -4 * h, np.float32), last[:-1]])
+    flipped = np.where(mask, rows, np.float32(5 * h))[::-1]
+    nearest = np.minimum.accumulate(flipped, axis=0)[::-1]
+    return np.vstack([nearest[1:], np.full((1, mask.shape[1]), 5 * h, np.float32)]) - rows
+
+
+def _hung_locks(
+    hair: np.ndarray, grow: np.ndarray, room: np.ndarray, cut_band: np.ndarray,
+    wave: np.ndarray, number: np.ndarray, length: float,
+) -> np.ndarray:  # fmt: skip
+    """`hair` (a box of the mask) with its lower edges cut into pointed locks: each lock's middle
+    hung down its column by up to `length` px where `grow` allows, and between two locks a notch
+    cut up into the hair from `room` (what lies below it) where `cut_band` allows, so every lock
+    ends in a point. `wave`, `number`: the locks' layout (`_hanging_locks`). Columns are the
+    face's down: the crop is aligned upright."""
+    # Locks of unequal length (0.6-1x), as drawn bangs are: equal ones were a comb's teeth.
+    reach = length * (0.6 + 0.4 * np.abs(np.sin(2.4 * number + 0.7)))
+    hang = reach * clamp(1.0 - 2.0 * wave, 0.0, 1.0)  # its reach in a lock's middle, 0 halfway out
+    # Notches half as deep: cut as deep as the locks hang, short hair's thin rim was cut through.
+    notch = 0.5 * length * clamp(2.0 * wave - 1.0, 0.0, 1.0)
+    hung = clamp(hang + 1.0 - _rows_to(hair > 0.5, upwards=True), 0.0, 1.0)
+    cut = clamp(notch + 1.0 - _rows_to(room > 0.5, upwards=False), 0.0, 1.0)
+    return np.maximum(hair, hung * grow) * (1.0 - cut * cut_band)
+
+
+def _box(band: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """The box of `band`'s non-zero pixels grown by `margin` (None when there are none)."""
+    rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
+    if len(rows) == 0:
+        return None
+    size = band.shape[0]
+    return (
+        slice(max(rows[0] - margin, 0), min(rows[-1] + margin + 1, size)),
+        slice(max(cols[0] - margin, 0), min(cols[-1] + margin + 1, size)),
+    )
 
 
 def _fringe(
@@ -186,42 +231,53 @@ def _fringe(
     """The hair's edge over the forehead cut into pointed locks (anime bangs, not a bowl's rim):
     each lock's middle hangs down by up to `p.fringe` face units (stopping above the brows), and
     between two locks a notch is cut up into the hair, so every lock ends in a point."""
-    size = hair.shape[0]
     length = p.fringe * frame.unit * scale  # pixels at this size
-    steps = int(length)
-    if steps < 1:
+    if length < 1.0:
         return hair
-    fx, fy = frame.grid(size, scale)
+    fx, fy = frame.grid(hair.shape[0], scale)
     band = clamp((0.95 - np.abs(fx)) / 0.15, 0.0, 1.0) * clamp((fy + 1.3) / 0.1, 0.0, 1.0)
     band *= clamp((-0.2 - fy) / 0.1, 0.0, 1.0)
-    rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
-    if len(rows) == 0:
-        return hair
     # Only the forehead's box (and the reach of the shifts) is worked on: a tenth of the mask.
-    y0, y1 = max(rows[0] - steps - 1, 0), min(rows[-1] + steps + 2, size)
-    x0, x1 = max(cols[0] - steps - 1, 0), min(cols[-1] + steps + 2, size)
-    box = (slice(y0, y1), slice(x0, x1))
+    box = _box(band, int(length) + 1)
+    if box is None:
+        return hair
     # The locks stop a quarter unit above the brows: reaching them, they hid the forehead's shape
     # that identity is read by (bench/look's rank-1 70% -> 63%, at -0.6: 66%).
     above_brows = clamp((-0.6 - fy[box]) / 0.08, 0.0, 1.0)
-    wave, number = _fringe_locks(p, fx[box], fy[box])
-    # Locks of unequal length (0.6-1x), as drawn bangs are: equal ones were a comb's teeth.
-    reach = length * (0.6 + 0.4 * np.abs(np.sin(2.4 * number + 0.7)))
-    hang = reach * clamp(1.0 - 2.0 * wave, 0.0, 1.0)  # its reach in a lock's middle, 0 halfway out
-    # Notches half as deep: cut as deep as the locks hang, short hair's thin rim was cut through.
-    notch = 0.5 * length * clamp(2.0 * wave - 1.0, 0.0, 1.0)
+    # Swept away from the parting.
+    lean = p.fringe_lean * float(np.sign(p.crown[0]))
+    wave, number = _hanging_locks(fx[box], fy[box], p.fringe_width, lean)
     sub_hair, sub_face = hair[box], face_shape[box]
     skin = sub_face * (1.0 - sub_hair)
-    hung, cut = np.zeros_like(sub_hair), np.zeros_like(sub_hair)
-    dx, dy = frame.down
-    for k in range(1, steps + 1):
-        moved = _shift(sub_hair, dx * k, dy * k)  # the hair k pixels down the face
-        np.maximum(hung, moved * clamp(hang - k + 1.0, 0.0, 1.0), out=hung)
-        moved = _shift(skin, -dx * k, -dy * k)  # the skin k pixels up
-        np.maximum(cut, moved * clamp(notch - k + 1.0, 0.0, 1.0), out=cut)
     out = hair.copy()
-    grown = np.maximum(sub_hair, hung * band[box] * above_brows * sub_face)
-    out[box] = grown * (1.0 - cut * band[box])
+    grow = band[box] * above_brows * sub_face
+    out[box] = _hung_locks(sub_hair, grow, skin, band[box], wave, number, length)
+    return out
+
+
+def _side_locks(
+    p: HairParams, hair: np.ndarray, face_shape: np.ndarray, frame: FaceFrame, scale: float
+) -> np.ndarray:
+    """The hair's lower edges beside and below the face (a short cut's sides, long hair's ends)
+    cut into pointed locks hanging down by up to `p.side_tips` face units, into what is neither
+    hair nor face: there a rounded edge read as a beret's or a bob's rim."""
+    length = p.side_tips * frame.unit * scale
+    if length < 1.0:
+        return hair
+    fx, fy = frame.grid(hair.shape[0], scale)
+    band = clamp((np.abs(fx) - 0.8) / 0.15, 0.0, 1.0) * clamp((fy + 0.9) / 0.15, 0.0, 1.0)
+    room = (1.0 - face_shape) * (1.0 - hair)
+    # Worked on in a box round each side's lower edges only (hair with room right below it).
+    below = np.vstack([room[1:], np.zeros((1, room.shape[1]), np.float32)])
+    edges = (hair > 0.5) & (below > 0.5) & (band > 0)
+    out = hair.copy()
+    for side in (fx < 0, fx >= 0):
+        box = _box(edges & side, int(length) + 1)
+        if box is None:
+            continue
+        wave, number = _hanging_locks(fx[box], fy[box], p.side_tip_width, 0.0)
+        grow, sub_room = band[box] * room[box], room[box]
+        out[box] = _hung_locks(out[box], grow, sub_room, band[box], wave, number, length)
     return out
 
 
@@ -245,6 +301,8 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
     hair = clamp((soft - 0.5 + p.tips * cut) * 6.0 + 0.5, 0.0, 1.0) * (soft > 0.02)
     if p.fringe > 0:
         hair = _fringe(p, hair, regions.face_shape, frame, scale)
+    if p.side_tips > 0:
+        hair = _side_locks(p, hair, regions.face_shape, frame, scale)
     face = clamp(regions.face_shape - hair, 0.0, 1.0) * (1.0 - regions.beard)
     # What the cut frees beside the face is background again (else a sliver with two outlines).
     freed = clamp(regions.hair - hair, 0.0, 1.0) * (1.0 - regions.face_shape)
