@@ -693,6 +693,26 @@ def test_a_bare_ear_is_drawn_with_the_face_not_as_hair(face: tuple[np.ndarray, n
     assert cv2.resize(regions.hair, (SIZE, SIZE))[inner].mean() < 0.2
 
 
+def test_skin_that_goes_on_past_an_ears_reach_is_no_ear(face: tuple[np.ndarray, np.ndarray]) -> None:
+    """A man's arm behind his head, skin-coloured, touched his cheek at the ear's height and was
+    joined to the face as an ear: drawn, a spike out of his face. An ear ends close beside the face;
+    skin that goes on to the crop's edge is an arm, a hand or a wall."""
+    crop, marks = face
+    fx, fy = _face_grid(marks, SIZE)
+    cheek = _cheek_lab(crop, fx, fy)
+    style = procedural_style("anime", SIZE)
+    plain = style.regions(crop, marks)
+    shape, hair = (cv2.resize(m, (SIZE, SIZE)) for m in (plain.face_shape, plain.hair))
+    edge = float(fx[(np.abs(fy - 0.2) < 0.05) & (shape > 0.5) & (fx > 0)].max())  # the face's side
+    side = (fx > edge) & (fy > -0.8) & (fy < 0.9)
+    arm = (fx > edge - 0.05) & (np.abs(fy - 0.3) < 0.15)
+    armed = crop.copy()
+    armed[side | (hair > 0.5)] = _lab_colour(30.0, 10.0, 18.0)  # short dark hair, over the temples
+    armed[arm & (shape < 0.5)] = _lab_colour(cheek[0] / 2.55 - 5.0, cheek[1] - 128.0, cheek[2] - 128.0)
+    drawn = cv2.resize(style.regions(armed, marks).face_shape, (SIZE, SIZE))
+    assert drawn[arm & (fx > edge + 0.12)].mean() < 0.1
+
+
 def test_locks_are_edged_by_strand_lines(face: tuple[np.ndarray, np.ndarray]) -> None:
     """Cel hair has lines along its locks; without them a head of hair was one flat helmet."""
     crop, marks = face

@@ -86,6 +86,11 @@ def joined_to(mask: np.ndarray, shape: np.ndarray, sizes: tuple[float, float]) -
     return _pieces_on(mask, near, sizes)
 
 
+def reaching(mask: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The pieces of `mask` with a pixel in `where` (0..1)."""
+    return _pieces_on(mask, where.astype(np.uint8))
+
+
 def _pieces_on(mask: np.ndarray, where: np.ndarray, sizes: tuple[float, float] = (0, np.inf)) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
     keep = np.zeros(count, bool)

@@ -33,6 +33,7 @@ from .masks import (
     hanging_from,
     joined_to,
     keep_largest,
+    reaching,
     touching_edge,
     without_slivers,
 )
@@ -43,6 +44,7 @@ _COLOUR_CROP = 6.0  # chroma (90th percentile of the crop) above which a crop is
 # hidden: skin there beyond the narrowed outline is the cheek or the nose in profile, and drawn as
 # an ear it stuck out of the face like a spike.
 _EAR_HIDDEN_YAW = 0.15
+_EAR_REACH = 1.45  # face units from the face's middle that an ear reaches at most
 _CHEEKS = ((-0.48, 0.55), (0.48, 0.55), (0.0, 0.32))  # skin samples: both cheeks, nose bridge
 
 
@@ -187,11 +189,14 @@ def find_regions(
     # it is told by being much lighter than that hair, and not much darker than the skin.
     light = lab[..., 0]
     ear_like = (label == 0) | (label == 1) & (light > hair_lab[0] + 20.0) & (light > skin_lab[0] - 30.0)
-    beside = ear_like & (shape_small < 0.5) & (fy > -0.7) & (fy < 0.7) & (np.abs(fx) < 1.45)
+    # Looked for a little further out than an ear reaches: skin that goes on past it is an arm, a
+    # hand or a wall (a man's arm behind his head was joined at the cheek and drawn as a spike).
+    beside = ear_like & (shape_small < 0.5) & (fy > -0.7) & (fy < 0.7) & (np.abs(fx) < _EAR_REACH + 0.15)
     if abs(frame.yaw) >= _EAR_HIDDEN_YAW:  # turned: the ear on the nose's side is behind the cheek
         beside &= fx * frame.yaw <= 0.0
     # Not cleaned first: at a small crop's working size an ear is 2-3 pixels wide.
     ears = joined_to(beside, shape_small, sizes=(0.03 * unit * unit, 0.4 * unit * unit))
+    ears *= 1.0 - reaching(ears, np.abs(fx) > _EAR_REACH)
     if ears.any():
         ears = (cv2.GaussianBlur(ears, (0, 0), 0.08 * unit) > 0.5).astype(np.float32)  # rounded
     # A piece's size near its bounds, or the skin's colour near the hair's, flipped an ear between
