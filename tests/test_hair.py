@@ -227,6 +227,28 @@ def test_the_hairs_lower_edges_beside_the_face_end_in_pointed_locks(photo: np.nd
     assert not (pointed & face & ~smooth).any()  # no lock hangs over the face
 
 
+def test_no_strand_line_runs_up_the_dome_towards_the_crown(photo: np.ndarray) -> None:
+    """Strand lines edge the locks' shade low on the head; lines drawn on up from the shade's tips
+    towards the crown read as a cap's panels on the dome. Near the crown the lines leave the hair
+    as it is, lower down they draw (the test is not empty)."""
+    from dataclasses import replace
+
+    from animecam.engine.looks.shading import hair_layer
+
+    crop, marks, _, _ = _aligned(photo, 256)
+    regions, frame = procedural_style("anime", 256).regions(crop, marks), FaceFrame.from_landmarks(marks)
+    params = LOOKS["anime"]
+    half = regions.hair.shape[0]
+    lineless = replace(params, hair=replace(params.hair, strand_lines=0.0))
+    plain = hair_layer(lineless, regions, frame, half, 0.5)
+    darker = (plain - hair_layer(params, regions, frame, half, 0.5)).max(axis=-1) > 20
+    sx, sy = frame.grid(half, 0.5)
+    crown = np.hypot(sx - params.hair.crown[0], sy - params.hair.crown[1])
+    hair = regions.hair > 0.5
+    assert not darker[hair & (crown < 0.75)].any()
+    assert darker[hair & (crown > 0.8)].any()
+
+
 def test_the_hairs_highlight_band_is_a_visible_sheen(photo: np.ndarray) -> None:
     """The anime "angel ring" across the crown: it was a line 1-3 px wide at the looks' working
     size, lifting the hair by 9 L units, and no one saw it. Drawn, it lifts the hair by more than

@@ -94,7 +94,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     shade[0] -= (1.0 - p.clump_depth) * min(base[0], 45.0)
     # The fields are smooth: found at half this size, upsampled, and only then cut into crisp shapes.
     fx, fy = frame.grid(size // 2, scale / 2)
-    wave, radius, _ = _locks(p, fx, fy)
+    wave, radius = _locks(p, fx, fy)
     # The shade is the hair's lower part, cut upwards into thin spikes between locks (cel hair's
     # dark points); the top stays the base tone. Wedges from the crown read as a hat's panels.
     reach = _shade_reach(wave)
@@ -110,7 +110,7 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     base_bgr, shade_bgr = lab_to_bgr(base), lab_to_bgr(shade)
     tone = mix(base_bgr, clumps, shade_bgr)
     if p.strand_lines > 0:
-        box, strands = _strands(p, regions.hair, locks, frame, scale)
+        box, strands = _strands(p, regions.hair, locks)
         # In a deeper tone; on black hair, where nothing is deeper, in a lighter sheen.
         line = shade.copy()
         line[0] = line[0] * 0.55 if base[0] >= 30.0 else base[0] + 16.0
@@ -127,30 +127,18 @@ def hair_layer(params: LookParams, regions: Regions, frame: FaceFrame, size: int
     return tone
 
 
-def _strands(
-    p: HairParams, hair: np.ndarray, locks: np.ndarray, frame: FaceFrame, scale: float
-) -> tuple[tuple[slice, slice], np.ndarray]:
+def _strands(p: HairParams, hair: np.ndarray, locks: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
     """(box, coverage in it) of the hair's strand lines: each lock's shaded side edged, as cel
-    hair is drawn (without them a head of hair was one flat helmet), and up from each border's
-    shaded tip a line of its own length tapering to a point (lines all the way up to the crown
-    read as a hat's panels). Inside the hair only (its outline is inked), found in the hair's box."""
+    hair is drawn (without them a head of hair was one flat helmet). Lines drawn on up from the
+    shade's tips towards the crown, even short ones, read as a cap's panels on the dome. Inside
+    the hair only (its outline is inked), found in the hair's box."""
     inside = cv2.erode(hair, None)
     rows, cols = np.nonzero(inside.any(axis=1))[0], np.nonzero(inside.any(axis=0))[0]
-    size = hair.shape[0]
     if len(rows) == 0:
         return (slice(0, 0), slice(0, 0)), np.zeros((0, 0), np.float32)
     box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
-    width = p.strand_lines * size / 128.0
-    edged = iso_line(locks[box], width)
-    # Found at this size: the distance to a border is a sharp V, which a smaller grid blunted away.
-    fx, fy = frame.grid(size, scale)
-    wave, radius, number = _locks(p, fx[box], fy[box])
-    off = (1.0 - wave) * (np.pi / p.locks) * radius * (frame.unit * scale)  # pixels from the border
-    tip = _shade_reach(wave)  # where the border's shade begins
-    length = 0.25 + 0.2 * np.abs(np.sin(2.4 * number))
-    taper = clamp(np.minimum((radius - tip + length) / length, (tip - radius) / 0.05 + 1.0), 0.0, 1.0)
-    along = clamp(0.5 * width * taper + 0.5 - off, 0.0, 1.0) * (taper > 0)
-    return box, np.maximum(edged, along) * inside[box]
+    edged = iso_line(locks[box], p.strand_lines * hair.shape[0] / 128.0)
+    return box, edged * inside[box]
 
 
 def _shade_reach(wave: np.ndarray) -> np.ndarray:
@@ -159,15 +147,14 @@ def _shade_reach(wave: np.ndarray) -> np.ndarray:
     return 1.4 - 0.6 * wave**6
 
 
-def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(wave, radius, border) of the locks at face coordinates: wave is 0 in the middle of a lock
-    and 1 between two; radius is the distance from the crown (face units); border numbers the
-    nearest border between two locks."""
+def _locks(p: HairParams, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(wave, radius) of the locks at face coordinates: wave is 0 in the middle of a lock and 1
+    between two; radius is the distance from the crown (face units)."""
     dx, dy = fx - p.crown[0], fy - p.crown[1]
     angle = np.arctan2(dx, dy)  # 0 straight down from the crown
     phase = angle * p.locks / np.pi + 0.12 * np.sin(3.0 * angle)
     wave = np.abs((phase % 2.0) - 1.0)
-    return wave, np.sqrt(dx * dx + dy * dy), np.round(phase / 2.0)
+    return wave, np.sqrt(dx * dx + dy * dy)
 
 
 def _hanging_locks(
@@ -290,7 +277,7 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
         return regions
     size = regions.hair.shape[0]
     fx, fy = frame.grid(size // 2, scale / 2)
-    wave, radius, _ = _locks(p, fx, fy)
+    wave, radius = _locks(p, fx, fy)
     # Tips only where locks end, away from the crown (there all locks meet in a spike), and only
     # where hair falls: above the crown a tip points up (a top-knot on every head).
     falling = clamp((fy - p.crown[1] + 0.1) / 0.3, 0.0, 1.0)
