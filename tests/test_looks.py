@@ -790,3 +790,18 @@ def test_a_turned_face_has_no_ear_on_its_noses_side(face: tuple[np.ndarray, np.n
     painted[cheek] = crop[cheek.nonzero()[0].mean().astype(int), int(SIZE * 0.45)]  # the cheek's own colour
     shape = cv2.resize(style.regions(painted, turned).face_shape, (SIZE, SIZE))
     assert shape[cheek & (fx > edge + 0.08)].mean() < 0.05
+
+
+def test_the_looks_median_is_numpys() -> None:
+    """`arrays.median` stands in for np.median on the looks' small patches (a third of the cost):
+    the same values for odd and even counts, along either axis, and for uint8 pixels (whose two
+    middle values' sum wraps around in their own type)."""
+    from animecam.engine.looks.arrays import median
+
+    rng = np.random.default_rng(3)
+    for count in (1, 2, 5, 8, 9):
+        floats = (rng.random((count, 4, 3)) * 100).astype(np.float32)
+        for axis in (0, 1):
+            assert np.array_equal(median(floats, axis=axis), np.median(floats, axis=axis))
+        pixels = rng.integers(120, 256, (count, 3)).astype(np.uint8)
+        assert np.array_equal(median(pixels, axis=0), np.median(pixels, axis=0))

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .arrays import clamp
+from .arrays import clamp, median
 from .face_frame import FaceFrame
 
 HEAD_CENTRE, HEAD_AXES = (0.0, -0.35), (1.45, 1.5)  # head (hair) prior ellipse, face units
@@ -53,7 +53,7 @@ def patch_medians(lab: np.ndarray, centres: np.ndarray, radius: int) -> np.ndarr
         x0 = int(clamp(int(clamp(x, 0, w - 1)) - radius, 0, w - side_x))
         y0 = int(clamp(int(clamp(y, 0, h - 1)) - radius, 0, h - side_y))
         patches.append(lab[y0 : y0 + side_y, x0 : x0 + side_x].reshape(-1, lab.shape[2]))
-    return np.median(np.stack(patches), axis=1)
+    return median(np.stack(patches), axis=1)
 
 
 def colour_distance(lab: np.ndarray, ref: np.ndarray, chroma_weight: float) -> np.ndarray:
@@ -118,7 +118,7 @@ def sample_colours(
         crown &= colour_distance(lab, brow_mid, chroma_weight) > 2.0 * NOISE
     crowned = bool(crown.sum() >= 0.25 * zone.sum() > 0)
     if crowned:
-        hair_candidates[0] = np.median(lab[crown], axis=0)
+        hair_candidates[0] = median(lab[crown], axis=0)
     # A high forehead is lit paler and yellower towards its top (a laughing man's bowed head: half
     # the zone, and his dark hair was drawn light brown): when a fifth of the zone is clearly
     # darker than the forehead, that is the hair. Faded in from 15% to 25%, so a still face's noise
@@ -128,7 +128,7 @@ def sample_colours(
     if crowned and forehead_like and share > 0.15:
         weight = min((share - 0.15) / 0.1, 1.0)
         whole = hair_candidates[0]
-        hair_candidates[0] = whole + weight * (np.median(lab[darker], axis=0) - whole)
+        hair_candidates[0] = whole + weight * (median(lab[darker], axis=0) - whole)
     noise = NOISE
     border = max(1, size // 20)
     corners = [(border, border), (size - border, border), (border, size * 0.45), (size - border, size * 0.45)]
@@ -147,7 +147,7 @@ def sample_colours(
     hair_like = _off_the_wall(lab, hair_candidates, ring, frame, scale, radius, skin_lab, chroma_weight)
     # Just above the forehead is hair or, on a bald head, skin: a sample there that is clearly not
     # skin is hair too (in a dim room the temples' samples are shadow, far darker than the fringe).
-    above_lab = np.median(lab[forehead], axis=0) if forehead.any() else skin_lab
+    above_lab = median(lab[forehead], axis=0) if forehead.any() else skin_lab
     # Beside a close-up head, or above a head turned aside, the crop's border is hair, not wall: a
     # border sample like the hair is dropped; if all are, the least hair-like one stays. The hair
     # is the crown's and the forehead's (a temple's sample is the wall beside short hair or a turned
@@ -242,12 +242,12 @@ def sample_colours(
         hair_refs = [c for c in hair_refs if not any(c is u for u in unlike_top)]
     # The hair's colour is the middle of its samples: the most skin-unlike one is often a shadow.
     hair_lab = (
-        np.median(np.stack(hair_refs), axis=0)
+        median(np.stack(hair_refs), axis=0)
         if hair_refs
         else max(hair_candidates, key=lambda c: colour_distance(c, skin_lab, chroma_weight))
     )
     if capped:
-        cover_lab, hair_lab = top, np.median(np.stack(unlike_top), axis=0)
+        cover_lab, hair_lab = top, median(np.stack(unlike_top), axis=0)
         # Under a hat the hair is the temples' colour, and long hair below a wide brim reaches the
         # crop's sides: border samples of that colour are the hair, not the wall (Lena's dark hair
         # was a border sample, so it was left out of the hair and drawn as the scene's streaks).
@@ -283,7 +283,7 @@ def _hair_below_wall(
         c for c in patch_medians(lab, frame.to_pixels(line) * scale, radius)
         if colour_distance(c, skin_lab, chroma_weight) > 2.0 * NOISE and c[0] < crown[0] - 25.0
     ]  # fmt: skip
-    return np.median(np.stack(band), axis=0) if len(band) >= 2 else None
+    return median(np.stack(band), axis=0) if len(band) >= 2 else None
 
 
 def _hair_below_cap(
@@ -319,15 +319,15 @@ def _hair_shadow(
     wall's colour), when they are a twentieth of it or more. By the lit crown's colour alone, dark
     hair at the top of a head was the wall (a man's spiky top, a bowed woman's black hair: drawn as
     a brown cap under the scene's grey drawing of the rest)."""
-    upper = (_head(fx, fy) < 1.0) & (fy < -1.0)
-    upper &= colour_distance(lab, skin_lab, chroma_weight) > 2.0 * NOISE
+    upper = lab[(_head(fx, fy) < 1.0) & (fy < -1.0)]  # (N, 3): tested as pixels, not planes
+    kept = colour_distance(upper, skin_lab, chroma_weight) > 2.0 * NOISE
     for wall in backgrounds:
-        upper &= colour_distance(lab, wall, chroma_weight) > NOISE
-    shadowed = upper & (lab[..., 0] < top[0] - 15.0)
-    share = float(shadowed.sum()) / max(float(upper.sum()), 1.0)
+        kept &= colour_distance(upper, wall, chroma_weight) > NOISE
+    shadowed = kept & (upper[:, 0] < top[0] - 15.0)
+    share = float(shadowed.sum()) / max(float(kept.sum()), 1.0)
     if share < 0.05:
         return None
-    return np.median(lab[shadowed], axis=0), share
+    return median(upper[shadowed], axis=0), share
 
 
 def _hair_hue(lab: np.ndarray) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .arrays import clamp, percentiles
+from .arrays import clamp, median, percentiles
 from .face_frame import FaceFrame, pixel_centres
 
 OPEN_HEIGHT = 0.15  # an open eye's dark band (lashes, iris) in face units, as measured
@@ -140,7 +140,7 @@ def measure_eye(light: np.ndarray, bgr: np.ndarray, frame: FaceFrame, index: int
     lid[2] = float(clamp(lid[2], centre[1] - 0.2 * unit, centre[1] + 0.05 * unit))
     iris_pixels = bgr[y0 : cy + hh + 1, x0 : cx + hw + 1][dark > 0.55]
     iris = (
-        np.median(iris_pixels, axis=0).astype(np.float32)
+        median(iris_pixels, axis=0).astype(np.float32)
         if len(iris_pixels) >= 4
         else np.float32([60, 50, 40])
     )

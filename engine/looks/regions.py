@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .arrays import clamp
+from .arrays import clamp, median
 from .colours import (
     HEAD_AXES,
     HEAD_CENTRE,
@@ -102,7 +102,7 @@ def skin_lightness(light: np.ndarray, frame: FaceFrame) -> float:
     radius = max(2.0, 0.12 * frame.unit)
     side = (int(2 * radius) | 1,) * 2
     means = [cv2.getRectSubPix(light, side, (float(x), float(y))).mean() for x, y in points]
-    return float(np.median(means))
+    return float(median(np.asarray(means), axis=0))
 
 
 def _polygon_mask(points: np.ndarray, size: int, scale: float) -> np.ndarray:
@@ -134,7 +134,7 @@ def find_regions(
     # the cheeks have (at most 3x lightness, since chroma differences are smaller).
     unit = frame.unit * scale  # a face unit in this crop's pixels
     cheeks = frame.to_pixels(np.array(_CHEEKS)) * scale
-    skin_lab = np.median(patch_medians(lab, cheeks, max(1, int(0.12 * unit))), axis=0)
+    skin_lab = median(patch_medians(lab, cheeks, max(1, int(0.12 * unit))), axis=0)
     skin_chroma = float(np.hypot(skin_lab[1], skin_lab[2]))
     chroma_weight = float(clamp(skin_chroma / 6.0, 0.3, 3.0))
     fx, fy = frame.grid(size, scale)
@@ -237,7 +237,7 @@ def find_regions(
         # those on some noisy frames made a still man's drawing flicker 40% more).
         side = (hair > 0.5) & (np.abs(fx) > 0.9) & (fy > 0.4) & (fy < 0.9)
         if side.sum() >= 0.3 * unit * unit:
-            locks = np.median(lab[side], axis=0)
+            locks = median(lab[side], axis=0)
             row = round(float(frame.to_pixels(np.array([[0.0, 0.9]]))[0, 1]) * scale)
             below = (np.abs(fx) > 1.0) & (fy >= 0.9) & (shape_small < 0.5)
             below &= colour_distance(lab, locks, chroma_weight) < 3.0 * noise
