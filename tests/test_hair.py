@@ -100,6 +100,24 @@ def test_a_cap_down_to_the_temples_is_a_cap_over_her_own_hair(
     assert hair[(np.abs(fx) > 1.1) & (np.abs(fx) < 1.3) & (np.abs(fy + 0.45) < 0.1)].mean() > 0.8
 
 
+def test_a_caps_badge_is_drawn_as_part_of_the_cap(photo: np.ndarray) -> None:
+    """An officer's cap has a dark badge on its front (seen: Hopper's): the badge was hair-coloured,
+    a hole in the cap's top, and the cap was drawn with hair-coloured blotches in it. A cap's top
+    is one flat shape."""
+    style = procedural_style("anime", SIZE)
+    navy = _capped(photo, _CAPS["navy"])
+    gap = float(np.linalg.norm(ASTRONAUT_LANDMARKS[1] - ASTRONAUT_LANDMARKS[0]))
+    x, y = ASTRONAUT_LANDMARKS[:2].mean(axis=0)
+    badge = (int(x), int(y - 1.5 * gap))
+    cv2.circle(navy, badge, int(0.25 * gap), (40, 70, 95), -1, cv2.LINE_AA)  # dark brown, as her hair
+    crop, marks, _, _ = _aligned(navy)
+    regions = style.regions(crop, marks)
+    assert regions.cover.any()
+    at = apply(crop_transform(ASTRONAUT_LANDMARKS, SIZE, style.align), np.array([badge], np.float64))[0]
+    cover = cv2.resize(regions.cover, (SIZE, SIZE))
+    assert cover[int(at[1]) - 1 : int(at[1]) + 2, int(at[0]) - 1 : int(at[0]) + 2].min() > 0.9
+
+
 def test_a_covering_of_no_hairs_colour_over_warm_skin_is_a_hat_without_points(photo: np.ndarray) -> None:
     """A navy hood over all the hair measured like black hair under a cold light (a dull blue),
     and was drawn as navy hair, its rim cut into a fringe of points; a light's cast would tint the

@@ -258,7 +258,7 @@ def find_regions(
     if cover_lab is not None:
         cap_distance = colour_distance(lab, cover_lab, chroma_weight)
         nearer = cap_distance < colour_distance(lab, hair_lab, chroma_weight)
-        cover = keep_largest(clean_mask(nearer & (hair > 0.5) & (fy < -0.4), unit))
+        cover = fill_holes(keep_largest(clean_mask(nearer & (hair > 0.5) & (fy < -0.4), unit))) * (hair > 0.5)
     # A beard: inside the outline below the lower lip or along the jaw, clearly darker than the
     # skin and not skin-coloured, whatever it matched (a bald man can have one; a beard next to
     # dark hair at the crop's edge can match that "background").
