@@ -215,6 +215,35 @@ def test_a_short_heads_fringe_is_a_row_of_pointed_locks_clear_of_the_brows(photo
     assert pointed.max() < -0.55  # clear of the brows (eyes at 0, brows about -0.35)
 
 
+def test_the_fringe_sweeps_the_way_the_hair_falls_over_the_forehead(photo: np.ndarray) -> None:
+    """Everyone's bangs swept one way (away from the look's parting), against the hair of people
+    whose hair falls over the other side of their forehead (Jennifer's, Courteney's). The locks of
+    a fringe lean, going down, towards the side where the hair hangs lower over the forehead."""
+    from dataclasses import replace
+
+    crop, marks, _, _ = _aligned(photo, 256)
+    regions, frame = procedural_style("anime", 256).regions(crop, marks), FaceFrame.from_landmarks(marks)
+    sx, sy = frame.grid(regions.hair.shape[0], 0.5)
+    bare = replace(LOOKS["anime"], hair=replace(LOOKS["anime"].hair, fringe=0.0))
+    leans = []
+    for side in (1.0, -1.0):
+        # Hair over the top of the head, hanging lower over one side of the forehead.
+        swept = (sy < -1.05 + 0.3 * np.clip(side * sx + 0.2, 0.0, 1.0)) & (np.abs(sx) < 1.3)
+        hair = replace(regions, hair=swept.astype(np.float32), hat_like=False)
+        fringed, plain = (lock_tips(params, hair, frame, 0.5).hair > 0.5 for params in (LOOKS["anime"], bare))
+        locks = fringed & ~plain
+        count, labels = cv2.connectedComponents(locks.astype(np.uint8))
+        slopes = []  # per lock: how far across (face units) it goes per unit down
+        for k in range(1, count):
+            ys, xs = np.nonzero(labels == k)
+            if len(ys) >= 6:
+                u, v = sx[ys, xs], sy[ys, xs]
+                slopes.append(float(np.polyfit(v, u, 1)[0]))
+        assert len(slopes) >= 3
+        leans.append(float(np.median(slopes)))
+    assert leans[0] > 0.1 and leans[1] < -0.1, leans
+
+
 def test_the_hairs_lower_edges_beside_the_face_end_in_pointed_locks(photo: np.ndarray) -> None:
     """A bob's sides (hair down to the mouth beside the face, cut straight): drawn, their lower
     edges end in pointed locks side by side, hanging into the wall, where a smooth rounded rim read

@@ -212,6 +212,25 @@ def _box(band: np.ndarray, margin: int) -> tuple[slice, slice] | None:
     )
 
 
+def _fringe_lean(p: HairParams, hair: np.ndarray, fx: np.ndarray, fy: np.ndarray) -> float:
+    """How far (face units across per unit down) the fringe's locks sweep: towards the side where
+    the hair hangs lower over the forehead (a side-swept fringe, a parting on the other side),
+    fully from a quarter unit's difference; over an even hairline a little away from the look's
+    parting (`p.crown`). Everyone's bangs swept one way, against Jennifer's and Courteney's own."""
+    over = (hair > 0.5) & (fy < -0.2) & (fy > -1.6)
+    lowest = np.where(over, fy, -np.inf).max(axis=0)  # per column: how low the hair reaches
+    across = fx[fx.shape[0] // 2]  # the face's x along the middle row, per column
+    depth = []
+    for side in (-1.0, 1.0):
+        columns = (side * across > 0.15) & (side * across < 0.75) & np.isfinite(lowest)
+        depth.append(float(lowest[columns].mean()) if columns.any() else np.nan)
+    lower_right = depth[1] - depth[0]  # > 0: the hair hangs lower on the +x side
+    if not np.isfinite(lower_right):
+        lower_right = 0.0
+    default = 0.5 * float(np.sign(p.crown[0]))
+    return p.fringe_lean * float(clamp(default - lower_right / 0.25, -1.0, 1.0))
+
+
 def _fringe(
     p: HairParams, hair: np.ndarray, face_shape: np.ndarray, frame: FaceFrame, scale: float
 ) -> np.ndarray:
@@ -231,8 +250,7 @@ def _fringe(
     # The locks stop a quarter unit above the brows: reaching them, they hid the forehead's shape
     # that identity is read by (bench/look's rank-1 70% -> 63%, at -0.6: 66%).
     above_brows = clamp((-0.6 - fy[box]) / 0.08, 0.0, 1.0)
-    # Swept away from the parting.
-    lean = p.fringe_lean * float(np.sign(p.crown[0]))
+    lean = _fringe_lean(p, hair, fx, fy)
     wave, number = _hanging_locks(fx[box], fy[box], p.fringe_width, lean)
     sub_hair, sub_face = hair[box], face_shape[box]
     skin = sub_face * (1.0 - sub_hair)
