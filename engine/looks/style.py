@@ -328,9 +328,9 @@ class LookStyle:
 
     def _halftone(self, canvas: np.ndarray, flat_zone: np.ndarray) -> np.ndarray:
         """Black-and-white: paper white, ink black, mid tones as round screentone dots; in
-        `flat_zone` (0..1, the visible face) flat grey in five steps instead, as digital manga
-        tones a face: dots over the eyes' and cheeks' tones took most of the person away (room
-        rank-1 40% with dots everywhere, 63% with a flat face, bench/look.py)."""
+        `flat_zone` (0..1, the visible face) flat grey in `MangaParams.face_steps` steps instead,
+        as digital manga tones a face: dots over the eyes' and cheeks' tones took most of the
+        person away (room rank-1 40% with dots everywhere, 63% with a flat face, bench/look.py)."""
         grey = (
             cv2.cvtColor(clamp(canvas, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
             / 255.0
@@ -339,6 +339,7 @@ class LookStyle:
         tone = clamp((grey - 0.25) / 0.55, 0.0, 1.0)
         dots = clamp((tone - self._dots) * 6.0 + 0.5, 0.0, 1.0)
         screened = np.where(tone > 0.92, 1.0, np.where(tone < 0.08, 0.0, dots))
-        flat = np.round(tone * 4.0) / 4.0
+        steps = float(self.params.manga.face_steps)
+        flat = np.round(tone * steps) / steps
         out = screened + flat_zone * (flat - screened)
         return cv2.cvtColor((out * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_GRAY2BGR)
