@@ -687,16 +687,24 @@ def test_warm_lit_brown_hair_is_hair_a_dull_blue_hat_is_not(face: tuple[np.ndarr
     assert looks == {"brown": False, "blonde": False, "blue": True}
 
 
+def _beside_the_face(
+    crop: np.ndarray, marks: np.ndarray
+) -> tuple[LookStyle, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """(the anime style, face coordinates fx and fy, the cheek's CIELAB, the face outline's and the
+    hair's masks at the crop's size, and the face's right side in fx at cheek height)."""
+    fx, fy = _face_grid(marks, SIZE)
+    style = procedural_style("anime", SIZE)
+    plain = style.regions(crop, marks)
+    shape, hair = (cv2.resize(m, (SIZE, SIZE)) for m in (plain.face_shape, plain.hair))
+    edge = float(fx[(np.abs(fy - 0.2) < 0.05) & (shape > 0.5) & (fx > 0)].max())
+    return style, fx, fy, _cheek_lab(crop, fx, fy), shape, hair, edge
+
+
 def test_a_bare_ear_is_drawn_with_the_face_not_as_hair(face: tuple[np.ndarray, np.ndarray]) -> None:
     """Short hair leaves the ears bare: a lit ear is redder than the cheek and matched the hair,
     drawn as a flap of a brown cap beside the face. It is skin joined to the face's side."""
     crop, marks = face
-    fx, fy = _face_grid(marks, SIZE)
-    cheek = _cheek_lab(crop, fx, fy)
-    style = procedural_style("anime", SIZE)
-    plain = style.regions(crop, marks)
-    shape, hair = (cv2.resize(m, (SIZE, SIZE)) for m in (plain.face_shape, plain.hair))
-    edge = float(fx[(np.abs(fy - 0.2) < 0.05) & (shape > 0.5) & (fx > 0)].max())  # the face's side
+    style, fx, fy, cheek, _, hair, edge = _beside_the_face(crop, marks)
     side = (fx > edge) & (fx < edge + 0.6) & (fy > -0.8) & (fy < 0.9)
     ear = ((fx - edge - 0.1) / 0.2) ** 2 + ((fy + 0.1) / 0.4) ** 2 < 1.0
     eared = crop.copy()
@@ -714,12 +722,7 @@ def test_skin_that_goes_on_past_an_ears_reach_is_no_ear(face: tuple[np.ndarray, 
     joined to the face as an ear: drawn, a spike out of his face. An ear ends close beside the face;
     skin that goes on to the crop's edge is an arm, a hand or a wall."""
     crop, marks = face
-    fx, fy = _face_grid(marks, SIZE)
-    cheek = _cheek_lab(crop, fx, fy)
-    style = procedural_style("anime", SIZE)
-    plain = style.regions(crop, marks)
-    shape, hair = (cv2.resize(m, (SIZE, SIZE)) for m in (plain.face_shape, plain.hair))
-    edge = float(fx[(np.abs(fy - 0.2) < 0.05) & (shape > 0.5) & (fx > 0)].max())  # the face's side
+    style, fx, fy, cheek, shape, hair, edge = _beside_the_face(crop, marks)
     side = (fx > edge) & (fy > -0.8) & (fy < 0.9)
     arm = (fx > edge - 0.05) & (np.abs(fy - 0.3) < 0.15)
     armed = crop.copy()
