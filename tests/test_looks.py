@@ -824,3 +824,4 @@ def test_the_looks_median_is_numpys() -> None:
             assert np.array_equal(median(floats, axis=axis), np.median(floats, axis=axis))
         pixels = rng.integers(120, 256, (count, 3)).astype(np.uint8)
         assert np.array_equal(median(pixels, axis=0), np.median(pixels, axis=0))
+    assert np.isnan(median(np.zeros((0, 3), np.float32), axis=0)).all()  # nothing to take it of

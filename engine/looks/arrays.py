@@ -56,6 +56,8 @@ def median(values: np.ndarray, axis: int) -> np.ndarray:
         values = values.astype(np.float64)  # as np.median: a mean of two uint8 would wrap around
     ordered = np.sort(values, axis=axis)
     n = ordered.shape[axis]
+    if n == 0:  # as np.median: NaN, not an IndexError
+        return np.full(np.delete(ordered.shape, axis), np.nan, ordered.dtype)
     upper = np.take(ordered, n // 2, axis=axis)
     if n % 2:
         return upper
