@@ -161,7 +161,7 @@ def _hanging_locks(
     fx: np.ndarray, fy: np.ndarray, width: float, lean: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(wave, number) of locks hanging side by side at face coordinates, `width` face units apart
-    and leaning `lean` units across per unit down; wave as `_locks'`. (Laid out around the crown as
+    and leaning `lean` units across per unit down; wave as `_locks`'. (Laid out around the crown as
     the other locks are, a short head's fringe got a few thin spikes in its middle, and its rim
     still read as a beanie's.)"""
     phase = (fx + lean * (fy + 1.0)) * (2.0 / width) + 0.5
@@ -243,7 +243,7 @@ def _fringe(
     fx, fy = frame.grid(hair.shape[0], scale)
     band = clamp((0.95 - np.abs(fx)) / 0.15, 0.0, 1.0) * clamp((fy + 1.3) / 0.1, 0.0, 1.0)
     band *= clamp((-0.2 - fy) / 0.1, 0.0, 1.0)
-    # Only the forehead's box (and the reach of the shifts) is worked on: a tenth of the mask.
+    # Only the forehead's box (and the locks' reach below it) is worked on: a tenth of the mask.
     box = _box(band, int(length) + 1)
     if box is None:
         return hair
