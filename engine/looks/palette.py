@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
 from .face_frame import FaceFrame
+
+_Value = TypeVar("_Value", float, np.ndarray)
 
 # Weight of a new drawing's colours: about the last five drawings count (with the pipeline's
 # redraw every 3rd frame, half a second), so a hat put on shows within a second.
@@ -59,10 +62,15 @@ class Palette:
         return self.capped >= 0.5
 
 
+def _toward(before: _Value, now: _Value, weight: float) -> _Value:
+    """A running mean's step (floats or arrays): `weight` of the way from `before` to `now`."""
+    return before + weight * (now - before)
+
+
 def _follow(before: np.ndarray, now: np.ndarray, weight: float) -> np.ndarray:
     if float(np.linalg.norm(now - before)) > JUMP:
         return now
-    return (before + weight * (now - before)).astype(np.float32)
+    return _toward(before, now, weight).astype(np.float32)
 
 
 def steadied(now: Palette, prior: Palette | None) -> Palette:
@@ -72,7 +80,7 @@ def steadied(now: Palette, prior: Palette | None) -> Palette:
     that missed the cap measured the cap as the hair)."""
     if prior is None:
         return now
-    capped = prior.capped + CAP_FOLLOW * (now.capped - prior.capped)
+    capped = _toward(prior.capped, now.capped, CAP_FOLLOW)
     skin = _follow(prior.skin_lab, now.skin_lab, FOLLOW)
     if (now.cover_lab is not None) != prior.has_cover:
         if (capped >= 0.5) == prior.has_cover:  # the memory holds: this drawing was the odd one
@@ -90,7 +98,7 @@ def steadied_widths(now: tuple[float, float], before: tuple[float, float] | None
     still man's cheek flickered)."""
     if before is None:
         return now
-    return (before[0] + FOLLOW * (now[0] - before[0]), before[1] + FOLLOW * (now[1] - before[1]))
+    return (_toward(before[0], now[0], FOLLOW), _toward(before[1], now[1], FOLLOW))
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ def steadied_glasses(
     drawing was carried (up to ten): a miss while most recent drawings found them draws the last
     rims found; a single drawing that finds rims on a face without glasses draws none."""
     now = float(found is not None)
-    share = now if prior is None else prior.share + CAP_FOLLOW * (now - prior.share)
+    share = now if prior is None else _toward(prior.share, now, CAP_FOLLOW)
     if found is not None:
         return (found if share >= 0.5 else None), Glasses(share, tuple(frame.to_face(rim) for rim in found))
     kept = Glasses(share, None if prior is None else prior.rims)
@@ -128,5 +136,5 @@ def steadied_mask(now: np.ndarray, share: np.ndarray | None) -> tuple[np.ndarray
         return now, now
     if float(np.mean(np.abs(now - (share > 0.5)))) > MASK_JUMP:
         return now, now  # a new head of hair (a hat put on, another person): no blending of the two
-    share = (share + MASK_FOLLOW * (now - share)).astype(np.float32)
+    share = _toward(share, now, MASK_FOLLOW).astype(np.float32)
     return (share > 0.5).astype(np.float32), share
