@@ -232,15 +232,16 @@ def _fringe_lean(p: HairParams, hair: np.ndarray, fx: np.ndarray, fy: np.ndarray
 
 
 def _fringe(
-    p: HairParams, hair: np.ndarray, face_shape: np.ndarray, frame: FaceFrame, scale: float
+    p: HairParams, hair: np.ndarray, face_shape: np.ndarray, grid: tuple[np.ndarray, np.ndarray], unit: float
 ) -> np.ndarray:
     """The hair's edge over the forehead cut into pointed locks (anime bangs, not a bowl's rim):
     each lock's middle hangs down by up to `p.fringe` face units (stopping above the brows), and
-    between two locks a notch is cut up into the hair, so every lock ends in a point."""
-    length = p.fringe * frame.unit * scale  # pixels at this size
+    between two locks a notch is cut up into the hair, so every lock ends in a point. `grid`: the
+    masks' face coordinates; `unit`: a face unit in their pixels."""
+    length = p.fringe * unit  # pixels at this size
     if length < 1.0:
         return hair
-    fx, fy = frame.grid(hair.shape[0], scale)
+    fx, fy = grid
     band = clamp((0.95 - np.abs(fx)) / 0.15, 0.0, 1.0) * clamp((fy + 1.3) / 0.1, 0.0, 1.0)
     band *= clamp((-0.2 - fy) / 0.1, 0.0, 1.0)
     # Only the forehead's box (and the locks' reach below it) is worked on: a tenth of the mask.
@@ -261,15 +262,16 @@ def _fringe(
 
 
 def _side_locks(
-    p: HairParams, hair: np.ndarray, face_shape: np.ndarray, frame: FaceFrame, scale: float
+    p: HairParams, hair: np.ndarray, face_shape: np.ndarray, grid: tuple[np.ndarray, np.ndarray], unit: float
 ) -> np.ndarray:
     """The hair's lower edges beside and below the face (a short cut's sides, long hair's ends)
     cut into pointed locks hanging down by up to `p.side_tips` face units, into what is neither
-    hair nor face: there a rounded edge read as a beret's or a bob's rim."""
-    length = p.side_tips * frame.unit * scale
+    hair nor face: there a rounded edge read as a beret's or a bob's rim (`grid`, `unit`: as
+    `_fringe`'s)."""
+    length = p.side_tips * unit
     if length < 1.0:
         return hair
-    fx, fy = frame.grid(hair.shape[0], scale)
+    fx, fy = grid
     band = clamp((np.abs(fx) - 0.8) / 0.15, 0.0, 1.0) * clamp((fy + 0.9) / 0.15, 0.0, 1.0)
     room = (1.0 - face_shape) * (1.0 - hair)
     # Worked on in a box round each side's lower edges only (hair with room right below it).
@@ -304,10 +306,12 @@ def lock_tips(params: LookParams, regions: Regions, frame: FaceFrame, scale: flo
     soft = cv2.GaussianBlur(regions.hair, (0, 0), 0.1 * frame.unit * scale)
     # The step is steep (x6), so no tip reaches where the soft mask is near 0 (no stray lines).
     hair = clamp((soft - 0.5 + p.tips * cut) * 6.0 + 0.5, 0.0, 1.0) * (soft > 0.02)
-    if p.fringe > 0:
-        hair = _fringe(p, hair, regions.face_shape, frame, scale)
-    if p.side_tips > 0:
-        hair = _side_locks(p, hair, regions.face_shape, frame, scale)
+    if p.fringe > 0 or p.side_tips > 0:
+        grid, unit = frame.grid(size, scale), frame.unit * scale
+        if p.fringe > 0:
+            hair = _fringe(p, hair, regions.face_shape, grid, unit)
+        if p.side_tips > 0:
+            hair = _side_locks(p, hair, regions.face_shape, grid, unit)
     face = clamp(regions.face_shape - hair, 0.0, 1.0) * (1.0 - regions.beard)
     # What the cut frees beside the face is background again (else a sliver with two outlines).
     freed = clamp(regions.hair - hair, 0.0, 1.0) * (1.0 - regions.face_shape)
